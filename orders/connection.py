@@ -1,0 +1,54 @@
+"""Connecting to Temporal: the standard environment configuration, or the embedded dev server."""
+
+from __future__ import annotations
+
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.envconfig import ClientConfigProfile
+
+from orders.settings import Settings
+from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
+
+DEFAULT_NAMESPACE = "default"
+
+
+def temporal_profile() -> ClientConfigProfile:
+    """TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TLS and `temporal.toml` profiles,
+    exactly as the `temporal` CLI reads them."""
+    return ClientConfigProfile.load()
+
+
+def uses_embedded_server(profile: ClientConfigProfile) -> bool:
+    return not profile.address
+
+
+def namespace_of(profile: ClientConfigProfile) -> str:
+    return profile.namespace or DEFAULT_NAMESPACE
+
+
+async def connect(settings: Settings, profile: ClientConfigProfile | None = None) -> Client:
+    profile = profile or temporal_profile()
+    config = dict(profile.to_client_connect_config())
+    config.setdefault("target_host", f"localhost:{settings.embedded_port}")
+    return await Client.connect(**config, data_converter=pydantic_data_converter)  # type: ignore[arg-type]
+
+
+async def ensure_search_attributes(client: Client) -> None:
+    """Register `OrderStatus` and `CustomerId` where they are missing (idempotent).
+
+    The dev server's `--search-attribute` flag is ignored once its database exists, so the worker
+    registers them through the operator service on every start."""
+    listed = await client.operator_service.list_search_attributes(
+        ListSearchAttributesRequest(namespace=client.namespace)
+    )
+    missing = {
+        key.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD
+        for key in SEARCH_ATTRIBUTES
+        if key.name not in listed.custom_attributes
+    }
+    if missing:
+        await client.operator_service.add_search_attributes(
+            AddSearchAttributesRequest(namespace=client.namespace, search_attributes=missing)
+        )

