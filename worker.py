@@ -64,8 +64,11 @@ async def serve(settings: Settings, stop: asyncio.Event) -> None:
             )
             await stack.enter_async_context(server)
             log.info("Temporal Web UI: %s", server.ui_url)
-        client = await connect(settings, profile)
+        runtime = metrics_runtime(settings.metrics_port) if settings.metrics_port else None
+        client = await connect(settings, profile, runtime)
         await ensure_search_attributes(client)
+        if settings.metrics_port:
+            log.info("Prometheus metrics on :%d/metrics", settings.metrics_port)
         sink = build_sink(settings)
         stack.push_async_callback(sink.aclose)
         async with build_worker(client, settings, sink):

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.envconfig import ClientConfigProfile
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
 from orders.settings import Settings
 from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
@@ -28,11 +31,19 @@ def namespace_of(profile: ClientConfigProfile) -> str:
     return profile.namespace or DEFAULT_NAMESPACE
 
 
-async def connect(settings: Settings, profile: ClientConfigProfile | None = None) -> Client:
+def metrics_runtime(port: int) -> Runtime:
+    """A runtime whose metrics (workflow and activity latencies, task queues) Prometheus scrapes."""
+    return Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=f"0.0.0.0:{port}")))
+
+
+async def connect(
+    settings: Settings, profile: ClientConfigProfile | None = None, runtime: Runtime | None = None
+) -> Client:
     profile = profile or temporal_profile()
     config = dict(profile.to_client_connect_config())
     config.setdefault("target_host", f"localhost:{settings.embedded_port}")
-    return await Client.connect(**config, data_converter=pydantic_data_converter)  # type: ignore[arg-type]
+    extra: dict[str, Any] = {"runtime": runtime} if runtime else {}
+    return await Client.connect(**config, data_converter=pydantic_data_converter, **extra)  # type: ignore[arg-type]
 
 
 async def ensure_search_attributes(client: Client) -> None:

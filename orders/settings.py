@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     webhook_timeout_seconds: float = Field(10.0, gt=0)
     api_credentials: Path | None = None
     customer_token_secret: SecretStr | None = None
+    # The worker's Prometheus endpoint (the SDK runtime's metrics), e.g. 9464; unset: off.
+    metrics_port: int | None = Field(None, ge=1, le=65535)
     # Seconds a command waits for a worker's verdict before it is queued as a signal instead.
     update_timeout_seconds: float = Field(5.0, gt=0)
 
