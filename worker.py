@@ -20,6 +20,7 @@ from activities.order_activities import OrderActivities
 from orders.connection import (
     connect,
     ensure_search_attributes,
+    metrics_runtime,
     namespace_of,
     temporal_profile,
     uses_embedded_server,
