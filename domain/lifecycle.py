@@ -224,6 +224,8 @@ def decide(situation: Situation, action: Action, actor: Actor) -> Outcome:
 def why_refused(situation: Situation, action: Action, actor: Actor) -> Refuse:
     """The reason a person can act on, for an action the table does not allow."""
     status = situation.status
+    if action is Action.START_HANDLING and actor in STAFF:  # VTEX answers OMS003 from any other status
+        return Refuse(f"handling can start only in ready-for-handling; the order is {status.value}", "OMS003")
     if status.is_final:
         return Refuse(f"the order is {status.value}; {status.value} orders are final", "final")
     if action in INTERNAL_ACTIONS:

@@ -1,0 +1,173 @@
+"""The order aggregate, without Temporal: time judgement, request ids, requests kept, effects chosen."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from domain.events import EventType
+from domain.lifecycle import Action, Move, Refuse, Status, Stay
+from domain.models import OrderInput, parse_command
+from domain.order import Order
+
+PLACED = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
+GRACE = timedelta(minutes=30)
+
+
+def place(**overrides: Any) -> Order:
+    order_input = OrderInput.model_validate(
+        {
+            "order_id": "1001",
+            "customer_id": "c-42",
+            "total": 12990,
+            "items": [{"sku": "A1", "quantity": 2, "price": 6495}],
+        }
+        | overrides
+    )
+    order, events = Order.place(
+        order_input, PLACED, grace_period_seconds=1800, decision_timeout_seconds=2592000
+    )
+    assert [e.type for e in events] == [EventType.ORDER_STATUS_CHANGED]
+    return order
+
+
+def send(order: Order, action: Action, at: datetime, **payload: Any):
+    return order.handle(action, parse_command(action, payload), at)
+
+
+def test_a_request_arriving_after_the_deadline_waits_for_the_store_though_the_timer_has_not_fired() -> None:
+    order = place()
+    assert order.status is Status.WINDOW_TO_CANCEL  # the timer never fired: no worker ran across the deadline
+    outcome, events = send(
+        order, Action.REQUEST_CANCELLATION, PLACED + GRACE + timedelta(seconds=1), actor="customer"
+    )
+    assert outcome == Move(Status.CANCELLATION_REQUESTED, outcome.note)
+    assert [(e.from_status, e.to_status, e.at) for e in order.state.timeline[1:]] == [
+        (Status.WINDOW_TO_CANCEL, Status.READY_FOR_HANDLING, PLACED + GRACE),
+        (Status.READY_FOR_HANDLING, Status.CANCELLATION_REQUESTED, PLACED + GRACE + timedelta(seconds=1)),
+    ]
+    assert EventType.STORE_DECISION_NEEDED in [e.type for e in events]
+
+
+def test_a_request_stamped_inside_the_window_cancels_at_once_when_processed_late() -> None:
+    order = place()
+    outcome, _ = send(
+        order,
+        Action.REQUEST_CANCELLATION,
+        PLACED + timedelta(hours=2),
+        actor="customer",
+        requested_at=(PLACED + timedelta(minutes=29)).isoformat(),
+    )
+    assert outcome == Move(Status.CANCEL, outcome.note)
+    assert order.state.cancellation is not None
+    assert order.state.cancellation.requested_at == PLACED + timedelta(minutes=29)
+
+
+def test_requested_at_is_trusted_only_between_approval_and_processing() -> None:
+    order = place()
+    late = PLACED + timedelta(hours=1)
+    for untrusted in (PLACED - timedelta(minutes=1), late + timedelta(minutes=1)):
+        probe = place()
+        outcome, _ = send(
+            probe, Action.REQUEST_CANCELLATION, late, actor="customer", requested_at=untrusted.isoformat()
+        )
+        assert outcome == Move(Status.CANCELLATION_REQUESTED, outcome.note), untrusted
+    assert order.judged_at(parse_command(Action.REQUEST_CANCELLATION, {"actor": "erp"}), late) == late
+
+
+def test_a_repeated_request_id_is_answered_as_the_first_and_changes_nothing() -> None:
+    order = place()
+    now = PLACED + timedelta(minutes=5)
+    first, _ = send(order, Action.START_HANDLING, now, actor="store", request_id="r-1")
+    assert isinstance(first, Refuse) and first.code == "OMS003"
+    repeat, events = send(order, Action.START_HANDLING, now + GRACE, actor="store", request_id="r-1")
+    assert repeat == first and events == []
+    assert order.status is Status.WINDOW_TO_CANCEL  # a repeat does not even catch up with the deadline
+
+    accepted, _ = send(order, Action.REQUEST_CANCELLATION, now, actor="customer", request_id="r-2")
+    assert isinstance(accepted, Move)
+    timeline_length = len(order.state.timeline)
+    again, events = send(order, Action.REQUEST_CANCELLATION, now, actor="customer", request_id="r-2")
+    assert isinstance(again, Stay) and events == [] and len(order.state.timeline) == timeline_length
+
+    reused, _ = send(order, Action.CONFIRM_CANCELLATION, now, actor="store", request_id="r-2")
+    assert reused == Refuse("request_id r-2 was already used for request_cancellation", "request-id-reused")
+
+
+def test_every_request_is_kept_and_the_customer_may_ask_again_after_a_denial() -> None:
+    order = place()
+    later = PLACED + GRACE + timedelta(minutes=1)
+    send(order, Action.REQUEST_CANCELLATION, later, actor="customer", reason="too slow", request_id="a")
+    _, events = send(order, Action.DENY_CANCELLATION, later, actor="store", reason="already shipped")
+    assert order.status is Status.READY_FOR_HANDLING
+    assert [(e.type, e.data["reason"]) for e in events if e.type is EventType.CUSTOMER_NOTIFY] == [
+        (EventType.CUSTOMER_NOTIFY, "already shipped")
+    ]
+    send(order, Action.REQUEST_CANCELLATION, later, actor="customer", reason="please", request_id="b")
+    requests = order.state.cancellation_requests
+    assert [(r.id, r.denied, r.deny_reason) for r in requests] == [
+        ("a", True, "already shipped"),
+        ("b", False, None),
+    ]
+    assert order.state.pending_request is requests[-1]
+
+
+def test_invoicing_declines_the_pending_request() -> None:
+    order = place()
+    later = PLACED + GRACE + timedelta(minutes=1)
+    send(order, Action.REQUEST_CANCELLATION, later, actor="customer", request_id="a")
+    outcome, events = send(order, Action.INVOICE, later, actor="erp", invoice_number="NF-1", value=12990)
+    assert outcome == Move(Status.INVOICED, outcome.note)
+    assert order.state.cancellation_requests[0].denied
+    assert order.state.cancellation_requests[0].deny_reason == "the order was invoiced"
+    assert EventType.CUSTOMER_NOTIFY in [e.type for e in events]
+
+
+def test_compensation_voids_or_refunds_and_releases_or_asks_to_restock() -> None:
+    order = place()
+    send(order, Action.REQUEST_CANCELLATION, PLACED, actor="customer")
+    compensation = order.compensation(PLACED)
+    assert (compensation.payment.type, compensation.stock.type) == (
+        EventType.PAYMENT_VOID,
+        EventType.STOCK_RELEASE,
+    )
+    assert compensation.payment.id == "1001:payment.void"
+
+    handled = place(payment={"method": "credit-card", "captured": True})
+    later = PLACED + GRACE
+    send(handled, Action.START_HANDLING, later, actor="store")
+    send(handled, Action.REQUEST_CANCELLATION, later, actor="store")
+    send(handled, Action.CONFIRM_CANCELLATION, later, actor="store")
+    compensation = handled.compensation(later)
+    assert compensation.payment.type is EventType.PAYMENT_REFUND
+    assert compensation.stock.type is EventType.STORE_RESTOCK_NEEDED
+    assert handled.state.cancellation is not None and handled.state.cancellation.confirmed_by == "store"
+
+
+def test_a_pending_payment_is_voided_even_if_marked_captured() -> None:
+    order = place(payment_approved=False, payment={"method": "pix", "captured": True})
+    assert order.status is Status.PAYMENT_PENDING and order.next_deadline() is None
+    send(order, Action.REQUEST_CANCELLATION, PLACED, actor="customer")
+    assert order.compensation(PLACED).payment.type is EventType.PAYMENT_VOID
+
+
+def test_the_decision_deadline_cancels_as_the_system() -> None:
+    order = place()
+    asked = PLACED + GRACE + timedelta(minutes=1)
+    send(order, Action.REQUEST_CANCELLATION, asked, actor="customer")
+    assert order.next_deadline() == asked + timedelta(days=30)
+    outcome, _ = send(
+        order, Action.DENY_CANCELLATION, asked + timedelta(days=31), actor="store", reason="late"
+    )
+    assert isinstance(outcome, Refuse) and outcome.code == "canceling"
+    assert order.status is Status.CANCEL
+    assert order.state.cancellation is not None and order.state.cancellation.requested_by == "system"
+
+
+def test_refused_signals_are_recorded_but_bounded() -> None:
+    order = place()
+    for n in range(50):
+        send(order, Action.START_HANDLING, PLACED, actor="store", request_id=f"x{n}")
+    refused = [e for e in order.state.timeline if e.refused]
+    assert len(refused) == 20 and refused[-1].request_id == "x49"
+    assert order.status is Status.WINDOW_TO_CANCEL
