@@ -11,6 +11,7 @@ import asyncio
 import logging
 import signal
 from contextlib import AsyncExitStack
+from typing import Any
 
 from temporalio.client import Client
 from temporalio.worker import Worker
@@ -46,13 +47,15 @@ def build_sink(settings: Settings) -> EventSink:
     return RoutedSink(webhooks, event_log)
 
 
-def build_worker(client: Client, settings: Settings, sink: EventSink) -> Worker:
+def build_worker(client: Client, settings: Settings, sink: EventSink, **options: Any) -> Worker:
+    """The order worker; `options` go to `temporalio.worker.Worker` (tuning, tests)."""
     activities = OrderActivities(sink, settings.store)
     return Worker(
         client,
         task_queue=settings.task_queue,
         workflows=[OrderWorkflow],
         activities=[activities.deliver_event, activities.store_settings],
+        **options,
     )
 
 

@@ -19,12 +19,12 @@ from temporalio.client import (
     WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
 )
-from temporalio.common import TypedSearchAttributes, WorkflowIDReusePolicy
+from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.lifecycle import Action, Status
-from domain.models import Command, OrderInput, OrderState, parse_command
+from domain.models import Command, MalformedCommand, OrderInput, OrderState, parse_command
 from orders.connection import connect
 from orders.settings import Settings
 from workflows.search_attributes import CUSTOMER_ID, ORDER_STATUS
@@ -127,7 +127,10 @@ class OrdersClient:
                 task_queue=self.settings.task_queue,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                 search_attributes=TypedSearchAttributes(
-                    [ORDER_STATUS.value_set(status.value), CUSTOMER_ID.value_set(order.customer_id)]
+                    [
+                        SearchAttributePair(ORDER_STATUS, status.value),
+                        SearchAttributePair(CUSTOMER_ID, order.customer_id),
+                    ]
                 ),
             )
         except WorkflowAlreadyStartedError:
@@ -148,7 +151,10 @@ class OrdersClient:
         """Send a command as an update and return the verdict. If no worker answers within
         `update_timeout`, or with `as_signal`, send the same-named signal (same `request_id`, so a
         repeat changes nothing) and return it as queued."""
-        parsed = parse_command(action, command)
+        try:
+            parsed = parse_command(action, command)
+        except MalformedCommand as err:
+            raise CommandRejected(str(err), "malformed") from None
         stamped = parsed.model_copy(
             update={
                 "request_id": parsed.request_id or str(uuid.uuid4()),
@@ -230,7 +236,9 @@ class OrdersClient:
             raise _unavailable(err) from None
         if description.status is WorkflowExecutionStatus.COMPLETED:
             try:
-                return await handle.result(result_type=OrderState)
+                return await self.temporal.get_workflow_handle(
+                    workflow_id(order_id), result_type=OrderState
+                ).result()
             except WorkflowFailureError:
                 pass
         if description.status is WorkflowExecutionStatus.RUNNING:

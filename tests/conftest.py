@@ -39,9 +39,10 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
         yield env
 
 
-@pytest_asyncio.fixture(scope="session")
+@pytest_asyncio.fixture
 async def time_env() -> AsyncIterator[WorkflowEnvironment]:
-    """The time-skipping test server: real 30-minute and 30-day timers, skipped."""
+    """The time-skipping test server: real 30-minute and 30-day timers, skipped. One per test: a
+    server stops skipping while any workflow awaits a task, and another test's orders would."""
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=shutil.which("temporal-test-server"),
         data_converter=pydantic_data_converter,
@@ -59,11 +60,11 @@ def settings_for(data_dir: Path, **overrides: Any) -> Settings:
 
 
 @asynccontextmanager
-async def running_worker(client: Client, settings: Settings) -> AsyncIterator[OrdersClient]:
+async def running_worker(client: Client, settings: Settings, **options: Any) -> AsyncIterator[OrdersClient]:
     """A real worker polling `settings.task_queue`; yields the client callers use."""
     sink = build_sink(settings)
     try:
-        async with build_worker(client, settings, sink):
+        async with build_worker(client, settings, sink, **options):
             yield OrdersClient(client, settings)
     finally:
         await sink.aclose()
