@@ -1,0 +1,194 @@
+"""Whole flows on the official dev server: effects delivered to a real HTTP receiver on loopback,
+listing by `OrderStatus`, and the README's `temporal` CLI examples run verbatim."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import shlex
+import subprocess
+import threading
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from temporalio.testing import WorkflowEnvironment
+
+from activities.delivery import verify
+from domain.lifecycle import Action, Status
+from domain.models import OrderInput
+from orders.client import CommandRejected, workflow_id
+from tests.conftest import eventually, running_worker, settings_for
+
+SECRET = "test-webhook-secret"
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+@dataclass
+class Receiver:
+    """A merchant's endpoint: verifies signatures, answers 500 to the first attempt of every effect."""
+
+    url: str = ""
+    accepted: list[dict[str, Any]] = field(default_factory=list)
+    attempts: dict[str, int] = field(default_factory=dict)
+    bad_signatures: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def receive(self, headers: Any, body: bytes) -> int:
+        with self.lock:
+            if not verify(body, SECRET, headers.get("X-Orders-Signature", "")):
+                self.bad_signatures += 1
+                return 401
+            event = json.loads(body)
+            key = headers["Idempotency-Key"]
+            assert key == event["id"]
+            self.attempts[key] = self.attempts.get(key, 0) + 1
+            if self.attempts[key] == 1:
+                return 500
+            self.accepted.append(event)
+            return 200
+
+    def types(self, order_id: str) -> list[str]:
+        with self.lock:
+            return [e["type"] for e in self.accepted if e["order_id"] == order_id]
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    state = Receiver()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(state.receive(self.headers, body))
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    state.url = f"http://127.0.0.1:{server.server_address[1]}/events"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield state
+    server.shutdown()
+
+
+async def test_a_whole_flow_delivers_signed_effects_once(
+    dev_env: WorkflowEnvironment, tmp_path: Path, receiver: Receiver
+) -> None:
+    settings = settings_for(tmp_path, webhook_url=receiver.url, webhook_secret=SECRET, grace_period_seconds=2)
+    async with running_worker(dev_env.client, settings) as orders:
+        order_id = uuid.uuid4().hex[:10]
+        await orders.place(
+            OrderInput(order_id=order_id, customer_id="c-7", total=5000, payment={"captured": True})
+        )
+        await eventually(lambda: orders.state(order_id), lambda s: s.status is Status.READY_FOR_HANDLING)
+
+        requested = await orders.send(
+            order_id, Action.REQUEST_CANCELLATION, {"actor": "customer", "reason": "late"}
+        )
+        assert requested.state is not None and requested.state.status is Status.CANCELLATION_REQUESTED
+        listed = await eventually(
+            lambda: orders.list_orders(status=Status.CANCELLATION_REQUESTED, customer_id="c-7"),
+            lambda found: [o.order_id for o in found] == [order_id],
+        )
+        assert listed[0].customer_id == "c-7"
+
+        await orders.send(order_id, Action.CONFIRM_CANCELLATION, {"actor": "store"})
+        final = await eventually(
+            lambda: orders.state(order_id), lambda s: s.status is Status.CANCELED, timeout=30
+        )
+        await eventually(
+            lambda: orders.list_orders(status=Status.CANCELED, customer_id="c-7"), lambda f: len(f) == 1
+        )
+        # Status events queue behind each other; each takes a refused attempt and a retry here.
+        await eventually(lambda: _async(receiver.types(order_id)), lambda t: len(t) == 9, timeout=60)
+
+    types = receiver.types(order_id)
+    for effect in ("payment.refund", "stock.release", "customer.notify", "store.decision-needed"):
+        assert types.count(effect) == 1, types
+    assert types.count("order.status-changed") == 5
+    assert receiver.bad_signatures == 0
+    assert all(attempts == 2 for attempts in receiver.attempts.values())  # one 500, then accepted
+    assert sorted(final.effects) == sorted(
+        f"{order_id}:{effect}"
+        for effect in (
+            f"store.decision-needed:{requested.request_id}",
+            "payment.refund",
+            "stock.release",
+            "customer.notify:canceled",
+        )
+    )
+    payment = next(e for e in receiver.accepted if e["type"] == "payment.refund")
+    assert payment["data"] == {"amount": 5000, "currency": "BRL", "method": "credit-card"}
+
+
+async def test_a_refused_update_leaves_no_event_in_history(
+    dev_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    settings = settings_for(tmp_path)
+    async with running_worker(dev_env.client, settings) as orders:
+        order_id = uuid.uuid4().hex[:10]
+        await orders.place(OrderInput(order_id=order_id, customer_id="c-8", total=100))
+        handle = dev_env.client.get_workflow_handle(workflow_id(order_id))
+        await eventually(lambda: orders.state(order_id), lambda s: s.status is Status.WINDOW_TO_CANCEL)
+        await eventually(handle.fetch_history, lambda h: len(h.events) > 0 and _quiet(h), every=0.2)
+        before = len((await handle.fetch_history()).events)
+        for _ in range(3):
+            with pytest.raises(CommandRejected, match="handling can start only"):
+                await orders.send(order_id, Action.START_HANDLING, {"actor": "store"})
+        assert len((await handle.fetch_history()).events) == before
+
+
+def _quiet(history: Any) -> bool:
+    """No activity or workflow task in flight: the history has stopped growing for now."""
+    from temporalio.api.enums.v1 import EventType
+
+    return history.events[-1].event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED and not any(
+        e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED for e in history.events[-3:]
+    )
+
+
+def readme_commands() -> list[str]:
+    block = re.search(r"<!-- cli-example:start -->\s*```sh\n(.*?)```", README.read_text(), re.S)
+    assert block, "README.md lost its CLI example block"
+    joined = block.group(1).replace("\\\n", " ")
+    return [line.strip() for line in joined.splitlines() if line.strip()]
+
+
+async def test_the_readme_temporal_cli_examples_work_verbatim(
+    dev_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    settings = settings_for(tmp_path, task_queue="orders")
+    suffix = uuid.uuid4().hex[:6]  # the dev server is shared by the session: keep these ids to this test
+    env = os.environ | {"TEMPORAL_ADDRESS": dev_env.client.service_client.config.target_host}
+
+    def run_blocking(command: str) -> str:
+        command = re.sub(r"\b(100[12])\b", rf"\g<1>{suffix}", command)
+        done = subprocess.run(shlex.split(command), env=env, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, (command, done.stdout, done.stderr)
+        return done.stdout
+
+    async def run(command: str) -> str:  # off the event loop: the worker runs on it
+        return await asyncio.to_thread(run_blocking, command)
+
+    async with running_worker(dev_env.client, settings):
+        outputs = []
+        for command in readme_commands():
+            if "workflow list" in command:
+                await eventually(lambda c=command: run(c), lambda out: f"order-1002{suffix}" in out)
+            outputs.append(await run(command))
+        assert "cancel" in outputs[1]  # the update's verdict inside the window
+        assert '"order_id": "1001' in outputs[2] or "1001" in outputs[2]
+        assert "ready-for-handling" in outputs[-1]  # the store declined; the order goes on
+
+
+async def _async(value: Any) -> Any:
+    return value
