@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from temporalio.client import (
@@ -18,12 +18,13 @@ from temporalio.client import (
     WorkflowHandle,
     WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
 )
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from domain.lifecycle import Action, Status
+from domain.lifecycle import Action, Actor, Status, why_refused
 from domain.models import Command, MalformedCommand, OrderInput, OrderState, parse_command
 from orders.connection import connect
 from orders.settings import Settings
@@ -170,23 +171,24 @@ class OrdersClient:
                     handle.execute_update(action.value, stamped, result_type=OrderState), timeout
                 )
                 return CommandResult(request_id, state)
-            except asyncio.TimeoutError:
-                pass  # no worker answered in time: queue it as a signal
+            except (asyncio.TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
+                pass  # no worker answered in time (the SDK reports our own cancel so): queue a signal
             except WorkflowUpdateFailedError as err:
                 raise _rejection(err) from None
             except RPCError as err:
-                raise await self._explain(order_id, err) from None
+                return await self._after_finish(order_id, action, stamped, err)
         try:
             await handle.signal(action.value, stamped)
         except RPCError as err:
-            raise await self._explain(order_id, err) from None
+            return await self._after_finish(order_id, action, stamped, err)
         return CommandResult(request_id, None)
 
     async def state(self, order_id: str) -> OrderState:
         """The whole order state (the `state` query); a finished order's final state needs no worker."""
         handle = self._handle(order_id)
+        timeout = timedelta(seconds=self.settings.update_timeout_seconds)
         try:
-            return await handle.query("state", result_type=OrderState)
+            return await handle.query("state", result_type=OrderState, rpc_timeout=timeout)
         except RPCError as err:
             if err.status is not RPCStatusCode.NOT_FOUND and not _no_worker(err):
                 raise _unavailable(err) from None
@@ -247,14 +249,22 @@ class OrdersClient:
             )
         raise OrdersError(f"order {order_id}'s workflow is {description.status.name.lower()}")
 
-    async def _explain(self, order_id: str, err: RPCError) -> OrdersError:
+    async def _after_finish(
+        self, order_id: str, action: Action, command: Command, err: RPCError
+    ) -> CommandResult:
+        """A finished order's workflow takes no more commands. A retry of the command that finished it
+        gets the first answer (from the order's timeline); anything else the lifecycle's own refusal,
+        as a running order would give it (OMS003 for start_handling)."""
         if err.status is not RPCStatusCode.NOT_FOUND:
-            return _unavailable(err)
-        try:
-            state = await self._final_state(order_id, err)
-        except OrdersError as explained:
-            return explained
-        return OrderFinal(order_id, state.status.value)
+            raise _unavailable(err)
+        state = await self._final_state(order_id, err)
+        for entry in state.timeline:
+            if entry.request_id == command.request_id and entry.action is action and not entry.refused:
+                return CommandResult(entry.request_id or "", state)
+        refusal = why_refused(state.situation(), action, getattr(command, "actor", Actor.SYSTEM))
+        if refusal.code == "final":
+            raise OrderFinal(order_id, state.status.value)
+        raise CommandRejected(refusal.reason, refusal.code)
 
 
 def _rejection(err: WorkflowUpdateFailedError) -> CommandRejected:
@@ -269,7 +279,12 @@ def _unavailable(err: RPCError) -> TemporalUnavailable:
 
 
 def _no_worker(err: RPCError) -> bool:
-    return err.status in (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.FAILED_PRECONDITION)
+    """A query nobody answered: our rpc_timeout expired (CANCELLED), or the server gave up."""
+    return err.status in (
+        RPCStatusCode.CANCELLED,
+        RPCStatusCode.DEADLINE_EXCEEDED,
+        RPCStatusCode.FAILED_PRECONDITION,
+    )
 
 
 def _first_line(err: BaseException) -> str:

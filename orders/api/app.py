@@ -12,11 +12,11 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 from fastapi import Body, FastAPI, Header, Path, Query, Request, Response, Security
 from fastapi.exceptions import RequestValidationError
@@ -24,7 +24,6 @@ from fastapi.responses import JSONResponse
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError
 
 from domain.lifecycle import Action, Actor, Status
 from domain.models import OrderState
@@ -47,7 +46,6 @@ from orders.api.vtex import (
 )
 from orders.client import (
     CommandRejected,
-    OrderFinal,
     OrderNotFound,
     OrdersClient,
     OrdersError,
@@ -59,12 +57,11 @@ from orders.settings import Settings
 log = logging.getLogger("orders.api")
 
 MAX_BODY_BYTES = 64 * 1024
+DRAIN_BYTES = 1024 * 1024  # past this, an oversized body is cut off rather than read
 CONNECT_TIMEOUT_SECONDS = 5.0
 READY_TIMEOUT_SECONDS = 3.0
 RETRY_AFTER_SECONDS = "5"
 PVT = "/api/oms/pvt/orders"
-
-T = TypeVar("T")
 
 
 def error_response(
@@ -106,7 +103,7 @@ class BodyLimit:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_bytes:
-                await self._too_large(scope, receive, send)
+                await self._too_large(scope, receive, send, more=message.get("more_body", False))
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
@@ -122,11 +119,16 @@ class BodyLimit:
 
         await self.app(scope, replay, send)
 
-    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send, more: bool = True) -> None:
+        # Read (and drop) what is left of a modest body first: a server that answers and closes with
+        # the request unread makes the caller's TCP stack reset, and the caller never sees the 413.
+        drained = 0
+        while more and drained <= DRAIN_BYTES:
+            message = await receive()
+            drained += len(message.get("body", b""))
+            more = message["type"] == "http.request" and message.get("more_body", False)
         message = f"the request body is over {self.max_bytes // 1024} KiB"
-        # Close the connection: the rest of the oversized body is not read.
-        response = error_response(413, "payload-too-large", message, {"Connection": "close"})
-        await response(scope, receive, send)
+        await error_response(413, "payload-too-large", message, {"Connection": "close"})(scope, receive, send)
 
 
 class CatchAll:
@@ -201,21 +203,6 @@ def _provider(request: Request) -> OrdersProvider:
 def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
-
-
-async def _bounded(request: Request, work: Awaitable[T], what: str) -> T:
-    """Reads need a worker (queries); without one Temporal would hold the call for 30 s."""
-    timeout = _settings(request).update_timeout_seconds
-    try:
-        return await asyncio.wait_for(work, timeout)
-    except TimeoutError:
-        raise TemporalUnavailable(
-            f"no worker answered {what} within {timeout:g} s; is the worker running?"
-        ) from None
-
-
-async def _state(request: Request, orders: OrdersClient, order_id: str) -> OrderState:
-    return await _bounded(request, orders.state(order_id), f"for order {order_id}")
 
 
 # Authentication
@@ -298,34 +285,9 @@ async def run_command(
         "request_id": idempotency_key or uuid.uuid4().hex,
         "requested_at": datetime.now(UTC),
     }
-    try:
-        result = await orders.send(order_id, action, command)
-    except WorkflowUpdateRPCTimeoutOrCancelledError:
-        # OrdersClient.send's own update timeout cancels the RPC, which the SDK reports as this error
-        # instead of a timeout; queue the signal as send means to (same request id: no double effect).
-        result = await orders.send(order_id, action, command, as_signal=True)
-    except OrderFinal:
-        repeat = await _answered_before(request, orders, order_id, action, idempotency_key)
-        if repeat is None:
-            raise
-        return repeat
+    result = await orders.send(order_id, action, command)
     date = command_date(result.state, result.request_id)
     return Verdict(Receipt(date=date, orderId=order_id, receipt=result.request_id), result.queued)
-
-
-async def _answered_before(
-    request: Request, orders: OrdersClient, order_id: str, action: Action, idempotency_key: str | None
-) -> Verdict | None:
-    """A finished order's workflow takes no more commands, so a retry of the command that finished it
-    (an in-window cancel is done in milliseconds) would be refused as final. Its timeline still shows
-    the command: answer the retry as the first call was answered."""
-    if idempotency_key is None:
-        return None
-    state = await _state(request, orders, order_id)
-    for entry in state.timeline:
-        if entry.request_id == idempotency_key and entry.action is action and not entry.refused:
-            return Verdict(Receipt(date=entry.at, orderId=order_id, receipt=idempotency_key), False)
-    return None
 
 
 def _parse_statuses(raw: str | None) -> list[Status | None]:
@@ -402,7 +364,7 @@ def add_routes(app: FastAPI) -> None:
     async def get_order(request: Request, actor: Staff, order_id: OrderId) -> OrderView:
         """The order as VTEX's Get order shows it, cancellation data and requests included."""
         orders = await _provider(request).get()
-        return order_view(await _state(request, orders, order_id))
+        return order_view(await orders.state(order_id))
 
     @app.post(f"{PVT}/{{orderId}}/cancel", response_model=Receipt, tags=["orders"], responses=ERRORS | QUEUED)
     async def cancel_order(
@@ -435,7 +397,7 @@ def add_routes(app: FastAPI) -> None:
     ) -> Receipt:
         """Decline the pending cancellation request; the order goes back to where it was."""
         orders = await _provider(request).get()
-        state = await _state(request, orders, order_id)
+        state = await orders.state(order_id)
         _check_pending(state, body.cancellationRequestId)
         payload = {"actor": actor, "reason": body.denyReason}
         verdict = await run_command(request, order_id, Action.DENY_CANCELLATION, payload, idempotency_key)
@@ -520,7 +482,7 @@ def add_routes(app: FastAPI) -> None:
         """The customer asks to cancel their order: canceled at once inside the cancellation window,
         otherwise a request the store confirms or declines. Another customer's order is 404."""
         orders = await _provider(request).get()
-        state = await _state(request, orders, order_id)
+        state = await orders.state(order_id)
         if state.customer_id != customer_id:
             raise OrderNotFound(order_id)  # the same answer as an unknown order: nothing leaks
         payload = {"actor": Actor.CUSTOMER, "reason": body.reason if body else ""}
@@ -531,7 +493,7 @@ def add_routes(app: FastAPI) -> None:
 async def _same_order_or_conflict(request: Request, orders: OrdersClient, body: PlaceOrderBody) -> None:
     """A repeated placement is fine; the same id for another customer or total is a caller's bug."""
     try:
-        state = await _state(request, orders, body.orderId)
+        state = await orders.state(body.orderId)
     except OrdersError:
         return  # can't compare now (e.g. still starting): the order exists, and is left as it is
     if state.customer_id != body.customerId or state.total != body.total:

@@ -212,6 +212,9 @@ class OrderList(Out):
     paging: Paging
 
 
+# Errors
+
+
 class ApiError(Exception):
     """An answer other than success, rendered as VTEX's `{"error": {"code", "message"}}`."""
 

@@ -1,0 +1,658 @@
+"""The REST API end to end: uvicorn on loopback, the dev server, and a real worker.
+
+Every endpoint's happy path, every error code of the issue in VTEX's envelope, the two-step cancel
+after a real (1 s) grace timer, idempotent repeats, customer tokens, and the response bodies checked
+field by field against VTEX's names and types.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import socket
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, cast
+
+import httpx
+import jwt
+import pytest
+import pytest_asyncio
+import uvicorn
+from fastapi import FastAPI
+from temporalio.testing import WorkflowEnvironment
+
+from orders.api import create_app
+from orders.api.auth import CredentialsError
+from orders.client import OrdersClient
+from orders.settings import Settings
+from tests.conftest import eventually, read_events, running_worker, settings_for
+
+SECRET = "customer-token-secret-for-the-api-tests-0123456789"
+ERP = {"X-VTEX-API-AppKey": "erp-key", "X-VTEX-API-AppToken": "erp-token-8b1f0c"}
+STORE = {"X-VTEX-API-AppKey": "store-key", "X-VTEX-API-AppToken": "store-token-4d2a9e"}
+STOREFRONT = {"X-VTEX-API-AppKey": "front-key", "X-VTEX-API-AppToken": "front-token-77c3b1"}
+CREDENTIALS = [
+    {"appKey": h["X-VTEX-API-AppKey"], "appToken": h["X-VTEX-API-AppToken"], "role": role}
+    for h, role in ((ERP, "erp"), (STORE, "store"), (STOREFRONT, "storefront"))
+]
+PVT = "/api/oms/pvt/orders"
+
+
+# Shapes
+
+
+def iso(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return parsed.tzinfo is not None
+
+
+def integer(value: Any) -> bool:
+    return type(value) is int  # bool is an int in Python; VTEX's money is a plain integer of cents
+
+
+def of(kind: type) -> Callable[[Any], bool]:
+    return lambda value: type(value) is kind
+
+
+def optional(check: Callable[[Any], bool]) -> Callable[[Any], bool]:
+    return lambda value: value is None or check(value)
+
+
+ORDER_FIELDS: dict[str, Callable[[Any], bool]] = {
+    "orderId": of(str),
+    "customerId": of(str),
+    "status": of(str),
+    "statusDescription": of(str),
+    "value": integer,
+    "currencyCode": of(str),
+    "creationDate": iso,
+    "authorizedDate": optional(iso),
+    "lastChange": iso,
+    "items": of(list),
+    "allowCancellation": of(bool),
+    "gracePeriodEndDate": optional(iso),
+    "cancellationDecisionEndDate": optional(iso),
+    "isPartiallyInvoiced": of(bool),
+    "invoicedValue": integer,
+    "cancellationData": optional(of(dict)),
+    "cancellationRequests": of(list),
+    "packageAttachment": of(dict),
+}
+CANCELLATION_DATA_FIELDS: dict[str, Callable[[Any], bool]] = {
+    "requestedByUser": of(bool),
+    "requestedBySystem": of(bool),
+    "requestedBySellerNotification": of(bool),
+    "reason": of(str),
+    "cancellationDate": optional(iso),
+    "cancellationRequestId": of(str),
+}
+CANCELLATION_REQUEST_FIELDS: dict[str, Callable[[Any], bool]] = {
+    "id": of(str),
+    "reason": of(str),
+    "cancellationRequestDate": iso,
+    "requestedByUser": of(bool),
+    "deniedBySeller": of(bool),
+    "deniedBySellerReason": optional(of(str)),
+    "cancellationRequestDenyDate": optional(iso),
+}
+PACKAGE_FIELDS: dict[str, Callable[[Any], bool]] = {
+    "type": lambda v: v == "Output",
+    "invoiceNumber": of(str),
+    "invoiceValue": integer,
+    "issuanceDate": iso,
+}
+ITEM_FIELDS: dict[str, Callable[[Any], bool]] = {"id": of(str), "quantity": integer, "price": integer}
+RECEIPT_FIELDS: dict[str, Callable[[Any], bool]] = {"date": iso, "orderId": of(str), "receipt": of(str)}
+
+
+def shaped(body: Any, fields: dict[str, Callable[[Any], bool]]) -> dict[str, Any]:
+    """`body` has exactly these fields, each of its VTEX type."""
+    assert isinstance(body, dict), body
+    assert set(body) == set(fields), f"fields differ: {sorted(set(body) ^ set(fields))}"
+    wrong = {name: body[name] for name, check in fields.items() if not check(body[name])}
+    assert not wrong, f"wrong types: {wrong}"
+    return body
+
+
+def order_shaped(body: Any) -> dict[str, Any]:
+    shaped(body, ORDER_FIELDS)
+    for item in body["items"]:
+        shaped(item, ITEM_FIELDS)
+    if body["cancellationData"] is not None:
+        shaped(body["cancellationData"], CANCELLATION_DATA_FIELDS)
+    for request in body["cancellationRequests"]:
+        shaped(request, CANCELLATION_REQUEST_FIELDS)
+    shaped(body["packageAttachment"], {"packages": of(list)})
+    for package in body["packageAttachment"]["packages"]:
+        shaped(package, PACKAGE_FIELDS)
+    return body
+
+
+def receipt(response: httpx.Response, order_id: str, status: int = 200) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    body = shaped(response.json(), RECEIPT_FIELDS)
+    assert body["orderId"] == order_id
+    return body
+
+
+def refused(response: httpx.Response, status: int, code: str | None = None, names: str = "") -> str:
+    """An error in VTEX's envelope, with no traceback; `names` must appear in the message."""
+    assert response.status_code == status, response.text
+    assert "Traceback" not in response.text
+    body = response.json()
+    assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}, body
+    assert isinstance(body["error"]["code"], str) and isinstance(body["error"]["message"], str)
+    if code is not None:
+        assert body["error"]["code"] == code, body
+    assert names in body["error"]["message"], body
+    return cast(str, body["error"]["message"])
+
+
+def customer_token(sub: str, expires_in: float = 3600, secret: str = SECRET, **claims: Any) -> dict[str, str]:
+    payload = {"sub": sub, "exp": int(time.time() + expires_in), **claims}
+    return {"Authorization": f"Bearer {jwt.encode(payload, secret, algorithm='HS256')}"}
+
+
+# The running API
+
+
+@asynccontextmanager
+async def serving(app: FastAPI) -> AsyncIterator[str]:
+    """uvicorn on a loopback port of its own, in this event loop."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_config=None, lifespan="on"))
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+
+    async def started() -> bool:
+        return server.started
+
+    try:
+        await eventually(started, bool, timeout=10, every=0.02)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+        sock.close()
+
+
+@dataclass
+class Api:
+    http: httpx.AsyncClient
+    orders: OrdersClient
+    settings: Settings
+
+    async def place(self, grace: int = 1800, customer: str = "c-42", **overrides: Any) -> str:
+        order_id = overrides.pop("orderId", f"o-{uuid.uuid4().hex[:10]}")
+        body = {
+            "orderId": order_id,
+            "customerId": customer,
+            "total": 12990,
+            "items": [{"sku": "A1", "quantity": 2, "price": 6495}],
+            "gracePeriodSeconds": grace,
+        } | overrides
+        response = await self.http.post(PVT, json=body, headers=ERP)
+        assert response.status_code == 201, response.text
+        return order_id
+
+    async def order(self, order_id: str) -> dict[str, Any]:
+        response = await self.http.get(f"{PVT}/{order_id}", headers=ERP)
+        assert response.status_code == 200, response.text
+        return order_shaped(response.json())
+
+    async def reaches(self, order_id: str, status: str) -> dict[str, Any]:
+        return await eventually(lambda: self.order(order_id), lambda o: o["status"] == status)
+
+    async def cancel(self, order_id: str, headers: dict[str, str] = ERP, **body: Any) -> httpx.Response:
+        return await self.http.post(f"{PVT}/{order_id}/cancel", json=body or None, headers=headers)
+
+    def events(self, order_id: str) -> list[str]:
+        return [e["type"] for e in read_events(self.settings.event_log) if e["order_id"] == order_id]
+
+
+def credentials_file(directory: Path) -> Path:
+    path = directory / "credentials.json"
+    path.write_text(json.dumps(CREDENTIALS))
+    return path
+
+
+@pytest_asyncio.fixture(scope="module")
+async def api(dev_env: WorkflowEnvironment, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Api]:
+    directory = tmp_path_factory.mktemp("api")
+    settings = settings_for(
+        directory, api_credentials=credentials_file(directory), customer_token_secret=SECRET
+    )
+    async with (
+        running_worker(dev_env.client, settings) as orders,
+        serving(create_app(settings, orders)) as url,
+        httpx.AsyncClient(base_url=url) as http,
+    ):
+        yield Api(http, orders, settings)
+
+
+@asynccontextmanager
+async def in_process(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as http:
+        yield http
+
+
+# Operations and documentation
+
+
+async def test_health_readiness_and_docs(api: Api) -> None:
+    assert (await api.http.get("/healthz")).json() == {"status": "ok"}
+    assert (await api.http.get("/readyz")).json() == {"status": "ready"}
+    assert "swagger" in (await api.http.get("/docs")).text.lower()
+    paths = (await api.http.get("/openapi.json")).json()["paths"]
+    assert {f"{PVT}/{{orderId}}/cancel", "/api/checkout/pub/orders/{orderId}/user-cancel-request"} <= set(
+        paths
+    )
+
+
+# Placing and reading
+
+
+async def test_place_and_get_order_field_by_field(api: Api) -> None:
+    order_id = await api.place(
+        grace=1800, currency="USD", items=[{"id": "SKU-9", "quantity": 1, "price": 12990}]
+    )
+    order = await api.order(order_id)
+    assert order["orderId"] == order_id and order["customerId"] == "c-42"
+    assert (order["status"], order["statusDescription"]) == ("window-to-cancel", "Cancellation window")
+    assert (order["value"], order["currencyCode"], order["invoicedValue"]) == (12990, "USD", 0)
+    assert order["items"] == [{"id": "SKU-9", "quantity": 1, "price": 12990}]
+    assert order["allowCancellation"] is True and order["isPartiallyInvoiced"] is False
+    assert order["cancellationData"] is None and order["cancellationRequests"] == []
+    assert order["packageAttachment"] == {"packages": []}
+    approved = datetime.fromisoformat(order["authorizedDate"])
+    assert datetime.fromisoformat(order["gracePeriodEndDate"]) - approved == timedelta(seconds=1800)
+    assert order["cancellationDecisionEndDate"] is None
+
+
+async def test_place_is_idempotent_by_order_id_and_refuses_a_different_order(api: Api) -> None:
+    order_id = await api.place()
+    body = {"orderId": order_id, "customerId": "c-42", "value": 12990}  # VTEX's `value` works too
+    again = await api.http.post(PVT, json=body, headers=ERP)
+    assert again.status_code == 200, again.text
+    assert shaped(again.json(), {"orderId": of(str), "created": of(bool), "date": iso})["created"] is False
+    assert again.headers["Location"] == f"{PVT}/{order_id}"
+    other = await api.http.post(PVT, json=body | {"customerId": "c-other"}, headers=ERP)
+    refused(other, 409, "order-exists", order_id)
+
+
+async def test_invalid_bodies_name_the_field(api: Api) -> None:
+    refused(
+        await api.http.post(PVT, json={"orderId": "x1", "total": 1}, headers=ERP), 422, None, "customerId"
+    )
+    bad_total = {"orderId": "x1", "customerId": "c", "total": -5}
+    refused(await api.http.post(PVT, json=bad_total, headers=ERP), 422, "invalid-request", "total")
+    bad_item = {"orderId": "x1", "customerId": "c", "total": 5, "items": [{"sku": "A", "quantity": 0}]}
+    message = refused(await api.http.post(PVT, json=bad_item, headers=ERP), 422)
+    assert "items.0.quantity" in message and "items.0.price" in message
+    broken = await api.http.post(
+        PVT, content=b'{"orderId": ', headers=ERP | {"Content-Type": "application/json"}
+    )
+    refused(broken, 400, "malformed-json", "not valid JSON")
+    refused(await api.http.post(PVT, json=["not", "an", "object"], headers=ERP), 422)
+    refused(await api.http.get(f"{PVT}/bad id!", headers=ERP), 422, "invalid-request", "orderId (path)")
+    long_key = {"Idempotency-Key": "k" * 129}
+    refused(await api.cancel("x1", headers=ERP | long_key), 422, None, "Idempotency-Key (header)")
+
+
+async def test_unknown_order_route_and_method(api: Api) -> None:
+    refused(await api.http.get(f"{PVT}/no-such-order", headers=ERP), 404, "order-not-found", "no-such-order")
+    refused(await api.cancel("no-such-order"), 404, "order-not-found")
+    refused(await api.http.get("/api/oms/pvt/nothing-here", headers=ERP), 404, "not-found")
+    refused(await api.http.delete(f"{PVT}/x1", headers=ERP), 405, "method-not-allowed")
+
+
+# Cancellation
+
+
+async def test_cancel_inside_the_window_cancels_at_once(api: Api) -> None:
+    order_id = await api.place(grace=1800)
+    first = receipt(await api.cancel(order_id, reason="customer called", headers=STORE), order_id)
+    order = await api.reaches(order_id, "canceled")
+    data = order["cancellationData"]
+    assert data["requestedBySellerNotification"] is True
+    assert data["requestedByUser"] is False and data["requestedBySystem"] is False
+    assert data["reason"] == "customer called" and data["cancellationRequestId"] == first["receipt"]
+    assert iso(data["cancellationDate"]) and order["allowCancellation"] is False
+    events = await eventually(
+        lambda: asyncio.sleep(0, api.events(order_id)), lambda e: "customer.notify" in e
+    )
+    assert events.count("payment.void") == 1 and events.count("stock.release") == 1
+    refused(await api.cancel(order_id), 409, "final", "canceled")
+    # The finished order answers as the lifecycle does, with VTEX's code for start-handling.
+    refused(await api.http.post(f"{PVT}/{order_id}/start-handling", headers=ERP), 409, "OMS003", "canceled")
+
+
+async def test_two_step_cancel_after_the_grace_timer(api: Api) -> None:
+    order_id = await api.place(grace=1)
+    await api.reaches(order_id, "ready-for-handling")  # the real 1 s timer fired
+    first = receipt(await api.cancel(order_id, reason="out of stock"), order_id)
+    order = await api.order(order_id)
+    assert order["status"] == "cancellation-requested" and order["allowCancellation"] is True
+    assert iso(order["cancellationDecisionEndDate"])
+    [request] = order["cancellationRequests"]
+    assert request["id"] == first["receipt"] and request["reason"] == "out of stock"
+    assert request["requestedByUser"] is False and request["deniedBySeller"] is False
+    assert request["deniedBySellerReason"] is None and request["cancellationRequestDenyDate"] is None
+    receipt(await api.cancel(order_id, headers=STORE), order_id)  # the second click confirms
+    order = await api.reaches(order_id, "canceled")
+    assert order["cancellationData"]["cancellationRequestId"] == first["receipt"]
+    assert order["cancellationData"]["requestedBySellerNotification"] is True
+
+
+async def test_idempotency_key_repeats_answer_as_the_first_call(api: Api) -> None:
+    order_id = await api.place(grace=0)
+    await api.reaches(order_id, "ready-for-handling")
+    key = {"Idempotency-Key": f"cancel-{order_id}"}
+    first = receipt(await api.cancel(order_id, headers=ERP | key), order_id)
+    repeat = receipt(await api.cancel(order_id, headers=ERP | key), order_id)
+    assert first == repeat and first["receipt"] == key["Idempotency-Key"]
+    order = await api.order(order_id)
+    assert order["status"] == "cancellation-requested"  # the repeat did not confirm
+    assert len(order["cancellationRequests"]) == 1
+    reused = await api.http.post(f"{PVT}/{order_id}/start-handling", headers=ERP | key)
+    refused(reused, 422, "request-id-reused", "Idempotency-Key")
+
+    # A retry after the order finished (in-window cancels finish in milliseconds) still gets the first answer.
+    quick = await api.place(grace=1800)
+    key = {"Idempotency-Key": f"cancel-{quick}"}
+    first = receipt(await api.cancel(quick, headers=ERP | key), quick)
+    await api.reaches(quick, "canceled")
+    assert receipt(await api.cancel(quick, headers=ERP | key), quick) == first
+    refused(await api.cancel(quick), 409, "final")
+
+
+async def test_customer_request_then_store_denies(api: Api) -> None:
+    customer = f"c-{uuid.uuid4().hex[:8]}"
+    order_id = await api.place(grace=0, customer=customer)
+    await api.reaches(order_id, "ready-for-handling")
+    url = f"/api/checkout/pub/orders/{order_id}/user-cancel-request"
+    asked = receipt(
+        await api.http.post(url, json={"reason": "too slow"}, headers=customer_token(customer)), order_id
+    )
+    order = await api.order(order_id)
+    assert order["status"] == "cancellation-requested"
+    [request] = order["cancellationRequests"]
+    assert request["requestedByUser"] is True and request["id"] == asked["receipt"]
+
+    deny = f"{PVT}/{order_id}/deny-cancellation-request"
+    wrong = {"cancellationRequestId": "not-this-one", "denyReason": "shipped"}
+    refused(await api.http.post(deny, json=wrong, headers=STORE), 409, "not-pending", asked["receipt"])
+    refused(
+        await api.http.post(deny, json={"cancellationRequestId": "x"}, headers=STORE), 422, None, "denyReason"
+    )
+    body = {"cancellationRequestId": asked["receipt"], "denyReason": "already shipped"}
+    receipt(await api.http.post(deny, json=body, headers=STORE), order_id)
+    order = await api.order(order_id)
+    assert order["status"] == "ready-for-handling" and order["allowCancellation"] is True
+    [request] = order["cancellationRequests"]
+    assert request["deniedBySeller"] is True and request["deniedBySellerReason"] == "already shipped"
+    assert iso(request["cancellationRequestDenyDate"])
+    refused(await api.http.post(deny, json=body, headers=STORE), 409, "no-pending-request")
+
+
+async def test_customer_inside_the_window_and_other_customers(api: Api) -> None:
+    customer = f"c-{uuid.uuid4().hex[:8]}"
+    order_id = await api.place(grace=1800, customer=customer)
+    url = f"/api/checkout/pub/orders/{order_id}/user-cancel-request"
+    stranger = await api.http.post(url, json={}, headers=customer_token("c-someone-else"))
+    unknown = await api.http.post(
+        "/api/checkout/pub/orders/no-such-order/user-cancel-request", headers=customer_token(customer)
+    )
+    # Another customer's order looks exactly like an order that does not exist.
+    assert refused(stranger, 404, "order-not-found") == f"order {order_id} not found"
+    refused(unknown, 404, "order-not-found")
+    receipt(await api.http.post(url, headers=customer_token(customer)), order_id)
+    order = await api.reaches(order_id, "canceled")
+    assert order["cancellationData"]["requestedByUser"] is True
+
+
+async def test_customer_tokens_expired_forged_or_missing(api: Api) -> None:
+    order_id = await api.place(customer="c-tok")
+    url = f"/api/checkout/pub/orders/{order_id}/user-cancel-request"
+    expired = await api.http.post(url, headers=customer_token("c-tok", expires_in=-60))
+    assert "expired" in refused(expired, 401, "unauthorized")
+    assert expired.headers["WWW-Authenticate"] == "Bearer"
+    refused(await api.http.post(url, headers=customer_token("c-tok", secret="not-the-secret" * 4)), 401)
+    no_exp = jwt.encode({"sub": "c-tok"}, SECRET, algorithm="HS256")
+    refused(await api.http.post(url, headers={"Authorization": f"Bearer {no_exp}"}), 401, None, "exp")
+    unsigned = jwt.encode({"sub": "c-tok", "exp": int(time.time()) + 60}, None, algorithm="none")
+    refused(await api.http.post(url, headers={"Authorization": f"Bearer {unsigned}"}), 401)
+    refused(await api.http.post(url, headers={"Authorization": "Bearer not.a.jwt"}), 401)
+    refused(await api.http.post(url), 401)
+    refused(await api.http.post(url, headers=ERP), 401)  # app keys are not customer tokens
+    assert (await api.order(order_id))["status"] == "window-to-cancel"
+
+
+# Handling, invoices, payment
+
+
+async def test_start_handling_and_invoices(api: Api) -> None:
+    early = await api.place(grace=1800)
+    refused(await api.http.post(f"{PVT}/{early}/start-handling", headers=ERP), 409, "OMS003")
+
+    order_id = await api.place(grace=0)
+    await api.reaches(order_id, "ready-for-handling")
+    key = {"Idempotency-Key": f"handle-{order_id}"}
+    started = await api.http.post(f"{PVT}/{order_id}/start-handling", headers=STORE | key)
+    assert (started.status_code, started.content) == (204, b"")
+    assert (await api.http.post(f"{PVT}/{order_id}/start-handling", headers=STORE | key)).status_code == 204
+    refused(await api.http.post(f"{PVT}/{order_id}/start-handling", headers=STORE), 409, "OMS003")
+
+    invoice = {
+        "type": "Output",
+        "invoiceNumber": "NF-1",
+        "invoiceValue": 5000,
+        "issuanceDate": "2026-11-26T10:00:00Z",
+    }
+    receipt(await api.http.post(f"{PVT}/{order_id}/invoice", json=invoice, headers=ERP), order_id)
+    order = await api.order(order_id)
+    assert order["status"] == "handling" and order["isPartiallyInvoiced"] is True
+    assert order["invoicedValue"] == 5000 and order["allowCancellation"] is False
+    assert order["packageAttachment"]["packages"] == [
+        {
+            "type": "Output",
+            "invoiceNumber": "NF-1",
+            "invoiceValue": 5000,
+            "issuanceDate": "2026-11-26T10:00:00Z",
+        }
+    ]
+    refused(await api.cancel(order_id), 409, "partially-invoiced", "partially invoiced")
+
+    # VTEX sends invoiceValue as a string of cents and often a bare issuance date.
+    rest = invoice | {"invoiceNumber": "NF-2", "invoiceValue": "7990", "issuanceDate": "2026-11-27"}
+    receipt(await api.http.post(f"{PVT}/{order_id}/invoice", json=rest, headers=ERP), order_id)
+    order = await api.reaches(order_id, "invoiced")
+    assert order["packageAttachment"]["packages"][1]["issuanceDate"] == "2026-11-27T00:00:00Z"
+    refused(await api.cancel(order_id), 409, "final")
+
+
+async def test_invoice_body_errors_name_the_field(api: Api) -> None:
+    url = f"{PVT}/any-order/invoice"
+    good = {"type": "Output", "invoiceNumber": "NF-9", "invoiceValue": 100}
+    refused(await api.http.post(url, json=good | {"type": "Input"}, headers=ERP), 422, None, "type")
+    refused(
+        await api.http.post(url, json=good | {"invoiceValue": "12.50"}, headers=ERP),
+        422,
+        None,
+        "invoiceValue",
+    )
+    refused(
+        await api.http.post(url, json={"type": "Output", "invoiceValue": 1}, headers=ERP),
+        422,
+        None,
+        "invoiceNumber",
+    )
+
+
+async def test_payment_approved_starts_the_window(api: Api) -> None:
+    order_id = await api.place(paymentApproved=False)
+    order = await api.order(order_id)
+    assert order["status"] == "payment-pending" and order["statusDescription"] == "Payment pending"
+    assert order["authorizedDate"] is None and order["gracePeriodEndDate"] is None
+    receipt(await api.http.post(f"{PVT}/{order_id}/payment-approved", headers=ERP), order_id)
+    order = await api.order(order_id)
+    assert order["status"] == "window-to-cancel" and iso(order["gracePeriodEndDate"])
+    refused(await api.http.post(f"{PVT}/{order_id}/payment-approved", headers=ERP), 409, "already-approved")
+
+
+# Listing
+
+
+async def test_list_by_status_and_customer_paged(api: Api) -> None:
+    customer = f"c-{uuid.uuid4().hex[:8]}"
+    placed = [await api.place(customer=customer) for _ in range(3)]
+    receipt(await api.cancel(placed[0]), placed[0])
+    await api.reaches(placed[0], "canceled")
+
+    async def listed(query: str) -> dict[str, Any]:
+        response = await api.http.get(f"{PVT}?f_customer={customer}&{query}", headers=STORE)
+        assert response.status_code == 200, response.text
+        return cast(dict[str, Any], response.json())
+
+    canceled = await eventually(lambda: listed("f_status=canceled"), lambda b: len(b["list"]) == 1)
+    item = shaped(
+        canceled["list"][0],
+        {
+            "orderId": of(str),
+            "customerId": of(str),
+            "status": of(str),
+            "statusDescription": of(str),
+            "creationDate": iso,
+        },
+    )
+    assert (item["orderId"], item["status"], item["customerId"]) == (placed[0], "canceled", customer)
+    both = await eventually(
+        lambda: listed("f_status=window-to-cancel,canceled&per_page=2"), lambda b: b["paging"]["hasMore"]
+    )
+    assert (
+        shaped(both["paging"], {"currentPage": integer, "perPage": integer, "hasMore": of(bool)})["perPage"]
+        == 2
+    )
+    assert [o["orderId"] for o in both["list"]] == [placed[2], placed[1]]  # newest first
+    last = await listed("per_page=2&page=2")
+    assert [o["orderId"] for o in last["list"]] == [placed[0]] and last["paging"]["hasMore"] is False
+    refused(await api.http.get(f"{PVT}?f_status=shipped", headers=ERP), 422, None, "f_status")
+    refused(await api.http.get(f"{PVT}?per_page=0", headers=ERP), 422, None, "per_page")
+
+
+# Authentication, limits, failures
+
+
+async def test_app_keys_and_roles(api: Api, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    url = f"{PVT}/any-order"
+    refused(await api.http.get(url), 401, "unauthorized", "X-VTEX-API-AppKey")
+    wrong = ERP | {"X-VTEX-API-AppToken": "guessed-token-123"}
+    refused(await api.http.get(url, headers=wrong), 401, "unauthorized")
+    swapped = {"X-VTEX-API-AppKey": "erp-key", "X-VTEX-API-AppToken": STORE["X-VTEX-API-AppToken"]}
+    refused(await api.http.get(url, headers=swapped), 401)
+    refused(await api.http.get(url, headers=STOREFRONT), 403, "forbidden", "storefront")
+    refused(await api.cancel("any-order", headers=STOREFRONT), 403)
+    for secret in ("guessed-token-123", *(h["X-VTEX-API-AppToken"] for h in (ERP, STORE, STOREFRONT))):
+        assert secret not in caplog.text
+
+
+async def test_body_over_64_kib_is_413(api: Api) -> None:
+    huge = {"orderId": "big", "customerId": "c", "total": 1, "note": "x" * 70_000}
+    refused(await api.http.post(PVT, json=huge, headers=ERP), 413, "payload-too-large")
+
+    async def streamed() -> AsyncIterator[bytes]:  # chunked: no Content-Length to trust
+        for _ in range(20):
+            yield b" " * 4096
+
+    chunked = await api.http.post(PVT, content=streamed(), headers=ERP | {"Content-Type": "application/json"})
+    refused(chunked, 413, "payload-too-large")
+
+
+async def test_no_worker_queues_the_command_as_a_signal(dev_env: WorkflowEnvironment, tmp_path: Path) -> None:
+    settings = settings_for(tmp_path, api_credentials=credentials_file(tmp_path), update_timeout_seconds=0.5)
+    app = create_app(settings, OrdersClient(dev_env.client, settings))  # nobody polls its task queue
+    async with in_process(app) as http:
+        order_id = f"o-{uuid.uuid4().hex[:10]}"
+        body = {"orderId": order_id, "customerId": "c-1", "total": 990}
+        assert (await http.post(PVT, json=body, headers=ERP)).status_code == 201
+        key = {"Idempotency-Key": f"queued-{order_id}"}
+        queued = receipt(await http.post(f"{PVT}/{order_id}/cancel", headers=ERP | key), order_id, status=202)
+        assert queued["receipt"] == key["Idempotency-Key"]
+        refused(await http.get(f"{PVT}/{order_id}", headers=ERP), 503, "unavailable", "worker")
+        handling = await http.post(f"{PVT}/{order_id}/start-handling", headers=ERP)
+        assert handling.status_code == 202 and shaped(handling.json(), RECEIPT_FIELDS)
+        async with running_worker(dev_env.client, settings):
+            api = Api(http, cast(OrdersClient, None), settings)
+            order = await api.reaches(order_id, "canceled")  # the queued signal, applied
+        assert order["cancellationData"]["cancellationRequestId"] == key["Idempotency-Key"]
+
+
+async def test_temporal_unreachable_is_503(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for variable in ("TEMPORAL_ADDRESS", "TEMPORAL_PROFILE", "TEMPORAL_CONFIG_FILE"):
+        monkeypatch.delenv(variable, raising=False)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    settings = settings_for(tmp_path, api_credentials=credentials_file(tmp_path), embedded_port=closed_port)
+    async with in_process(create_app(settings)) as http:
+        assert (await http.get("/healthz")).status_code == 200
+        refused(await http.get("/readyz"), 503, "unavailable", "Temporal")
+        response = await http.get(f"{PVT}/o-1", headers=ERP)
+        refused(response, 503, "unavailable")
+        assert response.headers["Retry-After"] == "5"
+        refused(await http.post(f"{PVT}/o-1/cancel", headers=ERP), 503)
+        refused(
+            await http.post(PVT, json={"orderId": "o-1", "customerId": "c", "total": 1}, headers=ERP), 503
+        )
+        # Validation and authentication still answer without Temporal.
+        refused(await http.post(PVT, json={}, headers=ERP), 422)
+        refused(await http.get(f"{PVT}/o-1"), 401)
+
+
+async def test_unexpected_errors_are_a_500_envelope(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    class Broken:
+        async def state(self, order_id: str) -> None:
+            raise RuntimeError("internal detail that must stay in the log")
+
+    settings = settings_for(tmp_path, api_credentials=credentials_file(tmp_path))
+    async with in_process(create_app(settings, cast(OrdersClient, Broken()))) as http:
+        response = await http.get(f"{PVT}/o-1", headers=ERP)
+    refused(response, 500, "internal-error")
+    assert "internal detail" not in response.text
+    assert (
+        "internal detail that must stay in the log" in caplog.text
+    )  # logged server-side, with the traceback
+
+
+async def test_unconfigured_credentials_refuse_everything(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path, api_credentials=None, customer_token_secret=None)
+    async with in_process(create_app(settings, cast(OrdersClient, object()))) as http:
+        refused(await http.get(f"{PVT}/o-1", headers=ERP), 401, "unauthorized", "ORDERS_API_CREDENTIALS")
+        customer = await http.post(
+            "/api/checkout/pub/orders/o-1/user-cancel-request", headers=customer_token("c")
+        )
+        refused(customer, 401, "unauthorized", "ORDERS_CUSTOMER_TOKEN_SECRET")
+
+
+def test_a_broken_credentials_file_stops_the_start_without_showing_tokens(tmp_path: Path) -> None:
+    path = tmp_path / "credentials.json"
+    path.write_text(json.dumps([{"appKey": "k", "appToken": "very-secret-token", "role": "admin"}]))
+    with pytest.raises(CredentialsError) as raised:
+        create_app(settings_for(tmp_path, api_credentials=path))
+    assert "role" in str(raised.value) and "very-secret-token" not in str(raised.value)
+    path.write_text("[{")
+    with pytest.raises(CredentialsError, match="not JSON"):
+        create_app(settings_for(tmp_path, api_credentials=path))
+    with pytest.raises(CredentialsError, match="can't read"):
+        create_app(settings_for(tmp_path, api_credentials=tmp_path / "missing.json"))
