@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format clean
+.PHONY: run test chaos bench lint format clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
@@ -13,11 +13,20 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
+# The worker (which starts the embedded Temporal) and the REST API beside it; Ctrl-C stops both.
 run: $(STAMP)
-	$(BIN)/python worker.py
+	@$(BIN)/orders serve-api & api=$$!; trap 'kill $$api 2>/dev/null' EXIT; $(BIN)/python worker.py
 
 test: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/pytest
+
+# The slow fault tests (processes killed, servers restarted): see docs/reliability.md.
+chaos: $(STAMP)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/pytest -m chaos
+
+# Benchmarks against the raw Temporal floor: see docs/performance.md. ARGS=--quick for a smoke run.
+bench: $(STAMP)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m bench $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff format --check .
