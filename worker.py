@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
+import sys
 from contextlib import AsyncExitStack
 from typing import Any
 
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.worker import PollerBehaviorSimpleMaximum, Worker
 
 from activities.delivery import EventLog, EventSink, RoutedSink, WebhookSink
 from activities.order_activities import OrderActivities
@@ -47,15 +49,35 @@ def build_sink(settings: Settings) -> EventSink:
     return RoutedSink(webhooks, event_log)
 
 
+def worker_options(settings: Settings) -> dict[str, Any]:
+    """The `ORDERS_WORKER_*` tuning knobs as `temporalio.worker.Worker` options (docs/performance.md);
+    a knob left unset keeps the SDK's default."""
+    options: dict[str, Any] = {"max_cached_workflows": settings.worker_max_cached_workflows}
+    if settings.worker_max_concurrent_workflow_tasks is not None:
+        options["max_concurrent_workflow_tasks"] = settings.worker_max_concurrent_workflow_tasks
+    if settings.worker_max_concurrent_activities is not None:
+        options["max_concurrent_activities"] = settings.worker_max_concurrent_activities
+    if settings.worker_workflow_task_pollers is not None:
+        options["workflow_task_poller_behavior"] = PollerBehaviorSimpleMaximum(
+            settings.worker_workflow_task_pollers
+        )
+    if settings.worker_activity_task_pollers is not None:
+        options["activity_task_poller_behavior"] = PollerBehaviorSimpleMaximum(
+            settings.worker_activity_task_pollers
+        )
+    return options
+
+
 def build_worker(client: Client, settings: Settings, sink: EventSink, **options: Any) -> Worker:
-    """The order worker; `options` go to `temporalio.worker.Worker` (tuning, tests)."""
+    """The order worker, tuned by the settings' `ORDERS_WORKER_*` knobs; `options` go to
+    `temporalio.worker.Worker` and win over the knobs (tests)."""
     activities = OrderActivities(sink, settings.store)
     return Worker(
         client,
         task_queue=settings.task_queue,
         workflows=[OrderWorkflow],
         activities=[activities.deliver_event, activities.store_settings],
-        **options,
+        **(worker_options(settings) | options),
     )
 
 
@@ -96,11 +118,18 @@ def main() -> None:
             loop.add_signal_handler(signum, stop.set)
         await serve(settings, stop)
 
+    code = 0
     try:
         asyncio.run(run())
     except RuntimeError as err:
         log.error("%s", err)
-        raise SystemExit(1) from None
+        code = 1
+    # Everything is shut down; skip interpreter teardown, which the SDK's Rust threads can abort
+    # (temporalio/sdk-python#300: SIGABRT in about one stop in six here).
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":
