@@ -40,6 +40,14 @@ class Settings(BaseSettings):
     # Seconds a command waits for a worker's verdict before it is queued as a signal instead.
     update_timeout_seconds: float = Field(5.0, gt=0)
 
+    # Worker tuning (docs/performance.md). Unset: the Temporal SDK's default.
+    # Orders kept in the worker's memory between tasks; the rest are replayed from history when they wake.
+    worker_max_cached_workflows: int = Field(1000, ge=0)
+    worker_max_concurrent_workflow_tasks: int | None = Field(None, ge=2)
+    worker_max_concurrent_activities: int | None = Field(None, ge=1)
+    worker_workflow_task_pollers: int | None = Field(None, ge=2)
+    worker_activity_task_pollers: int | None = Field(None, ge=1)
+
     @property
     def store(self) -> StoreSettings:
         return StoreSettings(
