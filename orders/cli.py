@@ -11,14 +11,17 @@ traceback, and the exit code tells scripts what happened (see EXIT_CODES_HELP).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import json
+import os
 import re
+import sys
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 from pydantic import ValidationError
@@ -232,7 +235,7 @@ def fmt_status(status: Status) -> str:
 def fmt_entry(entry: TimelineEntry) -> str:
     moved = f"{entry.from_status.value if entry.from_status else 'placed'} → {entry.to_status.value}"
     if entry.refused:
-        moved = f"refused {entry.action.value}"
+        moved = entry.action.value  # its note starts with "refused: "
     said = f' "{entry.reason}"' if entry.reason else ""
     return f"{fmt_time(entry.at)}  {moved}  by {entry.actor.value}: {entry.note}{said}"
 
@@ -251,6 +254,8 @@ def grace_line(state: OrderState, now: datetime) -> str:
     deadline = state.grace_deadline
     if deadline is None:
         return f"starts at payment approval ({fmt_span(state.grace_period_seconds)} long)"
+    if state.status.is_final or state.status is Status.CANCEL:
+        return fmt_time(deadline)  # time left no longer matters
     left = "open, " + fmt_span((deadline - now).total_seconds()) + " left" if deadline > now else "over"
     return f"{fmt_time(deadline)} ({left})"
 
@@ -356,9 +361,9 @@ def unchanged_note(state: OrderState, action: Action, actor: Actor, request_id: 
 
 
 def queued_lines(action: Action, result: CommandResult, order_id: str, as_signal: bool) -> list[str]:
-    why = "sent as a signal" if as_signal else "no worker answered in time, so it was queued as a signal"
+    how = "sent as a signal" if as_signal else "queued as a signal: no worker answered in time"
     return [
-        f"Order {order_id}: {action.value} {why} (request_id {result.request_id}).",
+        f"Order {order_id}: {action.value} {how} (request_id {result.request_id}).",
         f"  It applies when a worker runs; a refusal shows in the timeline of `orders status {order_id}`.",
     ]
 
@@ -367,6 +372,8 @@ def queued_lines(action: Action, result: CommandResult, order_id: str, as_signal
 
 
 def build(model: type[Command], **fields: Any) -> Command:
+    """The command, checked here so a bad value is a usage error (the client stamps request_id and
+    requested_at)."""
     try:
         return model(**fields)
     except ValidationError as err:
@@ -435,20 +442,8 @@ def command_options(f: Callable[..., int]) -> Callable[..., int]:
 # Reading orders.
 
 
-async def read_state(client: OrdersClient, order_id: str) -> OrderState:
-    """The `state` query, bounded: with no worker on the task queue a query would hang for 30 s."""
-    timeout = client.settings.update_timeout_seconds
-    try:
-        return await asyncio.wait_for(client.state(order_id), timeout)
-    except TimeoutError:
-        raise TemporalUnavailable(
-            f"no worker answered for order {order_id} within {timeout:g} s;"
-            f" is a worker running on task queue {client.settings.task_queue!r}?"
-        ) from None
-
-
 async def fetch_state(order_id: str) -> OrderState:
-    return await read_state(await connect(), order_id)
+    return await (await connect()).state(order_id)
 
 
 async def fetch_list(status: Status | None, customer: str | None, limit: int) -> list[OrderSummary]:
@@ -458,18 +453,18 @@ async def fetch_list(status: Status | None, customer: str | None, limit: int) ->
 
 async def fetch_pending(
     customer: str | None, limit: int
-) -> list[tuple[OrderSummary, OrderState | TemporalUnavailable]]:
+) -> list[tuple[OrderSummary, OrderState | OrdersError]]:
     """Orders the search attributes list as cancellation-requested, each with its state (for the
-    decision deadline). An order whose worker is away is kept, with the reason, not dropped."""
+    decision deadline). An order whose state can't be read (no worker) is kept, with the reason."""
     client = await connect()
     listed = await client.list_orders(Status.CANCELLATION_REQUESTED, customer_id=customer, limit=limit)
     limiter = asyncio.Semaphore(8)
 
-    async def state_of(summary: OrderSummary) -> OrderState | TemporalUnavailable:
+    async def state_of(summary: OrderSummary) -> OrderState | OrdersError:
         async with limiter:
             try:
-                return await read_state(client, summary.order_id)
-            except TemporalUnavailable as err:
+                return await client.state(summary.order_id)
+            except OrdersError as err:  # one order out of reach shouldn't hide the others
                 return err
 
     states = await asyncio.gather(*(state_of(summary) for summary in listed))
@@ -482,7 +477,7 @@ async def fetch_pending(
     return sorted(pending, key=lambda pair: requested_at(pair[1]) or datetime.max.replace(tzinfo=UTC))
 
 
-def requested_at(state: OrderState | TemporalUnavailable) -> datetime | None:
+def requested_at(state: OrderState | OrdersError) -> datetime | None:
     if isinstance(state, OrderState) and state.pending_request:
         return state.pending_request.requested_at
     return None
@@ -491,7 +486,7 @@ def requested_at(state: OrderState | TemporalUnavailable) -> datetime | None:
 async def watch_order(order_id: str, interval: float) -> None:
     """Print each status change until the order is final. Worker restarts are waited out, not fatal."""
     client = await connect()
-    state = await read_state(client, order_id)
+    state = await client.state(order_id)
     click.echo(f"Order {order_id}: {fmt_status(state.status)}")
     # Refusals are trimmed from the timeline over time; status changes are not, so count those.
     seen = len(moves(state))
@@ -499,7 +494,7 @@ async def watch_order(order_id: str, interval: float) -> None:
     while not state.status.is_final:
         await asyncio.sleep(interval)
         try:
-            state = await read_state(client, order_id)
+            state = await client.state(order_id)
         except TemporalUnavailable as err:
             if not waiting:
                 click.echo(f"orders: {one_line(str(err))}; still watching", err=True)
@@ -587,12 +582,14 @@ def place(order_id: str, customer_id: str, total: int, currency: str, items: tup
             f"Order {order_id} already exists; it was left as it was (see `orders status {order_id}`)."
         )
         return EXIT_OK
-    window = fmt_span(grace if grace is not None else settings.grace_period_seconds)
-    payment = (
-        f"payment pending; the {window} cancellation window starts when it is approved"
-        if pending_payment
-        else f"payment approved; cancellation window open for {window}"
-    )
+    seconds = grace if grace is not None else settings.grace_period_seconds
+    window = fmt_span(seconds)
+    if pending_payment:
+        payment = f"payment pending; the {window} cancellation window starts when it is approved"
+    elif seconds:
+        payment = f"payment approved; cancellation window open for {window}"
+    else:
+        payment = "payment approved; no cancellation window (a request waits for the store)"
     click.echo(
         f"Order {order_id} placed for customer {customer_id}, {fmt_money(total, order.currency)}: {payment}."
     )
@@ -736,9 +733,9 @@ def pending(customer: str | None, limit: int, as_json: bool) -> int:
     return EXIT_OK
 
 
-def pending_row(summary: OrderSummary, state: OrderState | TemporalUnavailable, now: datetime) -> list[str]:
+def pending_row(summary: OrderSummary, state: OrderState | OrdersError, now: datetime) -> list[str]:
     if not isinstance(state, OrderState) or state.pending_request is None:
-        return [summary.order_id, summary.customer_id, "?", "?", "? (no worker answered)", ""]
+        return [summary.order_id, summary.customer_id, "?", "?", "? (see the warning above)", ""]
     request = state.pending_request
     deadline = state.decision_deadline
     due = f"{fmt_time(deadline)} ({fmt_relative(deadline, now)})" if deadline else "-"
@@ -746,9 +743,7 @@ def pending_row(summary: OrderSummary, state: OrderState | TemporalUnavailable, 
     return [summary.order_id, summary.customer_id, request.actor.value, age, due, request.reason]
 
 
-def pending_json(
-    summary: OrderSummary, state: OrderState | TemporalUnavailable, now: datetime
-) -> dict[str, Any]:
+def pending_json(summary: OrderSummary, state: OrderState | OrdersError, now: datetime) -> dict[str, Any]:
     request = state.pending_request if isinstance(state, OrderState) else None
     deadline = state.decision_deadline if isinstance(state, OrderState) else None
     return {
@@ -790,8 +785,19 @@ def serve_api(host: str, port: int) -> int:
     return EXIT_OK
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of the `orders` console script: returns the exit code."""
+def main() -> NoReturn:
+    """Entry point of the `orders` console script."""
+    code = run_cli()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError):  # e.g. `orders list | head -1` closed the pipe
+            stream.flush()
+    # Skip interpreter finalization: an update abandoned when no worker answered in time leaves a
+    # Temporal runtime thread behind that can deadlock or abort the interpreter's shutdown (exit 134).
+    os._exit(code)
+
+
+def run_cli(argv: list[str] | None = None) -> int:
+    """Run one `orders` command line and return its exit code."""
     try:
         code = cli.main(args=argv, prog_name="orders", standalone_mode=False)
     except click.exceptions.NoArgsIsHelpError as err:

@@ -5,7 +5,6 @@ Every failure comes out as one of the typed errors below, each with a message a 
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -167,12 +166,12 @@ class OrdersClient:
         if not as_signal:
             timeout = update_timeout if update_timeout is not None else self.settings.update_timeout_seconds
             try:
-                state = await asyncio.wait_for(
-                    handle.execute_update(action.value, stamped, result_type=OrderState), timeout
+                state = await handle.execute_update(
+                    action.value, stamped, result_type=OrderState, rpc_timeout=timedelta(seconds=timeout)
                 )
                 return CommandResult(request_id, state)
-            except (asyncio.TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
-                pass  # no worker answered in time (the SDK reports our own cancel so): queue a signal
+            except WorkflowUpdateRPCTimeoutOrCancelledError:
+                pass  # no worker answered in time: queue it as a signal
             except WorkflowUpdateFailedError as err:
                 raise _rejection(err) from None
             except RPCError as err:
