@@ -13,6 +13,7 @@ import logging
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Protocol
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
@@ -32,6 +33,30 @@ def sign(body: bytes, secret: str) -> str:
 def verify(body: bytes, secret: str, signature: str) -> bool:
     """For receivers: constant-time check of a delivery's signature."""
     return hmac.compare_digest(sign(body, secret), signature)
+
+
+def shown(url: str) -> str:
+    """A URL as failures show it: without user, password or query string, where receivers often put a
+    token. The failure message goes to the worker's log and into the workflow's history."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
+class _ShownUrls(logging.Filter):
+    """httpx logs every request's full URL at INFO (the worker logs INFO): show it as `shown` does."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(shown(str(a)) if isinstance(a, httpx.URL) else a for a in record.args)
+        return True
+
+
+_httpx_log = logging.getLogger("httpx")
+if not any(isinstance(f, _ShownUrls) for f in _httpx_log.filters):
+    _httpx_log.addFilter(_ShownUrls())
 
 
 def encode(event: OrderEvent) -> bytes:
@@ -79,9 +104,9 @@ class WebhookSink:
         try:
             response = await self._http.post(url, content=body, headers=headers)
         except httpx.HTTPError as err:
-            raise DeliveryRefused(f"{event.type.value} to {url}: {type(err).__name__}") from None
+            raise DeliveryRefused(f"{event.type.value} to {shown(url)}: {type(err).__name__}") from None
         if not response.is_success:
-            raise DeliveryRefused(f"{event.type.value} to {url}: HTTP {response.status_code}")
+            raise DeliveryRefused(f"{event.type.value} to {shown(url)}: HTTP {response.status_code}")
 
     async def aclose(self) -> None:
         await self._http.aclose()

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -43,9 +44,20 @@ Id = Annotated[
 RequestId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_TEXT)]
 RequiredText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT)]
-Cents = Annotated[int, Field(ge=0, le=MAX_CENTS, strict=False)]
-PositiveCents = Annotated[int, Field(gt=0, le=MAX_CENTS)]
-Seconds = Annotated[int, Field(ge=0, le=MAX_SECONDS)]
+
+
+def _not_a_bool(value: Any) -> Any:
+    """Money, counts and durations are numbers: pydantic's lax mode would read `true` as 1 (cent)."""
+    if isinstance(value, bool):
+        raise ValueError("must be a whole number (integer cents, a count or seconds), not true/false")
+    return value
+
+
+Number = BeforeValidator(_not_a_bool)
+Cents = Annotated[int, Number, Field(ge=0, le=MAX_CENTS, strict=False)]
+PositiveCents = Annotated[int, Number, Field(gt=0, le=MAX_CENTS)]
+Seconds = Annotated[int, Number, Field(ge=0, le=MAX_SECONDS)]
+PositiveSeconds = Annotated[int, Number, Field(gt=0, le=MAX_SECONDS)]
 
 
 def _utc(value: datetime) -> datetime:
@@ -63,7 +75,7 @@ class WireModel(BaseModel):
 
 class Item(WireModel):
     sku: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
-    quantity: Annotated[int, Field(gt=0, le=100_000)]
+    quantity: Annotated[int, Number, Field(gt=0, le=100_000)]
     price: Cents
 
 
@@ -85,7 +97,7 @@ class OrderInput(WireModel):
     payment: Payment = Payment()
     payment_approved: bool = True
     grace_period_seconds: Seconds | None = None
-    decision_timeout_seconds: Annotated[int, Field(gt=0, le=MAX_SECONDS)] | None = None
+    decision_timeout_seconds: PositiveSeconds | None = None
     # Set only by continue-as-new: the order as the previous run left it.
     carried_over: CarriedOver | None = None
 
@@ -304,7 +316,7 @@ class StoreSettings(WireModel):
     """The store's defaults for orders placed without their own durations."""
 
     grace_period_seconds: Seconds = DEFAULT_GRACE_PERIOD_SECONDS
-    decision_timeout_seconds: Annotated[int, Field(gt=0, le=MAX_SECONDS)] = DEFAULT_DECISION_TIMEOUT_SECONDS
+    decision_timeout_seconds: PositiveSeconds = DEFAULT_DECISION_TIMEOUT_SECONDS
 
 
 class CarriedOver(WireModel):

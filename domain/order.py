@@ -136,8 +136,13 @@ class Order:
             situation = replace(situation, invoice_covers_total=covers)
         return decide(situation, action, _actor_of(command))
 
-    def handle(self, action: Action, command: Command, now: datetime) -> tuple[Outcome, list[OrderEvent]]:
-        """Apply `command`: catch up with passed deadlines, then do what the rules say."""
+    def handle(
+        self, action: Action, command: Command, now: datetime, *, remember: bool = True
+    ) -> tuple[Outcome, list[OrderEvent]]:
+        """Apply `command`: catch up with passed deadlines, then do what the rules say.
+
+        `remember=False` for a request id the caller made up itself (no sender can repeat it): the
+        answers kept for repeats (the last MAX_ANSWERS_KEPT) are then all ids a sender chose."""
         repeat = command.request_id is not None and command.request_id in self.answers
         events = [] if repeat else self.catch_up(now)
         outcome = self.judge(action, command, now)
@@ -149,7 +154,8 @@ class Order:
             events += self._move(
                 outcome, action, _actor_of(command), command, self.judged_at(command, now), now
             )
-        self._remember(command.request_id, action, outcome)
+        if remember:
+            self._remember(command.request_id, action, outcome)
         return outcome, events
 
     def _repeat(self, request_id: str, action: Action) -> Outcome:

@@ -5,6 +5,7 @@ Every failure comes out as one of the typed errors below, each with a message a 
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -30,6 +31,7 @@ from orders.settings import Settings
 from workflows.search_attributes import CUSTOMER_ID, ORDER_STATUS
 
 WORKFLOW_TYPE = "OrderWorkflow"
+ORDER_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")  # domain.models.Id, without its whitespace stripping
 
 
 def workflow_id(order_id: str) -> str:
@@ -43,6 +45,18 @@ class OrdersError(Exception):
 class OrderNotFound(OrdersError):
     def __init__(self, order_id: str) -> None:
         super().__init__(f"order {order_id} not found")
+        self.order_id = order_id
+
+
+class InvalidOrderId(OrderNotFound):
+    """An id no order can have (SPEC §4: 1-64 letters, digits, `.`, `_`, `:`, `-`): refused before any call
+    to Temporal, which would answer a megabyte id with an error that reads as an outage."""
+
+    def __init__(self, order_id: str) -> None:
+        shown = order_id if len(order_id) <= 64 else f"{order_id[:64]}... ({len(order_id)} characters)"
+        OrdersError.__init__(
+            self, f"order {shown!r} not found: an order id is 1-64 letters, digits, '.', '_', ':' or '-'"
+        )
         self.order_id = order_id
 
 
@@ -105,6 +119,8 @@ class OrdersClient:
         return cls(client, settings)
 
     def _handle(self, order_id: str) -> WorkflowHandle[Any, Any]:
+        if not ORDER_ID.fullmatch(order_id):
+            raise InvalidOrderId(order_id)
         return self.temporal.get_workflow_handle(workflow_id(order_id))
 
     async def place(self, order: OrderInput) -> Placed:
@@ -175,7 +191,10 @@ class OrdersClient:
             except WorkflowUpdateFailedError as err:
                 raise _rejection(err) from None
             except RPCError as err:
-                return await self._after_finish(order_id, action, stamped, err)
+                if err.status is RPCStatusCode.NOT_FOUND:
+                    return await self._after_finish(order_id, action, stamped, err)
+                # Not taken (e.g. over Temporal's 10 updates at once per order, or aborted by a workflow
+                # task the server failed under a flood): queue the same command, same request id.
         try:
             await handle.signal(action.value, stamped)
         except RPCError as err:
@@ -255,6 +274,11 @@ class OrdersClient:
         gets the first answer (from the order's timeline); anything else the lifecycle's own refusal,
         as a running order would give it (OMS003 for start_handling)."""
         if err.status is not RPCStatusCode.NOT_FOUND:
+            if _over_limit(err):
+                raise TemporalUnavailable(
+                    f"order {order_id} takes no more commands for now ({_first_line(err)}); "
+                    "try again in a moment"
+                )
             raise _unavailable(err)
         state = await self._final_state(order_id, err)
         for entry in state.timeline:
@@ -275,6 +299,13 @@ def _rejection(err: WorkflowUpdateFailedError) -> CommandRejected:
 
 def _unavailable(err: RPCError) -> TemporalUnavailable:
     return TemporalUnavailable(f"Temporal did not answer: {_first_line(err)}")
+
+
+def _over_limit(err: RPCError) -> bool:
+    """One of Temporal's limits per workflow (updates at once, signals per run) refused the command."""
+    return err.status is RPCStatusCode.RESOURCE_EXHAUSTED or (
+        err.status is RPCStatusCode.INVALID_ARGUMENT and "limit" in str(err)
+    )
 
 
 def _no_worker(err: RPCError) -> bool:

@@ -56,6 +56,9 @@ class EmbeddedTemporal:
             "--ui-port", str(self.port + 1000),
             "--namespace", self.namespace,
             "--log-level", "error",
+            # A returning worker takes a run's signals in one workflow task, which must finish within the
+            # SDK's 2 s deadlock limit: cap them (default 10,000; docs/reliability.md, "Flood").
+            "--dynamic-config-value", "history.maximumSignalsPerExecution=2000",
         ]  # fmt: skip
         for key in SEARCH_ATTRIBUTES:
             args += ["--search-attribute", f"{key.name}=Keyword"]

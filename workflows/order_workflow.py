@@ -42,8 +42,20 @@ DELIVERY_RETRY = RetryPolicy(
 )
 DELIVERY_TIMEOUT = timedelta(seconds=30)
 
+# A run continues as new after this many commands, whatever the server suggests: a flood of signals
+# then never piles up in one run (see docs/reliability.md, "Flood").
+COMMANDS_PER_RUN = 1000
 
-@workflow.defn(name="OrderWorkflow")
+# Patch ids (`workflow.patched`): histories recorded before a change keep replaying the old way.
+# "bounded-runs": signals apply at once, and a run continues as new after COMMANDS_PER_RUN commands.
+BOUNDED_RUNS = "bounded-runs"
+
+
+# Not sandboxed: the SDK's sandbox costs ~0.4 ms per payload it decodes (a third of a signal's cost), and a
+# flood of signals is then handled a third as fast (docs/reliability.md, "Flood"). The workflow only
+# calls `workflow.*` and the pure domain (which the sandbox passes through anyway); the saved histories
+# in tests/test_replay.py are what catches a non-deterministic change.
+@workflow.defn(name="OrderWorkflow", sandboxed=False)
 class OrderWorkflow:
     @workflow.init
     def __init__(self, new_order: OrderInput) -> None:
@@ -53,6 +65,8 @@ class OrderWorkflow:
         self._delivery: asyncio.Task[None] | None = None
         self._published_status: Status | None = self._order.status if self._order else None
         self._changes = 0
+        self._commands = 0  # signals and updates received by this run
+        self._bounded = False  # BOUNDED_RUNS applies (decided once, at the start of `run`)
         for action in sorted(COMMANDS):
             workflow.set_signal_handler(action.value, partial(self._on_signal, action))
             workflow.set_update_handler(
@@ -61,6 +75,7 @@ class OrderWorkflow:
 
     @workflow.run
     async def run(self, new_order: OrderInput) -> OrderState:
+        self._bounded = workflow.patched(BOUNDED_RUNS)
         if self._order is None:
             await self._place(new_order)
         order = self._ready_order
@@ -71,7 +86,7 @@ class OrderWorkflow:
                 continue
             if order.status.is_final:
                 break
-            if workflow.info().is_continue_as_new_suggested():
+            if workflow.info().is_continue_as_new_suggested() or self._run_is_full():
                 await self._settle()
                 workflow.continue_as_new(new_order.model_copy(update={"carried_over": order.carry_over()}))
             await self._wait_for_change_or_deadline()
@@ -88,48 +103,66 @@ class OrderWorkflow:
 
     # Commands
 
-    def _validate(self, action: Action, payload: Any) -> None:
-        command = self._parse(action, payload)
+    def _validate(self, action: Action, payload: Any = None, *extra: Any) -> None:
+        command = self._parse(action, payload, extra)
         if self._order is None:
             return  # not placed yet: the handler judges once the store's settings are known
         outcome = self._order.judge(action, command, workflow.now())
         if isinstance(outcome, Refuse):
             raise ApplicationError(outcome.reason, type=outcome.code, non_retryable=True)
 
-    async def _on_update(self, action: Action, payload: Any) -> OrderState:
-        command = self._with_request_id(self._parse(action, payload))
+    async def _on_update(self, action: Action, payload: Any = None, *extra: Any) -> OrderState:
+        self._commands += 1
+        command, made_up = self._with_request_id(self._parse(action, payload, extra))
         await workflow.wait_condition(lambda: self._order is not None)
-        outcome = self._apply(action, command)
+        outcome = self._apply(action, command, made_up)
         if isinstance(outcome, Refuse):
             raise ApplicationError(outcome.reason, type=outcome.code, non_retryable=True)
         return self._ready_order.state
 
-    async def _on_signal(self, action: Action, payload: Any) -> None:
-        await workflow.wait_condition(lambda: self._order is not None)
+    async def _on_signal(self, action: Action, payload: Any = None, *extra: Any) -> None:
+        # A handler that raised would fail the workflow task and stall the order until a fix is
+        # deployed: whatever arrives (no argument, several, any JSON) is parsed, or refused here.
+        # Once placed, a signal applies at once: no condition to wait on keeps it cheap when a thousand
+        # arrive in one workflow task.
+        self._commands += 1
+        if self._order is None or not self._bounded:
+            await workflow.wait_condition(lambda: self._order is not None)
         try:
-            command = self._parse(action, payload)
+            command = self._parse(action, payload, extra)
         except ApplicationError as err:
             request_id = payload.get("request_id") if isinstance(payload, dict) else None
             self._ready_order.refuse_malformed(workflow.now(), action, err.message, _text_or_none(request_id))
             return
-        self._apply(action, self._with_request_id(command))
+        self._apply(action, *self._with_request_id(command))
 
     @staticmethod
-    def _parse(action: Action, payload: Any) -> Command:
+    def _parse(action: Action, payload: Any, extra: tuple[Any, ...] = ()) -> Command:
+        if extra:
+            raise ApplicationError(
+                f"invalid {action.value}: send one JSON object, not {len(extra) + 1} arguments",
+                type="malformed",
+                non_retryable=True,
+            )
         try:
             return parse_command(action, payload)
         except MalformedCommand as err:
             raise ApplicationError(str(err), type="malformed", non_retryable=True) from None
 
     @staticmethod
-    def _with_request_id(command: Command) -> Command:
-        # Handlers only: validators don't run on replay, so they must not draw from the workflow's RNG.
-        if command.request_id is None:
-            command.request_id = str(workflow.uuid4())
-        return command
+    def _with_request_id(command: Command) -> tuple[Command, bool]:
+        """The command with a request id, and whether the workflow made it up (the sender sent none).
+        Handlers only: validators don't run on replay, so they must not draw from the workflow's RNG."""
+        if command.request_id is not None:
+            return command, False
+        command.request_id = str(workflow.uuid4())
+        return command, True
 
-    def _apply(self, action: Action, command: Command) -> Outcome:
-        outcome, events = self._ready_order.handle(action, command, workflow.now())
+    def _apply(self, action: Action, command: Command, made_up: bool) -> Outcome:
+        # A made-up id names the request in the timeline, but no sender can repeat it: it takes no place
+        # among the answers kept for repeats, which a flood of id-less commands would otherwise fill.
+        remember = not (made_up and self._bounded)
+        outcome, events = self._ready_order.handle(action, command, workflow.now(), remember=remember)
         self._publish(events)
         return outcome
 
@@ -167,9 +200,16 @@ class OrderWorkflow:
         # On timeout the deadline has passed: the next turn of the run loop catches up with it.
         with contextlib.suppress(asyncio.TimeoutError):
             await workflow.wait_condition(
-                lambda: self._changes != seen or workflow.info().is_continue_as_new_suggested(),
+                lambda: (
+                    self._changes != seen
+                    or workflow.info().is_continue_as_new_suggested()
+                    or self._run_is_full()
+                ),
                 timeout=timeout,
             )
+
+    def _run_is_full(self) -> bool:
+        return self._bounded and self._commands >= COMMANDS_PER_RUN
 
     async def _compensate(self) -> None:
         """Undo the order's side effects once, then reach `canceled`."""

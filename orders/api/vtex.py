@@ -20,10 +20,12 @@ from domain.models import (
     Cents,
     Id,
     Item,
+    Number,
     OrderInput,
     OrderState,
     Payment,
     PositiveCents,
+    PositiveSeconds,
     RequestId,
     RequiredText,
     Seconds,
@@ -51,7 +53,7 @@ class OrderItemBody(Body):
     sku: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)] = Field(
         validation_alias=AliasChoices("sku", "id")
     )
-    quantity: Annotated[int, Field(gt=0, le=100_000)]
+    quantity: Annotated[int, Number, Field(gt=0, le=100_000)]
     price: Cents
 
 
@@ -66,7 +68,7 @@ class PlaceOrderBody(Body):
     payment: Payment = Payment()
     paymentApproved: bool = True
     gracePeriodSeconds: Seconds | None = None
-    decisionTimeoutSeconds: Annotated[int, Field(gt=0)] | None = None
+    decisionTimeoutSeconds: PositiveSeconds | None = None
 
     def to_input(self) -> OrderInput:
         return OrderInput(
@@ -98,7 +100,7 @@ def _as_utc(value: datetime) -> datetime:
 
 class InvoiceItemBody(Body):
     id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
-    quantity: Annotated[int, Field(gt=0)]
+    quantity: Annotated[int, Number, Field(gt=0, le=100_000)]
     price: Cents = 0
 
 

@@ -1,0 +1,496 @@
+"""Property-based tests (hypothesis): random command sequences keep the lifecycle's invariants.
+
+- The pure rules (`decide`) over every situation: final stays final, customers only request, invoiced
+  needs an invoice covering the total, every refusal has a reason and a code.
+- The order aggregate (`Order`) under random sequences of commands, actors, request ids, stamps and
+  waits, run the way the workflow runs it (validator's `judge`, then `handle`, timers as `catch_up`,
+  compensation on entering `cancel`): final stays final, invoiced is never canceled, effects happen
+  if and only if the order is canceled and then once, at most one request waits, a refused command
+  changes nothing, a repeated request id is answered as the first time, the timeline is one chain.
+- A smaller sample of the same sequences against the real `OrderWorkflow` (time-skipping server, real
+  30-minute and 30-day timers) gives the same verdicts and the same path as the pure model.
+"""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest_asyncio
+from hypothesis import HealthCheck, Phase, event, given, settings
+from hypothesis import strategies as st
+from temporalio.client import WorkflowExecutionStatus
+from temporalio.testing import WorkflowEnvironment
+
+from domain.events import EventType
+from domain.lifecycle import (
+    COMMANDS,
+    FINAL_STATUSES,
+    INTERNAL_ACTIONS,
+    Action,
+    Actor,
+    Move,
+    Outcome,
+    Refuse,
+    Situation,
+    Status,
+    decide,
+)
+from domain.models import MalformedCommand, OrderInput, OrderState, parse_command
+from domain.order import MAX_REFUSALS_KEPT, Order
+from orders.client import CommandRejected, OrdersClient, workflow_id
+from orders.settings import Settings
+from tests.conftest import eventually, read_events, running_worker, settings_for
+
+MINUTE, DAY = 60, 24 * 60 * 60
+GRACE, DECISION = 30 * MINUTE, 30 * DAY
+TOTAL = 12990
+PLACED = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
+PAYMENT_AND_STOCK = {
+    EventType.PAYMENT_VOID,
+    EventType.PAYMENT_REFUND,
+    EventType.STOCK_RELEASE,
+    EventType.STORE_RESTOCK_NEEDED,
+}
+
+# The pure rules, over every situation
+
+
+situations = st.builds(
+    Situation,
+    status=st.sampled_from(list(Status)),
+    partially_invoiced=st.booleans(),
+    inside_grace_window=st.booleans(),
+    invoice_covers_total=st.booleans(),
+    status_before_request=st.none() | st.sampled_from([Status.READY_FOR_HANDLING, Status.HANDLING]),
+).filter(lambda s: not s.partially_invoiced or s.status is Status.HANDLING)  # reachable: invoices come after
+
+
+@settings(max_examples=600, deadline=None)
+@given(situations, st.sampled_from(list(Action)), st.sampled_from(list(Actor)))
+def test_the_rules_keep_their_invariants_in_every_situation(
+    situation: Situation, action: Action, actor: Actor
+) -> None:
+    outcome = decide(situation, action, actor)
+    if isinstance(outcome, Refuse):
+        assert outcome.reason.strip() and outcome.code.strip()  # a reason a person can act on
+        return
+    assert situation.status not in FINAL_STATUSES  # final stays final
+    if actor is Actor.CUSTOMER:
+        assert action is Action.REQUEST_CANCELLATION  # customers may only request cancellation
+    if action in INTERNAL_ACTIONS:
+        assert actor is Actor.SYSTEM
+    if isinstance(outcome, Move):
+        if outcome.to is Status.INVOICED:
+            assert action is Action.INVOICE and situation.invoice_covers_total
+        if outcome.to is Status.CANCEL:
+            assert not situation.partially_invoiced  # partially invoiced orders can't be canceled
+        if outcome.to is Status.CANCELED:
+            assert situation.status is Status.CANCEL and action is Action.COMPENSATED
+        if action is Action.DENY_CANCELLATION:
+            assert outcome.to is (situation.status_before_request or Status.READY_FOR_HANDLING)
+
+
+# Random command sequences
+
+
+@dataclass(frozen=True)
+class Wait:
+    seconds: int
+
+
+@dataclass(frozen=True)
+class Send:
+    action: Action
+    actor: Actor
+    request_id: str | None = None
+    value: int = TOTAL
+    # When the command says it was made, relative to when it is processed (None: not stamped).
+    stamp_offset: int | None = 0
+    reason: str = "a reason"
+
+    def payload(self, now: datetime) -> dict[str, Any]:
+        body: dict[str, Any] = {"actor": self.actor.value, "reason": self.reason}
+        if self.action is Action.INVOICE:
+            body |= {"invoice_number": f"NF-{self.value}", "value": self.value}
+        if self.request_id is not None:
+            body["request_id"] = self.request_id
+        if self.stamp_offset is not None:
+            body["requested_at"] = (now + timedelta(seconds=self.stamp_offset)).isoformat()
+        return body
+
+
+Step = Wait | Send
+
+# Waits in whole minutes of 7 and 31, or 31 days: a sum of them never lands within a minute of the
+# 30-minute grace deadline or a 30-day decision deadline, so the real workflow (which runs a few
+# milliseconds later than the model) judges every command on the same side of every deadline.
+waits = st.builds(Wait, st.sampled_from([7 * MINUTE, 31 * MINUTE, 31 * DAY]))
+actors = st.sampled_from([Actor.STORE, Actor.ERP, Actor.CUSTOMER, Actor.SYSTEM, Actor.STORE, Actor.ERP])
+sends = st.builds(
+    Send,
+    action=st.sampled_from(sorted(COMMANDS)),
+    actor=actors,
+    request_id=st.none() | st.sampled_from(["r-1", "r-2", "r-3"]),
+    value=st.sampled_from([5000, 7990, TOTAL, 20000]),
+    stamp_offset=st.sampled_from([0, -20 * MINUTE, -2 * DAY, 5 * MINUTE]) | st.none(),
+)
+# Half the sequences start after the window, where most of the lifecycle happens.
+steps = st.tuples(st.booleans(), st.lists(st.one_of(waits, sends, sends), min_size=1, max_size=14)).map(
+    lambda drawn: ([Wait(31 * MINUTE)] if drawn[0] else []) + drawn[1]
+)
+orders = st.fixed_dictionaries(
+    {"payment_approved": st.booleans(), "payment": st.sampled_from([{"captured": False}, {"captured": True}])}
+)
+
+
+@dataclass
+class Model:
+    """The order run as the workflow runs it, with the workflow's clock given explicitly."""
+
+    order: Order
+    now: datetime
+    effects: list[str] = field(default_factory=list)  # side effects performed, in order
+    reached_cancel: bool = False
+
+    @classmethod
+    def place(cls, overrides: dict[str, Any], now: datetime = PLACED) -> Model:
+        body = {"order_id": "p-1", "customer_id": "c-1", "total": TOTAL, "items": []} | overrides
+        order, _ = Order.place(
+            OrderInput.model_validate(body),
+            now,
+            grace_period_seconds=GRACE,
+            decision_timeout_seconds=DECISION,
+        )
+        return cls(order, now)
+
+    @property
+    def status(self) -> Status:
+        return self.order.status
+
+    def wait(self, seconds: int) -> None:
+        self.now += timedelta(seconds=seconds)
+        self.order.catch_up(self.now)  # the timer fires
+        self.settle()
+
+    def send(self, step: Send) -> Outcome:
+        command = parse_command(step.action, step.payload(self.now))
+        if command.request_id is None:
+            command.request_id = f"auto-{len(self.order.state.timeline)}-{self.now.isoformat()}"
+        validated = self.order.judge(step.action, command, self.now)  # the update's validator
+        outcome, events = self.order.handle(step.action, command, self.now)
+        assert type(outcome) is type(validated), (validated, outcome)  # validator and handler agree
+        assert not events or isinstance(outcome, Move)
+        self.settle()
+        return outcome
+
+    def settle(self) -> None:
+        """What the workflow does on entering `cancel`: compensate once, then reach `canceled`."""
+        if self.status is not Status.CANCEL:
+            return
+        self.reached_cancel = True
+        compensation = self.order.compensation(self.now)
+        for effect in (compensation.payment, compensation.stock, compensation.customer):
+            if effect.id not in self.order.state.effects:
+                self.effects.append(effect.id)
+                self.order.record_effect(effect)
+        self.order.finish_cancellation(self.now)
+
+
+def moves(state: OrderState) -> list[tuple[Status | None, Status, Action]]:
+    return [(e.from_status, e.to_status, e.action) for e in state.timeline if not e.refused]
+
+
+def check_invariants(model: Model, history: list[Status]) -> None:
+    state = model.order.state
+    # Final stays final.
+    for before, after in itertools.pairwise(history):
+        if before in FINAL_STATUSES:
+            assert after is before
+    # The timeline is one chain of moves from placement to the current status, in time order.
+    chain = [e for e in state.timeline if not e.refused]
+    assert chain[0].from_status is None
+    for previous, entry in itertools.pairwise(chain):
+        assert entry.from_status is previous.to_status and entry.at >= previous.at
+    assert chain[-1].to_status is state.status
+    # Invoiced is never canceled; canceled never invoiced in full.
+    reached = {e.to_status for e in chain}
+    assert not ({Status.INVOICED, Status.CANCEL} <= reached)
+    if state.status is Status.CANCELED:
+        assert state.invoiced_value < state.total and state.cancellation is not None
+    # Payment and stock are undone if and only if the order is canceled, and then exactly once.
+    undone = [key for key in model.effects if key.split(":")[1] in PAYMENT_AND_STOCK]
+    if model.reached_cancel:
+        assert state.status is Status.CANCELED
+        assert len(undone) == 2 and len(set(undone)) == 2, model.effects
+    else:
+        assert undone == [] and state.cancellation is None
+    assert len(model.effects) == len(set(model.effects))
+    # At most one request waits for the store, and only in cancellation-requested.
+    undecided = [
+        r
+        for r in state.cancellation_requests
+        if not r.denied and (state.cancellation is None or state.cancellation.request_id != r.id)
+    ]
+    assert len(undecided) == (1 if state.status is Status.CANCELLATION_REQUESTED else 0), undecided
+    # The window is a deadline: once past it, no order is still in its window.
+    deadline = state.grace_deadline
+    assert not (deadline and model.now >= deadline and state.status is Status.WINDOW_TO_CANCEL)
+    assert sum(e.refused for e in state.timeline) <= MAX_REFUSALS_KEPT
+
+
+def comparable(state: OrderState) -> dict[str, Any]:
+    """Everything a refused command must leave as it was (refusals are recorded in the timeline)."""
+    dumped = state.model_dump(mode="json")
+    dumped["timeline"] = [e for e in dumped["timeline"] if not e["refused"]]
+    return dumped
+
+
+@settings(
+    max_examples=250,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(orders, steps)
+def test_random_sequences_keep_the_invariants(overrides: dict[str, Any], sequence: list[Step]) -> None:
+    model = Model.place(overrides)
+    history = [model.status]
+    answers: dict[str, tuple[Action, Outcome]] = {}
+    for step in sequence:
+        if isinstance(step, Wait):
+            model.wait(step.seconds)
+        else:
+            before = comparable(model.order.state)
+            refusals_before = sum(e.refused for e in model.order.state.timeline)
+            outcome = model.send(step)
+            if isinstance(outcome, Refuse):
+                assert outcome.reason.strip() and outcome.code.strip()
+                after = comparable(model.order.state)
+                # Nothing changed but the order's own deadline (which a refusal also catches up with).
+                if after["status"] == before["status"]:
+                    assert after == before
+                repeat = step.request_id in answers
+                assert repeat or sum(e.refused for e in model.order.state.timeline) >= min(
+                    refusals_before + 1, MAX_REFUSALS_KEPT
+                )
+            if step.request_id is not None:
+                if step.request_id in answers:
+                    first_action, first = answers[step.request_id]
+                    if first_action is step.action:
+                        assert isinstance(outcome, Refuse) == isinstance(first, Refuse)
+                        assert not isinstance(outcome, Move)  # a repeat changes nothing
+                    else:
+                        assert isinstance(outcome, Refuse) and outcome.code == "request-id-reused"
+                else:
+                    answers[step.request_id] = (step.action, outcome)
+        history.append(model.status)
+        check_invariants(model, history)
+    event(f"ends {model.status.value}")
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=50),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+field_names = st.sampled_from(["actor", "reason", "value", "invoice_number", "request_id", "requested_at"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(sorted(COMMANDS)),
+    json_values | st.dictionaries(field_names | st.text(max_size=10), json_values, max_size=6),
+)
+def test_any_json_payload_is_parsed_or_refused_with_the_fields_named(action: Action, raw: Any) -> None:
+    """Only `MalformedCommand` may come out: anything else would fail the workflow task that parses it."""
+    try:
+        parse_command(action, raw)
+    except MalformedCommand as err:
+        assert str(err).startswith(f"invalid {action.value}: ") and len(str(err)) < 2000
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.sampled_from(sorted(COMMANDS)),
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "actor": st.text(max_size=10) | st.integers() | st.none() | st.booleans(),
+            "value": st.integers(min_value=-(10**15), max_value=10**15) | st.floats() | st.booleans(),
+            "reason": st.text(max_size=2000),
+            "invoice_number": st.text(max_size=100),
+            "request_id": st.text(max_size=200) | st.integers(),
+            "requested_at": st.text(max_size=40) | st.datetimes().map(datetime.isoformat),
+        },
+    ),
+)
+def test_a_command_is_applied_or_refused_and_a_refusal_changes_nothing(
+    action: Action, payload: dict[str, Any]
+) -> None:
+    model = Model.place({})
+    model.wait(31 * MINUTE)
+    before = comparable(model.order.state)
+    try:
+        command = parse_command(action, payload)
+    except MalformedCommand:
+        return  # refused before it reached the order (the workflow records it as refused)
+    outcome, _ = model.order.handle(action, command, model.now)
+    if isinstance(outcome, Refuse):
+        assert comparable(model.order.state) == before
+    else:
+        value = getattr(command, "value", 1)
+        assert isinstance(value, int) and not isinstance(value, bool) and 0 < value <= 10**12
+
+
+# A smaller sample against the real workflow
+
+
+def sample(strategy: st.SearchStrategy[Any], count: int) -> list[Any]:
+    """`count` examples of `strategy`, drawn by hypothesis (reproducibly) outside a @given test."""
+    drawn: list[Any] = []
+
+    @settings(
+        max_examples=count,
+        database=None,
+        derandomize=True,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(strategy)
+    def collect(example: Any) -> None:
+        drawn.append(example)
+
+    collect()
+    return drawn[:count]
+
+
+# Commands the project's own client stamps: at the server's time, or 20 minutes earlier.
+workflow_sends = st.builds(
+    Send,
+    action=st.sampled_from(sorted(COMMANDS)),
+    actor=actors,
+    request_id=st.none() | st.sampled_from(["r-1", "r-2"]),
+    value=st.sampled_from([5000, TOTAL]),
+    stamp_offset=st.sampled_from([0, -20 * MINUTE]),
+)
+workflow_sequences = st.tuples(
+    orders,
+    st.tuples(
+        st.booleans(), st.lists(st.one_of(waits, workflow_sends, workflow_sends), min_size=3, max_size=7)
+    ).map(lambda drawn: ([Wait(31 * MINUTE)] if drawn[0] else []) + drawn[1]),
+)
+
+
+def diverse(examples: list[Any], count: int) -> list[Any]:
+    """`count` examples the pure model takes down different paths, the busiest of each first."""
+
+    def path(example: Any) -> tuple[tuple[Status, ...], int]:
+        overrides, sequence = example
+        model = Model.place(overrides)
+        accepted = 0
+        for step in sequence:
+            if isinstance(step, Wait):
+                model.wait(step.seconds)
+            else:
+                accepted += not isinstance(model.send(step), Refuse)
+        return tuple(e.to_status for e in model.order.state.timeline if not e.refused), accepted
+
+    scored = sorted(((path(e), e) for e in examples), key=lambda pe: -pe[0][1])
+    chosen: list[Any] = []
+    ends: set[Status] = set()
+    paths: set[tuple[Status, ...]] = set()
+    for (statuses, _), example in scored:  # one per final status first, then other paths
+        if statuses[-1] not in ends:
+            ends.add(statuses[-1])
+            paths.add(statuses)
+            chosen.append(example)
+    for (statuses, _), example in scored:
+        if statuses not in paths and len(chosen) < count:
+            paths.add(statuses)
+            chosen.append(example)
+    return chosen[:count]
+
+
+@dataclass
+class Real:
+    orders: OrdersClient
+    env: WorkflowEnvironment
+    settings: Settings
+
+    async def send(self, order_id: str, step: Send) -> tuple[bool, str]:
+        """(accepted, refusal code) as the project's client reports the update's verdict."""
+        try:
+            await self.orders.send(
+                order_id, step.action, step.payload(await self.env.get_current_time()), update_timeout=30
+            )
+        except CommandRejected as refused:
+            return False, refused.code
+        return True, ""
+
+    async def settled(self, order_id: str) -> OrderState:
+        """The order once no compensation is running (the model compensates at once)."""
+        return await eventually(
+            lambda: self.orders.state(order_id), lambda s: s.status is not Status.CANCEL, timeout=30
+        )
+
+
+@pytest_asyncio.fixture
+async def real(time_env: WorkflowEnvironment, tmp_path: Path) -> AsyncIterator[Real]:
+    settings = settings_for(tmp_path)
+    async with running_worker(time_env.client, settings) as orders_client:
+        yield Real(orders_client, time_env, settings)
+
+
+async def test_a_sample_of_sequences_on_the_real_workflow_agrees_with_the_pure_model(real: Real) -> None:
+    examples = diverse(sample(workflow_sequences, 600), 8)
+    assert len(examples) == 8
+    summary: list[str] = []
+    for overrides, sequence in examples:
+        order_id = f"prop-{uuid.uuid4().hex[:8]}"
+        body = {"order_id": order_id, "customer_id": "c-1", "total": TOTAL, "items": []} | overrides
+        await real.orders.place(OrderInput.model_validate(body))
+        placed = (await real.settled(order_id)).placed_at
+        model = Model.place(overrides, placed)
+        verdicts: list[tuple[str, tuple[bool, str], tuple[bool, str]]] = []
+        for step in sequence:
+            if isinstance(step, Wait):
+                await real.env.sleep(step.seconds)
+                model.wait(step.seconds)
+                await real.settled(order_id)
+                continue
+            model.now = await real.env.get_current_time()
+            model.order.catch_up(model.now)
+            model.settle()
+            expected = model.send(step)
+            got = await real.send(order_id, step)
+            await real.settled(order_id)
+            want = (not isinstance(expected, Refuse), expected.code if isinstance(expected, Refuse) else "")
+            final = model.status in FINAL_STATUSES and isinstance(expected, Refuse)
+            # Once the workflow has completed, the client answers for it: a refusal is a refusal.
+            verdicts.append((f"{step}", want, got if not final else (got[0], want[1])))
+        state = await real.settled(order_id)
+        assert [(w, g) for _, w, g in verdicts if w != g] == [], (overrides, sequence, verdicts)
+        assert moves(state) == moves(model.order.state), (overrides, sequence)
+        assert state.status is model.status
+        effects = [
+            e["id"]
+            for e in read_events(real.settings.event_log)
+            if e["order_id"] == order_id and e["type"] != EventType.ORDER_STATUS_CHANGED.value
+        ]
+        undone = {key.split(":")[1] for key in effects} & {t.value for t in PAYMENT_AND_STOCK}
+        assert len(undone) == (2 if model.reached_cancel else 0), effects
+        if model.status in FINAL_STATUSES:
+            handle = real.orders.temporal.get_workflow_handle(workflow_id(order_id))
+            await eventually(  # once the last events are delivered, the workflow completes
+                handle.describe, lambda d: d.status is WorkflowExecutionStatus.COMPLETED, timeout=30
+            )
+        accepted = sum(1 for _, want, _ in verdicts if want[0])
+        summary.append(f"{len(verdicts)} commands ({accepted} accepted) -> {state.status.value}")
+    print("real workflow agreed with the model on:", "; ".join(summary))
