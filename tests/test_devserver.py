@@ -192,3 +192,20 @@ async def test_the_readme_temporal_cli_examples_work_verbatim(
 
 async def _async(value: Any) -> Any:
     return value
+
+
+async def test_an_order_placed_while_no_worker_runs_has_its_window_from_placement(
+    dev_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    settings = settings_for(tmp_path)
+    order_id = uuid.uuid4().hex[:10]
+    async with running_worker(dev_env.client, settings) as orders:
+        pass  # a worker came and went: the task queue exists, nobody polls it
+    await orders.place(OrderInput(order_id=order_id, customer_id="c-9", total=100))
+    started = (await dev_env.client.get_workflow_handle(workflow_id(order_id)).describe()).start_time
+    await asyncio.sleep(0.5)  # the worker returns later than the order was placed
+    async with running_worker(dev_env.client, settings) as orders:
+        state = await eventually(
+            lambda: orders.state(order_id), lambda s: s.status is Status.WINDOW_TO_CANCEL
+        )
+    assert state.placed_at == state.payment_approved_at == started

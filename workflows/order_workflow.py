@@ -49,6 +49,9 @@ COMMANDS_PER_RUN = 1000
 # Patch ids (`workflow.patched`): histories recorded before a change keep replaying the old way.
 # "bounded-runs": signals apply at once, and a run continues as new after COMMANDS_PER_RUN commands.
 BOUNDED_RUNS = "bounded-runs"
+# "placed-at-start": an order is placed (and its window starts) when its workflow was started, not when a
+# worker first ran it, so an order placed while no worker ran doesn't get a longer window.
+PLACED_AT_START = "placed-at-start"
 
 
 # Not sandboxed: the SDK's sandbox costs ~0.4 ms per payload it decodes (a third of a signal's cost), and a
@@ -184,9 +187,12 @@ class OrderWorkflow:
             settings = await workflow.execute_local_activity_method(
                 OrderActivities.store_settings, start_to_close_timeout=timedelta(seconds=10)
             )
+        placed_at = (
+            workflow.info().workflow_start_time if workflow.patched(PLACED_AT_START) else workflow.now()
+        )
         self._order, events = Order.place(
             order,
-            workflow.now(),
+            placed_at,
             grace_period_seconds=settings.grace_period_seconds,
             decision_timeout_seconds=settings.decision_timeout_seconds,
         )
