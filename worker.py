@@ -68,6 +68,15 @@ def worker_options(settings: Settings) -> dict[str, Any]:
     return options
 
 
+def order_activities(activities: OrderActivities) -> list[Any]:
+    """Every `@activity.defn` method of `OrderActivities`, so a new one needs no change here."""
+    return [
+        getattr(activities, name)
+        for name, member in vars(OrderActivities).items()
+        if getattr(member, "__temporal_activity_definition", None) is not None
+    ]
+
+
 def build_worker(client: Client, settings: Settings, sink: EventSink, **options: Any) -> Worker:
     """The order worker, tuned by the settings' `ORDERS_WORKER_*` knobs; `options` go to
     `temporalio.worker.Worker` and win over the knobs (tests)."""
@@ -76,7 +85,7 @@ def build_worker(client: Client, settings: Settings, sink: EventSink, **options:
         client,
         task_queue=settings.task_queue,
         workflows=[OrderWorkflow],
-        activities=[activities.deliver_event, activities.store_settings],
+        activities=order_activities(activities),
         **(worker_options(settings) | options),
     )
 

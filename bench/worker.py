@@ -1,0 +1,63 @@
+"""`python -m bench.worker orders|baseline`: one benchmark worker, in a process of its own.
+
+The order worker is the project's own (`worker.build_worker`, tuned by the `ORDERS_WORKER_*` knobs);
+the baseline worker runs `BaselineWorkflow` with the same knobs, and in the sandbox only if the order
+workflow runs in it, so the two differ only in the workflow. Temporal's address comes from
+`TEMPORAL_ADDRESS`, everything else from `ORDERS_*`.
+Prints `READY` once polling; SIGTERM or SIGINT stops it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+
+from temporalio import workflow
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker
+
+from bench.baseline import BASELINE_TASK_QUEUE, BaselineWorkflow
+from orders.connection import connect
+from orders.settings import Settings
+from worker import build_sink, build_worker, worker_options
+from workflows.order_workflow import OrderWorkflow
+
+
+async def run(kind: str) -> None:
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    client = await connect(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    sink = build_sink(settings)
+    if kind == "orders":
+        worker = build_worker(client, settings, sink)
+    else:
+        options = worker_options(settings)
+        if not _sandboxed(OrderWorkflow):  # the floor runs the way the order workflow does
+            options["workflow_runner"] = UnsandboxedWorkflowRunner()
+        worker = Worker(client, task_queue=BASELINE_TASK_QUEUE, workflows=[BaselineWorkflow], **options)
+    try:
+        async with worker:
+            print("READY", flush=True)
+            await stop.wait()
+    finally:
+        await sink.aclose()
+
+
+def _sandboxed(workflow_class: type) -> bool:
+    definition = workflow._Definition.must_from_class(workflow_class)
+    return definition.sandboxed
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if len(sys.argv) != 2 or sys.argv[1] not in ("orders", "baseline"):
+        raise SystemExit("usage: python -m bench.worker orders|baseline")
+    asyncio.run(run(sys.argv[1]))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,80 @@
+"""The benchmark's smoke run: `python -m bench --quick` end to end, on real servers and processes.
+
+It checks that the run writes every figure and every ratio the issue asks for; it asserts nothing
+about speed (speed is measured by `make bench`, never in a test)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+PATH_FIGURES = {
+    "placed_per_s",
+    "decided_per_s",
+    "canceled_per_s",
+    "decision_p50_ms",
+    "decision_p99_ms",
+    "light_decision_p50_ms",
+    "light_decision_p99_ms",
+    "canceled_p50_ms",
+    "canceled_p99_ms",
+    "light_canceled_p50_ms",
+    "light_canceled_p99_ms",
+    "cpu_ms_per_order",
+    "cpu_ms_per_order_total",
+}
+OURS = ("client_update", "client_signal", "rest")
+
+
+def number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
+
+
+def test_quick_bench_writes_every_figure_and_ratio(tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    env = {**os.environ, "BENCH_OUT": str(out)}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    run = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "| target |" in run.stdout  # the table was printed
+    results = json.loads(out.read_text())
+
+    assert results["mode"] == "quick"
+    assert {"nproc", "cpu_model", "memory_gib", "temporalio"} <= set(results["machine"])
+    paths = results["decisions"]["sqlite"]
+    assert set(paths) == {"baseline", *OURS}
+    for name, figures in paths.items():
+        missing = {key for key in PATH_FIGURES if not number(figures.get(key)) and key != "cpu_ms_per_order"}
+        assert not missing, f"{name}: missing figures {missing}"
+        assert {"worker", "server", "loadgen"} <= set(figures["cpu_ms_per_order"])
+        assert figures["queued"] == 0, f"{name}: commands fell back to signals"
+    for name in OURS:
+        ratios = paths[name]["ratio"]
+        missing = {key for key in PATH_FIGURES - {"cpu_ms_per_order"} if not number(ratios.get(key))}
+        assert not missing, f"{name}: missing ratios {missing}"
+    assert isinstance(paths["rest"]["rest_adds_p50_ms"], int | float)
+    assert isinstance(paths["rest"]["rest_adds_light_p50_ms"], int | float)
+
+    scale = results["scale"]
+    marks = [str(m) for m in (scale["open_target"] // 10, scale["open_target"] // 2, scale["open_target"])]
+    assert all(number(scale["worker_rss_mib"][m]) for m in marks), scale["worker_rss_mib"]
+    for key in ("rss_ratio_last_to_first", "lateness_p50_s", "lateness_p99_s", "arrival_rate_per_s"):
+        assert isinstance(scale[key], int | float), key
+    assert scale["timers_measured"] > 0
+
+    targets = {t["target"] for t in results["targets"]}
+    assert len(targets) == 6
+    assert all(isinstance(t["met"], bool) for t in results["targets"])
