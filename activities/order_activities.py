@@ -1,4 +1,4 @@
-"""The activities an order runs: deliver one event, and read the store's settings."""
+"""The activities an order runs: deliver events, and read the store's settings."""
 
 from __future__ import annotations
 
@@ -18,6 +18,12 @@ class OrderActivities:
     async def deliver_event(self, event: OrderEvent) -> None:
         """Perform one side effect. Raising makes Temporal retry with capped exponential backoff."""
         await self._sink.deliver(event)
+
+    @activity.defn(name="deliver_events")
+    async def deliver_events(self, events: list[OrderEvent]) -> None:
+        """Perform side effects in order. A retry starts over: every sink is idempotent by event id."""
+        for event in events:
+            await self._sink.deliver(event)
 
     @activity.defn(name="store_settings")
     async def store_settings(self) -> StoreSettings:

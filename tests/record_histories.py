@@ -1,12 +1,14 @@
-"""Save histories of the main paths for the replay test: `python -m tests.record_histories`.
+"""Save histories of the main paths for the replay test: `python -m tests.record_histories VERSION`.
 
-Run it after a deliberate, `workflow.patched`-guarded change to `OrderWorkflow`; keep the old files too,
-so the orders still open when the change ships keep replaying."""
+Run it after a deliberate, `workflow.patched`-guarded change to `OrderWorkflow`, naming the change
+(`tests/histories/VERSION/`); the earlier versions' files stay, so the orders still open when the change
+ships keep replaying."""
 
 from __future__ import annotations
 
 import asyncio
 import shutil
+import sys
 import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -83,7 +85,7 @@ SCENARIOS: dict[str, tuple[dict[str, object], Scenario]] = {
 }
 
 
-async def record(name: str, overrides: dict[str, object], scenario: Scenario) -> None:
+async def record(directory: Path, name: str, overrides: dict[str, object], scenario: Scenario) -> None:
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=shutil.which("temporal-test-server"), data_converter=pydantic_data_converter
     )
@@ -106,15 +108,20 @@ async def record(name: str, overrides: dict[str, object], scenario: Scenario) ->
             handle: WorkflowHandle = env.client.get_workflow_handle(workflow_id(order_id))
             await handle.result()
             history = await handle.fetch_history()
-    HISTORIES.mkdir(exist_ok=True)
-    (HISTORIES / f"{name}.json").write_text(history.to_json())
+    (directory / f"{name}.json").write_text(history.to_json())
     print(f"saved {name}: {len(history.events)} events")
 
 
-async def main() -> None:
+async def main(version: str) -> None:
+    directory = HISTORIES / version
+    if directory.exists():
+        raise SystemExit(f"{directory} exists: saved histories are never overwritten, name a new version")
+    directory.mkdir(parents=True)
     for name, (overrides, scenario) in SCENARIOS.items():
-        await record(name, overrides, scenario)
+        await record(directory, name, overrides, scenario)
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    if len(sys.argv) != 2:
+        raise SystemExit("usage: python -m tests.record_histories VERSION  (e.g. v3-short-name)")
+    asyncio.run(main(sys.argv[1]))

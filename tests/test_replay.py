@@ -15,15 +15,18 @@ from temporalio.worker import Replayer
 from domain.models import OrderInput, OrderState
 from workflows.order_workflow import OrderWorkflow
 
-HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
+# One directory per workflow version (tests/record_histories.py), oldest first.
+HISTORIES = sorted((Path(__file__).parent / "histories").glob("*/*.json"))
+VERSIONS = sorted({path.parent for path in HISTORIES})
 
 
 def load(path: Path) -> WorkflowHistory:
     return WorkflowHistory.from_json(f"order-{path.stem}", path.read_text())
 
 
-def test_histories_cover_the_main_paths() -> None:
-    names = {path.stem for path in HISTORIES}
+@pytest.mark.parametrize("version", VERSIONS, ids=lambda p: p.name)
+def test_each_version_covers_the_main_paths(version: Path) -> None:
+    names = {path.stem for path in HISTORIES if path.parent == version}
     assert {
         "canceled_inside_window",
         "confirmed_after_window",
@@ -32,7 +35,7 @@ def test_histories_cover_the_main_paths() -> None:
     } <= names
 
 
-@pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", HISTORIES, ids=lambda p: f"{p.parent.name}/{p.stem}")
 async def test_a_saved_history_replays_with_the_current_code(path: Path) -> None:
     replayer = Replayer(workflows=[OrderWorkflow], data_converter=pydantic_data_converter)
     await replayer.replay_workflow(load(path))

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from datetime import timedelta
-from functools import partial
 from typing import Any
 
 from temporalio import workflow
@@ -52,6 +51,11 @@ BOUNDED_RUNS = "bounded-runs"
 # "placed-at-start": an order is placed (and its window starts) when its workflow was started, not when a
 # worker first ran it, so an order placed while no worker ran doesn't get a longer window.
 PLACED_AT_START = "placed-at-start"
+# "lean-history": the two above, and each activity delivers a batch of events (the compensation's three
+# effects, or every status event queued), not one; no search-attribute upsert repeats what the start set.
+# A cancellation then costs three activities instead of five, and 27 fewer history events. One patch for
+# all of it: each `workflow.patched` call costs the run a marker and a search-attribute upsert.
+LEAN_HISTORY = "lean-history"
 
 
 # Not sandboxed: the SDK's sandbox costs ~0.4 ms per payload it decodes (a third of a signal's cost), and a
@@ -70,15 +74,29 @@ class OrderWorkflow:
         self._changes = 0
         self._commands = 0  # signals and updates received by this run
         self._bounded = False  # BOUNDED_RUNS applies (decided once, at the start of `run`)
+        self._lean = False  # LEAN_HISTORY applies (likewise)
         for action in sorted(COMMANDS):
-            workflow.set_signal_handler(action.value, partial(self._on_signal, action))
-            workflow.set_update_handler(
-                action.value, partial(self._on_update, action), validator=partial(self._validate, action)
-            )
+            self._register(action)
+
+    def _register(self, action: Action) -> None:
+        # Closures, not functools.partial: the SDK inspects each handler's signature on every call, and a
+        # partial's takes a slow path (a tenth of the worker's CPU per order).
+        async def on_signal(payload: Any = None, *extra: Any) -> None:
+            await self._on_signal(action, payload, *extra)
+
+        async def on_update(payload: Any = None, *extra: Any) -> OrderState:
+            return await self._on_update(action, payload, *extra)
+
+        def validate(payload: Any = None, *extra: Any) -> None:
+            self._validate(action, payload, *extra)
+
+        workflow.set_signal_handler(action.value, on_signal)
+        workflow.set_update_handler(action.value, on_update, validator=validate)
 
     @workflow.run
     async def run(self, new_order: OrderInput) -> OrderState:
-        self._bounded = workflow.patched(BOUNDED_RUNS)
+        self._lean = workflow.patched(LEAN_HISTORY)
+        self._bounded = self._lean or workflow.patched(BOUNDED_RUNS)
         if self._order is None:
             await self._place(new_order)
         order = self._ready_order
@@ -188,7 +206,9 @@ class OrderWorkflow:
                 OrderActivities.store_settings, start_to_close_timeout=timedelta(seconds=10)
             )
         placed_at = (
-            workflow.info().workflow_start_time if workflow.patched(PLACED_AT_START) else workflow.now()
+            workflow.info().workflow_start_time
+            if self._lean or workflow.patched(PLACED_AT_START)
+            else workflow.now()
         )
         self._order, events = Order.place(
             order,
@@ -196,7 +216,13 @@ class OrderWorkflow:
             grace_period_seconds=settings.grace_period_seconds,
             decision_timeout_seconds=settings.decision_timeout_seconds,
         )
-        workflow.upsert_search_attributes([CUSTOMER_ID.value_set(order.customer_id)])
+        if self._lean:
+            started_with = workflow.info().typed_search_attributes
+            self._published_status = _status_or_none(started_with.get(ORDER_STATUS))
+            if started_with.get(CUSTOMER_ID) != order.customer_id:
+                workflow.upsert_search_attributes([CUSTOMER_ID.value_set(order.customer_id)])
+        else:
+            workflow.upsert_search_attributes([CUSTOMER_ID.value_set(order.customer_id)])
         self._publish(events)
 
     async def _wait_for_change_or_deadline(self) -> None:
@@ -220,8 +246,11 @@ class OrderWorkflow:
     async def _compensate(self) -> None:
         """Undo the order's side effects once, then reach `canceled`."""
         compensation = self._ready_order.compensation(workflow.now())
-        await asyncio.gather(self._perform(compensation.payment), self._perform(compensation.stock))
-        await self._perform(compensation.customer)
+        if self._lean:
+            await self._perform_all([compensation.payment, compensation.stock, compensation.customer])
+        else:
+            await asyncio.gather(self._perform(compensation.payment), self._perform(compensation.stock))
+            await self._perform(compensation.customer)
         self._publish(self._ready_order.finish_cancellation(workflow.now()))
 
     async def _perform(self, event: OrderEvent) -> None:
@@ -236,6 +265,22 @@ class OrderWorkflow:
         )
         self._ready_order.record_effect(event)
 
+    async def _perform_all(self, events: list[OrderEvent]) -> None:
+        """Deliver events in order in one activity (a retry redelivers under the same ids, which the
+        receivers deduplicate), skipping the effects already delivered."""
+        pending = [event for event in events if event.id not in self._ready_order.state.effects]
+        if not pending:
+            return
+        await workflow.execute_activity_method(
+            OrderActivities.deliver_events,
+            pending,
+            start_to_close_timeout=DELIVERY_TIMEOUT,
+            retry_policy=DELIVERY_RETRY,
+            summary=", ".join(event.type.value for event in pending),
+        )
+        for event in pending:
+            self._ready_order.record_effect(event)
+
     def _publish(self, events: list[OrderEvent]) -> None:
         """Queue events for delivery in order, without holding up the decision that made them."""
         if not events:
@@ -247,8 +292,13 @@ class OrderWorkflow:
 
     async def _deliver_outbox(self) -> None:
         while self._outbox:
-            await self._perform(self._outbox[0])
-            self._outbox.pop(0)
+            if self._lean:
+                batch = list(self._outbox)
+                await self._perform_all(batch)
+                del self._outbox[: len(batch)]
+            else:
+                await self._perform(self._outbox[0])
+                self._outbox.pop(0)
 
     def _note_status_change(self) -> None:
         status = self._ready_order.status
@@ -260,6 +310,13 @@ class OrderWorkflow:
     async def _settle(self) -> None:
         """Wait for every handler and every queued event before completing or continuing as new."""
         await workflow.wait_condition(lambda: workflow.all_handlers_finished() and not self._outbox)
+
+
+def _status_or_none(value: str | None) -> Status | None:
+    try:
+        return Status(value)
+    except ValueError:
+        return None
 
 
 def _text_or_none(value: Any) -> str | None:
