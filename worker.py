@@ -92,6 +92,7 @@ def build_worker(client: Client, settings: Settings, sink: EventSink, **options:
 
 async def serve(settings: Settings, stop: asyncio.Event) -> None:
     profile = temporal_profile()
+    server: EmbeddedTemporal | None = None
     async with AsyncExitStack() as stack:
         if uses_embedded_server(profile):
             server = EmbeddedTemporal(
@@ -112,8 +113,24 @@ async def serve(settings: Settings, stop: asyncio.Event) -> None:
                 settings.task_queue,
                 client.service_client.config.target_host,
             )
-            await stop.wait()
+            await _until_stopped(stop, server)
             log.info("stopping")
+
+
+async def _until_stopped(stop: asyncio.Event, server: EmbeddedTemporal | None) -> None:
+    """Until asked to stop, or until the embedded server this process started dies: a worker polling a
+    dead address would look alive to its supervisor, which restarts both once this exits non-zero."""
+    waits = [asyncio.ensure_future(stop.wait())]
+    if server is not None:
+        waits.append(asyncio.ensure_future(server.exited()))
+    done, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    for task in pending:
+        task.cancel()
+    if not stop.is_set():
+        code = next(iter(done)).result()
+        raise RuntimeError(
+            f"the embedded Temporal exited with code {code}; see {server and server.log_path()}"
+        )
 
 
 def main() -> None:

@@ -19,6 +19,7 @@ from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
 log = logging.getLogger(__name__)
 
 START_TIMEOUT_SECONDS = 30.0
+EXIT_POLL_SECONDS = 0.5
 
 
 def temporal_binary() -> str:
@@ -79,7 +80,7 @@ class EmbeddedTemporal:
             if self._process.poll() is not None:
                 raise RuntimeError(
                     f"the embedded Temporal exited with code {self._process.returncode}; "
-                    f"see {self.database.parent / 'temporal.log'}"
+                    f"see {self.log_path()}"
                 )
             if asyncio.get_running_loop().time() > deadline:
                 await self.stop()
@@ -87,6 +88,19 @@ class EmbeddedTemporal:
             await asyncio.sleep(0.1)
         log.info("embedded Temporal on localhost:%d (database %s)", self.port, self.database)
         return self
+
+    async def exited(self) -> int:
+        """Wait until the server this started exits, and return its exit code (never returns for a
+        server that was already running: this process doesn't own it)."""
+        process = self._process
+        if process is None:
+            await asyncio.Future()  # forever
+        while process.poll() is None:
+            await asyncio.sleep(EXIT_POLL_SECONDS)
+        return process.returncode
+
+    def log_path(self) -> Path:
+        return self.database.parent / "temporal.log"
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None

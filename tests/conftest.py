@@ -7,11 +7,12 @@ import asyncio
 import json
 import shutil
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
+import pytest
 import pytest_asyncio
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -20,6 +21,7 @@ from temporalio.testing import WorkflowEnvironment
 from orders.client import OrdersClient
 from orders.connection import ensure_search_attributes
 from orders.settings import Settings
+from tests.receiver import Receiver
 from worker import build_sink, build_worker
 from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
 
@@ -88,3 +90,11 @@ async def eventually(
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"condition not met within {timeout} s; last value: {value!r}")
         await asyncio.sleep(every)
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    r = Receiver()
+    r.start()
+    yield r
+    r.stop()

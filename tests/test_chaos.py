@@ -9,36 +9,34 @@ wait is a bounded poll. docs/reliability.md reports the figures these tests prin
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, suppress
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from temporalio.client import Client, WorkflowExecutionStatus
-from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
 from domain.lifecycle import Action, Status
 from domain.models import OrderState
 from orders.client import OrdersClient, TemporalUnavailable, workflow_id
-from orders.embedded import temporal_binary
 from orders.settings import Settings
 from tests.conftest import eventually, read_events, running_worker, settings_for
+from tests.processes import (
+    children,
+    connect,
+    dev_server,
+    free_port,
+    kill,
+    processes,
+    start_worker,
+)
+from tests.receiver import SECRET, Receiver
 from tests.test_faults import (
     PAYMENT_AND_STOCK,
-    SECRET,
     SIGNALS_PER_RUN,
-    Receiver,
     all_runs,
     check_timeline,
     flood,
@@ -47,7 +45,6 @@ from tests.test_faults import (
     stuck,
 )
 from workflows.order_workflow import COMMANDS_PER_RUN
-from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
 
 pytestmark = pytest.mark.chaos
 
@@ -58,135 +55,6 @@ pytestmark = pytest.mark.chaos
 SIGNALS_CAP = f"history.maximumSignalsPerExecution={SIGNALS_PER_RUN}"
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def free_port(pair: bool = False) -> int:
-    """A loopback port nobody listens on (and, with `pair`, port + 1000 too, for a server's UI)."""
-    for _ in range(100):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        if port > 64000 or not pair:
-            if not pair:
-                return port
-            continue
-        with socket.socket() as ui:
-            try:
-                ui.bind(("127.0.0.1", port + 1000))
-            except OSError:
-                continue
-        return port
-    raise RuntimeError("no free port pair")
-
-
-def kill(pid: int) -> None:
-    with suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGKILL)
-
-
-def children(pid: int) -> list[int]:
-    found = []
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        with suppress(OSError):
-            found += [int(child) for child in (task / "children").read_text().split()]
-    return found
-
-
-@dataclass
-class Process:
-    """A process this test started, in a session of its own; its output goes to `log`."""
-
-    popen: subprocess.Popen[bytes]
-    log: Path
-
-    @classmethod
-    def start(cls, args: list[str], log: Path, env: dict[str, str] | None = None) -> Process:
-        with log.open("ab") as out:
-            popen = subprocess.Popen(
-                args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-            )
-        return cls(popen, log)
-
-    @property
-    def pid(self) -> int:
-        return self.popen.pid
-
-    def alive(self) -> bool:
-        return self.popen.poll() is None
-
-    def sigkill(self) -> None:
-        kill(self.pid)
-        self.popen.wait(timeout=10)
-
-    def stop(self) -> None:
-        if not self.alive():
-            return
-        self.popen.send_signal(signal.SIGTERM)
-        try:
-            self.popen.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.sigkill()
-
-    async def logged(self, text: str, timeout: float = 60) -> None:
-        async def seen() -> bool:
-            assert self.alive() or text in self.log.read_text(errors="replace"), self.log.read_text()[-2000:]
-            return text in self.log.read_text(errors="replace")
-
-        await eventually(seen, bool, timeout=timeout, every=0.2)
-
-
-def dev_server(database: Path, port: int, log: Path, *dynamic_config: str) -> Process:
-    """`temporal server start-dev` on a SQLite file, as the embedded server runs (headless here)."""
-    args = [
-        temporal_binary(), "server", "start-dev", "--headless",
-        "--db-filename", str(database), "--port", str(port), "--log-level", "error",
-    ]  # fmt: skip
-    for key in SEARCH_ATTRIBUTES:
-        args += ["--search-attribute", f"{key.name}=Keyword"]
-    for value in dynamic_config:
-        args += ["--dynamic-config-value", value]
-    return Process.start(args, log)
-
-
-def worker_env(settings: Settings, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TEMPORAL_", "ORDERS_"))}
-    env |= {
-        "ORDERS_DATA_DIR": str(settings.data_dir),
-        "ORDERS_TASK_QUEUE": settings.task_queue,
-        "ORDERS_UPDATE_TIMEOUT_SECONDS": "2",
-        "PYTHONUNBUFFERED": "1",
-    }
-    if settings.webhook_url:
-        env |= {"ORDERS_WEBHOOK_URL": settings.webhook_url, "ORDERS_WEBHOOK_SECRET": SECRET}
-    return env | extra
-
-
-def start_worker(settings: Settings, log: Path, **extra: str) -> Process:
-    return Process.start([sys.executable, "worker.py"], log, worker_env(settings, **extra))
-
-
-async def connect(port: int, timeout: float = 30) -> Client:
-    async def attempt() -> Client | None:
-        try:
-            return await Client.connect(f"localhost:{port}", data_converter=pydantic_data_converter)
-        except RuntimeError:
-            return None
-
-    client = await eventually(attempt, lambda c: c is not None, timeout=timeout, every=0.3)
-    assert client is not None
-    return client
-
-
-@asynccontextmanager
-async def processes() -> AsyncIterator[list[Process]]:
-    """Every process a test starts is stopped at the end, whatever happened."""
-    started: list[Process] = []
-    try:
-        yield started
-    finally:
-        for process in reversed(started):
-            with suppress(Exception):
-                process.stop()
 
 
 async def state_or_none(orders: OrdersClient, order_id: str) -> OrderState | None:
@@ -210,14 +78,6 @@ async def reaches(orders: OrdersClient, order_id: str, status: Status, timeout: 
 
 def effects(settings: Settings, order_id: str) -> list[str]:
     return [e["type"] for e in read_events(settings.event_log) if e["order_id"] == order_id]
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    r = Receiver()
-    r.start()
-    yield r
-    r.stop()
 
 
 # 1. The worker killed inside the grace window, back after the deadline
@@ -390,12 +250,13 @@ async def test_the_embedded_temporal_killed_with_orders_in_every_status_comes_ba
         assert len(servers) == 1, servers
         kill(servers[0])  # SIGKILL: no shutdown, whatever SQLite had not written yet is lost
         killed = time.monotonic()
-        await asyncio.sleep(1)
-        still_running = worker.alive()  # the worker outlives its server (see docs/reliability.md)
+        # The worker doesn't poll a dead server: it exits non-zero, for its supervisor to restart it.
+        code = await eventually(
+            lambda: asyncio.to_thread(worker.popen.poll), lambda c: c is not None, timeout=15
+        )
+        assert code == 1 and "the embedded Temporal exited" in worker.log.read_text()
+        stopped = f"exit code {code} {time.monotonic() - killed:.1f} s after its server died"
         await asyncio.sleep(max((max(deadlines) - datetime.now(UTC)).total_seconds(), 0) + 1)
-        stopping = time.monotonic()
-        worker.stop()
-        stopped = f"exit code {worker.popen.returncode} after {time.monotonic() - stopping:.1f} s"
 
         worker = start_worker(settings, tmp_path / "worker-2.log", **embedded)  # same data dir, same database
         started.append(worker)
@@ -440,8 +301,7 @@ async def test_the_embedded_temporal_killed_with_orders_in_every_status_comes_ba
         )
         assert listed
     print(
-        f"embedded Temporal down {back - killed:.1f} s; worker alive after its server died: {still_running} "
-        f"(SIGTERM: {stopped}); "
+        f"embedded Temporal down {back - killed:.1f} s; the worker: {stopped}; "
         f"timers that expired meanwhile fired {timers_fired:.1f} s after the restart"
     )
 

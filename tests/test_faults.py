@@ -18,14 +18,11 @@ import os
 import shutil
 import subprocess
 import sys
-import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +34,6 @@ from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from activities.delivery import verify
 from domain.lifecycle import Action, Status
 from domain.models import OrderInput, OrderState
 from domain.order import MAX_REFUSALS_KEPT
@@ -52,10 +48,11 @@ from orders.client import (
 )
 from orders.settings import Settings
 from tests.conftest import eventually, read_events, running_worker, settings_for
+from tests.processes import children, free_port, kill, processes, start_worker
+from tests.receiver import SECRET, Receiver
 from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
 
 BIN = Path(sys.executable).parent
-SECRET = "faults-webhook-secret"
 MEGABYTE = "x" * 1_000_000
 PAYMENT_AND_STOCK = {"payment.void", "payment.refund", "stock.release", "store.restock-needed"}
 
@@ -172,95 +169,6 @@ async def place(orders: OrdersClient, **overrides: Any) -> str:
 
 async def reaches(orders: OrdersClient, order_id: str, status: Status, timeout: float = 15) -> OrderState:
     return await eventually(lambda: orders.state(order_id), lambda s: s.status is status, timeout=timeout)
-
-
-@dataclass
-class Attempt:
-    key: str
-    type: str
-    at: float
-    signed: bool
-    answer: str
-
-
-@dataclass
-class Receiver:
-    """The merchant's endpoint on loopback: checks signatures, answers as `behaviour` says.
-
-    `behaviour(event, attempt)` returns "ok", "fail" (HTTP 500) or "hang" (answer after `hang_seconds`,
-    past the sender's timeout). The work of an event is done once per key (`done`), as a receiver that
-    honours `Idempotency-Key` does; `attempts` keeps every try."""
-
-    behaviour: Callable[[dict[str, Any], int], str] = lambda event, attempt: "ok"
-    hang_seconds: float = 2.0
-    url: str = ""
-    attempts: list[Attempt] = field(default_factory=list)
-    done: dict[str, tuple[float, dict[str, Any]]] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    server: ThreadingHTTPServer | None = None
-    port: int = 0
-
-    def receive(self, headers: Any, body: bytes) -> tuple[int, float]:
-        event = json.loads(body)
-        key = headers.get("Idempotency-Key", "")
-        signed = verify(body, SECRET, headers.get("X-Orders-Signature", ""))
-        with self.lock:
-            attempt = sum(1 for a in self.attempts if a.key == key) + 1
-            answer = self.behaviour(event, attempt) if signed and key == event["id"] else "refuse"
-            self.attempts.append(Attempt(key, event["type"], time.monotonic(), signed, answer))
-            if answer in ("ok", "hang") and key not in self.done:
-                self.done[key] = (time.monotonic(), event)  # the work is done even if the answer is late
-        if answer == "ok":
-            return 200, 0.0
-        if answer == "hang":
-            return 200, self.hang_seconds
-        return (401 if answer == "refuse" else 500), 0.0
-
-    def start(self) -> None:
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                status, delay = receiver.receive(self.headers, body)
-                time.sleep(delay)
-                try:
-                    self.send_response(status)
-                    self.end_headers()
-                except OSError:
-                    pass  # the sender gave up waiting
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self.server.daemon_threads = True
-        self.port = self.server.server_address[1]
-        self.url = f"http://127.0.0.1:{self.port}/events"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def stop(self) -> None:
-        """Down: the port refuses connections until `start` again (on the same port)."""
-        if self.server is not None:
-            self.server.shutdown()
-            self.server.server_close()
-            self.server = None
-
-    def tries(self, order_id: str) -> dict[str, int]:
-        with self.lock:
-            counts: dict[str, int] = {}
-            for a in self.attempts:
-                if a.key.startswith(f"{order_id}:"):
-                    counts[a.key] = counts.get(a.key, 0) + 1
-            return counts
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    r = Receiver()
-    r.start()
-    yield r
-    r.stop()
 
 
 # Bad input through every door
@@ -913,3 +821,28 @@ async def test_the_rest_api_refuses_an_absurd_decision_timeout_as_invalid(tmp_pa
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as http:
         response = await http.post("/api/oms/pvt/orders", json=body, headers=erp)
     assert response.status_code == 422 and "decisionTimeoutSeconds" in response.text, response.text
+
+
+# A dead embedded server
+
+
+async def test_the_worker_exits_non_zero_when_its_embedded_temporal_dies(tmp_path: Path) -> None:
+    """`python worker.py` on the embedded default: if the Temporal it started dies, the worker exits 1 (a
+    supervisor then restarts both) instead of polling a dead address forever."""
+    settings = settings_for(tmp_path)
+    async with processes() as started:
+        embedded = {"ORDERS_EMBEDDED_PORT": str(free_port(pair=True))}
+        worker = start_worker(settings, tmp_path / "worker.log", **embedded)
+        started.append(worker)
+        await worker.logged("worker polling", timeout=90)
+        servers = [p for p in children(worker.pid) if "temporal" in Path(f"/proc/{p}/cmdline").read_text()]
+        assert len(servers) == 1, servers
+        kill(servers[0])
+        killed = time.monotonic()
+        code = await eventually(
+            lambda: asyncio.to_thread(worker.popen.poll), lambda c: c is not None, timeout=15
+        )
+        log = worker.log.read_text()
+    assert code == 1, log[-2000:]
+    assert "the embedded Temporal exited with code -9" in log and "Traceback" not in log
+    print(f"worker exited {time.monotonic() - killed:.1f} s after its server died")
