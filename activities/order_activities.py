@@ -39,7 +39,9 @@ class OrderActivities:
             failures = [result for result in results if isinstance(result, BaseException)]
             if failures:
                 # Only on failure: it rides on the failed attempt, no extra call when all goes well.
-                activity.heartbeat(sorted(delivered))
+                # (A local activity's retries run in this worker, which is given no details: they redeliver.)
+                if not activity.info().is_local:
+                    activity.heartbeat(sorted(delivered))
                 raise failures[0]
 
     async def _deliver_in_order(self, events: list[OrderEvent], delivered: set[str]) -> None:

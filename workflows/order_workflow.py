@@ -69,6 +69,7 @@ class OrderWorkflow:
         carried = new_order.carried_over
         self._order: Order | None = Order.resume(carried) if carried else None
         self._outbox: list[OrderEvent] = []
+        self._outbox_awaited = False  # a command queued some of the outbox (`_publish`)
         self._delivery: asyncio.Task[None] | None = None
         self._published_status: Status | None = self._order.status if self._order else None
         self._changes = 0
@@ -184,7 +185,7 @@ class OrderWorkflow:
         # among the answers kept for repeats, which a flood of id-less commands would otherwise fill.
         remember = not (made_up and self._bounded)
         outcome, events = self._ready_order.handle(action, command, workflow.now(), remember=remember)
-        self._publish(events)
+        self._publish(events, awaited=True)
         return outcome
 
     # Lifecycle plumbing
@@ -251,7 +252,7 @@ class OrderWorkflow:
             # A delivery in flight takes no more while the order is in `cancel` (`_deliver_outbox`): its
             # end is awaited, so the status events still go out in order.
             await workflow.wait_condition(lambda: not self._delivering())
-            queued = list(self._outbox)
+            queued, self._outbox_awaited = list(self._outbox), False
             payment_and_stock = [compensation.payment, compensation.stock]
             await self._perform_all([queued + payment_and_stock, [compensation.customer]])
             del self._outbox[: len(queued)]
@@ -272,14 +273,16 @@ class OrderWorkflow:
         )
         self._ready_order.record_effect(event)
 
-    async def _perform_all(self, waves: list[list[OrderEvent]]) -> None:
+    async def _perform_all(self, waves: list[list[OrderEvent]], *, local: bool = False) -> None:
         """Deliver events in one activity (`OrderActivities.deliver_events`: wave by wave, each kind in
-        order), skipping the effects already delivered."""
+        order), skipping the effects already delivered. `local`: as a local activity, inside this
+        workflow task, which then completes only once they are delivered; for events nobody awaits."""
         delivered = set(self._ready_order.state.effects)
         waves = [pending for wave in waves if (pending := [e for e in wave if e.id not in delivered])]
         if not waves:
             return
-        await workflow.execute_activity_method(
+        execute = workflow.execute_local_activity_method if local else workflow.execute_activity_method
+        await execute(
             OrderActivities.deliver_events,
             waves,
             start_to_close_timeout=DELIVERY_TIMEOUT,
@@ -290,11 +293,13 @@ class OrderWorkflow:
             for event in wave:
                 self._ready_order.record_effect(event)
 
-    def _publish(self, events: list[OrderEvent]) -> None:
-        """Queue events for delivery in order, without holding up the decision that made them."""
+    def _publish(self, events: list[OrderEvent], *, awaited: bool = False) -> None:
+        """Queue events for delivery in order, without holding up the decision that made them.
+        `awaited`: a command made them, and its sender waits for this workflow task to complete."""
         if not events:
             return
         self._outbox.extend(events)
+        self._outbox_awaited |= awaited
         self._note_status_change()
         if not self._delivering() and not self._compensation_due():
             self._delivery = asyncio.create_task(self._deliver_outbox())
@@ -309,8 +314,13 @@ class OrderWorkflow:
     async def _deliver_outbox(self) -> None:
         while self._outbox and not self._compensation_due():
             if self._lean:
-                batch = list(self._outbox)
-                await self._perform_all([batch])
+                # Events the order made itself (placement, a deadline, the end of a cancellation) go as a
+                # local activity: no caller waits on this workflow task, and it spares the server an
+                # activity task and the workflow task after it. A command's go as an activity, so its
+                # answer isn't held up by the delivery.
+                batch, local = list(self._outbox), not self._outbox_awaited
+                self._outbox_awaited = False
+                await self._perform_all([batch], local=local)
                 del self._outbox[: len(batch)]
             else:
                 await self._perform(self._outbox[0])
