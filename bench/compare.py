@@ -22,6 +22,7 @@ from typing import Any
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
+from bench import cluster
 from bench.cluster import ROOT, Temporal, cpu_seconds, start_worker
 from bench.decisions import DecisionConfig, PathRun, _split
 from bench.paths import ClientSignal, ClientUpdate
@@ -111,8 +112,15 @@ def main() -> None:
     parser.add_argument("--light-orders", type=int, default=24)
     parser.add_argument("--light-rate", type=float, default=2.0)
     parser.add_argument("--signal", action="store_true", help="cancel through signals, not updates")
+    parser.add_argument(
+        "--server-arg",
+        action="append",
+        default=[],
+        help="extra `temporal server start-dev` flag for both sides (repeatable; --server-arg=...)",
+    )
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
+    cluster.SERVER_ARGS[:] = args.server_arg
     config = DecisionConfig(
         orders=args.orders,
         concurrency=args.concurrency,
