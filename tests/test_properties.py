@@ -157,6 +157,7 @@ class Model:
     now: datetime
     effects: list[str] = field(default_factory=list)  # side effects performed, in order
     reached_cancel: bool = False
+    sent: int = 0  # commands sent, for the request ids the workflow would make up (unique, as its uuid4s)
 
     @classmethod
     def place(cls, overrides: dict[str, Any], now: datetime = PLACED) -> Model:
@@ -180,8 +181,9 @@ class Model:
 
     def send(self, step: Send) -> Outcome:
         command = parse_command(step.action, step.payload(self.now))
+        self.sent += 1
         if command.request_id is None:
-            command.request_id = f"auto-{len(self.order.state.timeline)}-{self.now.isoformat()}"
+            command.request_id = f"auto-{self.sent}"
         validated = self.order.judge(step.action, command, self.now)  # the update's validator
         outcome, events = self.order.handle(step.action, command, self.now)
         assert type(outcome) is type(validated), (validated, outcome)  # validator and handler agree
