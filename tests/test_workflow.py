@@ -14,18 +14,29 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
+from temporalio import workflow
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
-from domain.lifecycle import Action, Status
+from domain.lifecycle import COMMANDS, Action, Status
 from domain.models import OrderInput, OrderState
 from orders.client import CommandRejected, OrdersClient, workflow_id
 from orders.settings import Settings
 from tests.conftest import eventually, read_events, running_worker, settings_for
+from workflows.order_workflow import OrderWorkflow
 
 MINUTE, DAY = 60, 24 * 60 * 60
 PAYMENT_AND_STOCK = {"payment.void", "payment.refund", "stock.release", "store.restock-needed"}
+
+
+def test_every_command_is_a_signal_and_an_update_with_a_validator() -> None:
+    definition = workflow._Definition.from_class(OrderWorkflow)
+    assert definition is not None
+    names = {action.value for action in COMMANDS}
+    assert set(definition.signals) == names
+    assert set(definition.updates) == names
+    assert all(update.validator is not None for update in definition.updates.values())
 
 
 @dataclass
