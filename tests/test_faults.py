@@ -666,6 +666,39 @@ async def test_every_effect_arrives_once_through_a_failing_and_hanging_receiver(
     ] == ["window-to-cancel", "cancel", "canceled"]
 
 
+async def test_a_status_receiver_refusing_holds_up_no_command_and_every_status_event_arrives_once(
+    dev_env: WorkflowEnvironment, tmp_path: Path, receiver: Receiver
+) -> None:
+    """Status events the order makes itself get one attempt inside its workflow task (a local activity);
+    when the receiver refuses it, the retries go as an activity, and a command sent meanwhile is answered."""
+
+    def behaviour(event: dict[str, Any], attempt: int) -> str:
+        return "fail" if event["type"] == "order.status-changed" and attempt <= 2 else "ok"
+
+    receiver.behaviour = behaviour
+    settings = settings_for(tmp_path, webhook_url=receiver.url, webhook_secret=SECRET)
+    async with running_worker(dev_env.client, settings) as orders:
+        order_id = await place(orders)
+        await eventually(lambda: asyncio.to_thread(receiver.tries, order_id), lambda t: len(t) >= 1)
+        sent = time.monotonic()
+        result = await orders.send(order_id, Action.REQUEST_CANCELLATION, {"actor": "customer"})
+        answered = time.monotonic() - sent
+        assert result.state is not None and result.state.status is Status.CANCEL
+        await reaches(orders, order_id, Status.CANCELED, timeout=30)
+        await eventually(
+            lambda: asyncio.to_thread(lambda: [k for k in receiver.done if k.startswith(order_id)]),
+            lambda done: len(done) == 6,  # 3 status events, payment, stock, customer
+            timeout=30,
+        )
+    with receiver.lock:
+        done = [event for key, (_, event) in receiver.done.items() if key.startswith(f"{order_id}:")]
+    statuses = sorted((e for e in done if e["type"] == "order.status-changed"), key=lambda e: e["id"])
+    assert [e["data"]["to_status"] for e in statuses] == ["window-to-cancel", "cancel", "canceled"]
+    assert all(n == 3 for k, n in receiver.tries(order_id).items() if "status-changed" in k)
+    assert answered < 5, answered
+    print(f"cancel answered in {answered * 1000:.0f} ms while the status receiver refused")
+
+
 # A flood of commands to one order
 
 

@@ -18,7 +18,8 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import TimeoutError as ActivityTimeout
 
 with workflow.unsafe.imports_passed_through():
     from activities.order_activities import OrderActivities
@@ -40,6 +41,10 @@ DELIVERY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), backoff_coefficient=2.0, maximum_interval=timedelta(seconds=60)
 )
 DELIVERY_TIMEOUT = timedelta(seconds=30)
+# A local delivery gets one short attempt: while it runs, the workflow task (and any command waiting for it)
+# waits. Retries then go as an activity.
+ONE_ATTEMPT = RetryPolicy(maximum_attempts=1)
+LOCAL_DELIVERY_TIMEOUT = timedelta(seconds=10)
 
 # A run continues as new after this many commands, whatever the server suggests: a flood of signals
 # then never piles up in one run (see docs/reliability.md, "Flood").
@@ -285,20 +290,37 @@ class OrderWorkflow:
 
     async def _perform_all(self, waves: list[list[OrderEvent]], *, local: bool = False) -> None:
         """Deliver events in one activity (`OrderActivities.deliver_events`: wave by wave, each kind in
-        order), skipping the effects already delivered. `local`: as a local activity, inside this
-        workflow task, which then completes only once they are delivered; for events nobody awaits."""
+        order), skipping the effects already delivered. `local`: first as a local activity, inside this
+        workflow task, which then completes only once it is done; for events nobody awaits. If that
+        attempt fails, as an activity that retries with backoff (a receiver down for an hour must not
+        hold the order's workflow tasks, and the commands waiting on them, for that hour)."""
         delivered = set(self._ready_order.state.effects)
         waves = [pending for wave in waves if (pending := [e for e in wave if e.id not in delivered])]
         if not waves:
             return
-        execute = workflow.execute_local_activity_method if local else workflow.execute_activity_method
-        await execute(
-            OrderActivities.deliver_events,
-            waves,
-            start_to_close_timeout=DELIVERY_TIMEOUT,
-            retry_policy=DELIVERY_RETRY,
-            summary=", ".join(event.type.value for wave in waves for event in wave),
-        )
+        summary = ", ".join(event.type.value for wave in waves for event in wave)
+        delivered_locally = False
+        if local:
+            try:
+                await workflow.execute_local_activity_method(
+                    OrderActivities.deliver_events,
+                    waves,
+                    start_to_close_timeout=LOCAL_DELIVERY_TIMEOUT,
+                    retry_policy=ONE_ATTEMPT,
+                    summary=summary,
+                )
+                delivered_locally = True
+            # A local activity's failure comes unwrapped: the sink's error, or the timeout.
+            except (ActivityError, ApplicationError, ActivityTimeout):
+                pass  # a receiver refused: retries go as an activity, with backoff, off this workflow task
+        if not delivered_locally:
+            await workflow.execute_activity_method(
+                OrderActivities.deliver_events,
+                waves,
+                start_to_close_timeout=DELIVERY_TIMEOUT,
+                retry_policy=DELIVERY_RETRY,
+                summary=summary,
+            )
         for wave in waves:
             for event in wave:
                 self._ready_order.record_effect(event)
