@@ -696,6 +696,11 @@ async def test_a_status_receiver_refusing_holds_up_no_command_and_every_status_e
     assert [e["data"]["to_status"] for e in statuses] == ["window-to-cancel", "cancel", "canceled"]
     assert all(n == 3 for k, n in receiver.tries(order_id).items() if "status-changed" in k)
     assert answered < 5, answered
+    # The refund doesn't wait for the status receiver: payment and stock were done before it took `cancel`.
+    with receiver.lock:
+        done_at = {key: at for key, (at, _) in receiver.done.items()}
+    for effect in ("payment.void", "stock.release"):
+        assert done_at[f"{order_id}:{effect}"] < done_at[f"{order_id}:order.status-changed:2"]
     print(f"cancel answered in {answered * 1000:.0f} ms while the status receiver refused")
 
 
