@@ -154,8 +154,9 @@ async def test_a_worker_killed_in_the_window_and_back_after_the_deadline_loses_a
             assert "cancellation-requested" not in moves(final), moves(final)
         waiting = await reaches(orders, after, Status.CANCELLATION_REQUESTED, timeout=30)
         assert moves(waiting) == ["window-to-cancel", "ready-for-handling", "cancellation-requested"]
-        # The delivery lost with the worker is retried once its 30 s start-to-close timeout passes.
-        await reaches(orders, in_flight, Status.CANCELED, timeout=60)
+        # The delivery lost with the worker is retried once its start-to-close timeout passes: 30 s per
+        # delivery in sequence, 60 s for the compensation's two waves.
+        await reaches(orders, in_flight, Status.CANCELED, timeout=90)
         recovered = time.monotonic() - restarted
 
         for order_id in (idle, before, after, stamped, in_flight):

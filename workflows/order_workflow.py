@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import Counter
 from datetime import timedelta
 from typing import Any
 
@@ -295,8 +296,10 @@ class OrderWorkflow:
         if not waves:
             return
         summary = ", ".join(event.type.value for wave in waves for event in wave)
-        # Each event gets the time one delivery gets, so a slow receiver can't time a whole batch out forever.
-        timeout = DELIVERY_TIMEOUT * sum(len(wave) for wave in waves)
+        # Each delivery in sequence gets the time one delivery gets (the kinds of a wave go at once), so a
+        # slow receiver can't time a batch out forever, and a batch lost with its worker is retried soon.
+        steps = sum(max(Counter(event.type.kind for event in wave).values()) for wave in waves)
+        timeout = DELIVERY_TIMEOUT * steps
         delivered_locally = False
         if local:
             try:
