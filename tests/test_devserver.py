@@ -25,6 +25,7 @@ from domain.lifecycle import Action, Status
 from domain.models import OrderInput
 from orders.client import CommandRejected, workflow_id
 from tests.conftest import eventually, running_worker, settings_for
+from tests.test_faults import quiet
 
 SECRET = "test-webhook-secret"
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -139,21 +140,11 @@ async def test_a_refused_update_leaves_no_event_in_history(
         await orders.place(OrderInput(order_id=order_id, customer_id="c-8", total=100))
         handle = dev_env.client.get_workflow_handle(workflow_id(order_id))
         await eventually(lambda: orders.state(order_id), lambda s: s.status is Status.WINDOW_TO_CANCEL)
-        await eventually(handle.fetch_history, lambda h: len(h.events) > 0 and _quiet(h), every=0.2)
-        before = len((await handle.fetch_history()).events)
+        before = await quiet(handle)
         for _ in range(3):
             with pytest.raises(CommandRejected, match="handling can start only"):
                 await orders.send(order_id, Action.START_HANDLING, {"actor": "store"})
         assert len((await handle.fetch_history()).events) == before
-
-
-def _quiet(history: Any) -> bool:
-    """No activity or workflow task in flight: the history has stopped growing for now."""
-    from temporalio.api.enums.v1 import EventType
-
-    return history.events[-1].event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED and not any(
-        e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED for e in history.events[-3:]
-    )
 
 
 def readme_commands() -> list[str]:

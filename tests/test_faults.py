@@ -794,8 +794,9 @@ async def test_a_flood_of_commands_continues_as_new_and_keeps_state_timers_and_a
         flooded = time.monotonic() - started
         # More than 10 updates at once to one order: Temporal refuses the rest, the client queues them. A
         # worker that can't keep up (a busy machine) lets a run reach the cap: the server refuses the
-        # signals past it, and says why.
-        assert set(answers) <= {"taken", LIMIT} and set(updates) <= {"already-approved", "queued"}, answers
+        # signals past it, and says why (an update queued as a signal then too).
+        assert set(answers) <= {"taken", LIMIT}, answers
+        assert all(u in {"already-approved", "queued"} or LIMIT in u for u in updates), updates
 
         await quiet(handle)
         state = await orders.state(order_id)
