@@ -1,7 +1,8 @@
 """The events an order sends to the merchant's systems (SPEC §5): side effects and status changes.
 
-Each event carries its idempotency key as `id` (`<orderId>:<effect>`): the same on every retry of one
-effect, so receivers do the work once.
+Each event carries its idempotency key as `id`, the same on every retry of one effect, so receivers do
+the work once. An id never contains text a caller chose: `<orderId>:<effect>` for an order's one-time
+effects, `<orderId>:<effect>:<n>` with the order's own sequence number for effects that may recur.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from domain.models import WireModel
+from pydantic import BaseModel, ConfigDict
 
 
 class EventType(StrEnum):
@@ -28,7 +29,9 @@ class EventType(StrEnum):
         return self.value.split(".", 1)[0]
 
 
-class OrderEvent(WireModel):
+class OrderEvent(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
     id: str
     type: EventType
     order_id: str
@@ -36,12 +39,26 @@ class OrderEvent(WireModel):
     data: dict[str, Any] = {}
 
     @classmethod
-    def new(
-        cls, type: EventType, order_id: str, at: datetime, data: dict[str, Any], *, qualifier: str = ""
+    def once(cls, type: EventType, order_id: str, at: datetime, data: dict[str, Any]) -> OrderEvent:
+        """An effect the order performs at most once in its life (its cancellation's)."""
+        return cls(id=f"{order_id}:{type.value}", type=type, order_id=order_id, occurred_at=at, data=data)
+
+    @classmethod
+    def numbered(
+        cls, type: EventType, order_id: str, number: int, at: datetime, data: dict[str, Any]
     ) -> OrderEvent:
-        key = f"{order_id}:{type.value}" + (f":{qualifier}" if qualifier else "")
+        """An effect that may recur, told apart by the order's own sequence `number`."""
+        key = f"{order_id}:{type.value}:{number}"
         return cls(id=key, type=type, order_id=order_id, occurred_at=at, data=data)
 
     def body(self) -> dict[str, Any]:
         """The JSON delivered over HTTP and written to the event log."""
         return self.model_dump(mode="json")
+
+
+class FailedEvent(BaseModel):
+    """An event that could not be built or sent for a reason no retry fixes: recorded, then skipped."""
+
+    id: str
+    type: EventType
+    error: str

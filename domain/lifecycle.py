@@ -1,16 +1,21 @@
-"""The order lifecycle (SPEC §2-§3) as data: statuses, actors, and a table of transitions.
+"""The rulebook (SPEC §2-§3, §5): every rule of an order's life, in one place.
 
-Pure rules, no Temporal and no I/O, so they are read at a glance and tested in microseconds.
-`decide` answers one question: what does `action` by `actor` do to an order in a given situation?
-The answer is a `Move` to a new status, a `Stay` (accepted, nothing to change), or a `Refuse` with a
-reason a person can act on.
+- `TRANSITIONS`: what each action by each actor does in each status, one row per rule.
+- `TIMERS`: which status waits for which deadline, and what happens when it passes.
+- `payment_undo`, `stock_undo`: what a cancellation undoes.
+- `decide` answers: what does `action` by `actor` do in this situation? A `Move` to a new status, a
+  `Stay` (accepted, nothing to change) or a `Refuse` with a reason a person can act on.
+
+Pure: no Temporal, no I/O, no clock. `domain.order.Order` applies what these rules decide.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from enum import StrEnum
+from enum import Enum, StrEnum
+
+from domain.events import EventType
 
 
 class Status(StrEnum):
@@ -53,15 +58,22 @@ class Actor(StrEnum):
     SYSTEM = "system"
 
 
+ANYONE = frozenset(Actor)
+STAFF = frozenset({Actor.STORE, Actor.ERP})
+PAYMENT_APPROVERS = STAFF | {Actor.SYSTEM}
+SYSTEM = frozenset({Actor.SYSTEM})
+CUSTOMER = frozenset({Actor.CUSTOMER})
+
+
 class Action(StrEnum):
-    # Commands other programs send (SPEC §4).
+    # Commands other programs send (SPEC §4): each a signal and an update of the same name.
     APPROVE_PAYMENT = "approve_payment"
     REQUEST_CANCELLATION = "request_cancellation"
     CONFIRM_CANCELLATION = "confirm_cancellation"
     DENY_CANCELLATION = "deny_cancellation"
     START_HANDLING = "start_handling"
     INVOICE = "invoice"
-    # What the order does by itself: being placed, timers firing and compensations finishing.
+    # What the order does by itself: being placed, deadlines passing and compensations finishing.
     PLACE = "place"
     GRACE_EXPIRED = "grace_expired"
     DECISION_TIMEOUT = "decision_timeout"
@@ -80,14 +92,11 @@ COMMANDS = frozenset(
 )
 INTERNAL_ACTIONS = frozenset(Action) - COMMANDS
 
-ANYONE = frozenset(Actor)
-STAFF = frozenset({Actor.STORE, Actor.ERP})
-PAYMENT_APPROVERS = frozenset({Actor.STORE, Actor.ERP, Actor.SYSTEM})
-SYSTEM = frozenset({Actor.SYSTEM})
-CUSTOMER = frozenset({Actor.CUSTOMER})
 
-# Where a declined request sends the order back to: the status it had before the request.
-STATUS_BEFORE_REQUEST = "status-before-request"
+class Back(Enum):
+    """A move back to where the order was before the request now being declined."""
+
+    TO_STATUS_BEFORE_REQUEST = "the status before the request"
 
 
 @dataclass(frozen=True)
@@ -124,6 +133,9 @@ Outcome = Move | Stay | Refuse
 Guard = Callable[[Situation], bool]
 
 
+# One named predicate per rule.
+
+
 def always(_: Situation) -> bool:
     return True
 
@@ -136,6 +148,11 @@ def not_partially_invoiced(s: Situation) -> bool:
     return not s.partially_invoiced
 
 
+def requested_inside_window(s: Situation) -> bool:
+    """A request made inside the window counts as made inside it, however late it is processed."""
+    return inside_grace_window(s) and not_partially_invoiced(s)
+
+
 def invoice_covers_total(s: Situation) -> bool:
     return s.invoice_covers_total
 
@@ -145,7 +162,7 @@ class Rule:
     sources: frozenset[Status]
     action: Action
     actors: frozenset[Actor]
-    to: Status | str | None  # None: accepted without a change
+    to: Status | Back | None  # None: accepted without a change
     note: str
     when: Guard = always
 
@@ -154,15 +171,15 @@ def _rule(
     sources: set[Status],
     action: Action,
     actors: frozenset[Actor],
-    to: Status | str | None,
+    to: Status | Back | None,
     note: str,
     when: Guard = always,
 ) -> Rule:
     return Rule(frozenset(sources), action, actors, to, note, when)
 
 
-S = Status
-A = Action
+S, A = Status, Action
+BACK = Back.TO_STATUS_BEFORE_REQUEST
 HANDLEABLE = {S.READY_FOR_HANDLING, S.HANDLING}
 INVOICEABLE = {S.READY_FOR_HANDLING, S.HANDLING, S.CANCELLATION_REQUESTED}
 
@@ -176,32 +193,50 @@ TRANSITIONS: tuple[Rule, ...] = (
           "canceled inside the cancellation window"),
     _rule({S.WINDOW_TO_CANCEL}, A.GRACE_EXPIRED, SYSTEM, S.READY_FOR_HANDLING,
           "cancellation window over"),
-    # A request made inside the window counts as made inside it, however late it is processed.
     _rule(HANDLEABLE, A.REQUEST_CANCELLATION, ANYONE, S.CANCEL,
-          "canceled: requested inside the cancellation window",
-          when=lambda s: inside_grace_window(s) and not_partially_invoiced(s)),
+          "canceled: requested inside the cancellation window", when=requested_inside_window),
     _rule({S.READY_FOR_HANDLING}, A.START_HANDLING, STAFF, S.HANDLING, "handling started"),
     _rule(HANDLEABLE, A.REQUEST_CANCELLATION, CUSTOMER, S.CANCELLATION_REQUESTED,
-          "cancellation requested by the customer; waiting for the store",
-          when=not_partially_invoiced),
+          "cancellation requested by the customer; waiting for the store", when=not_partially_invoiced),
     _rule(HANDLEABLE, A.REQUEST_CANCELLATION, STAFF | SYSTEM, S.CANCELLATION_REQUESTED,
           "cancellation requested; confirm to cancel", when=not_partially_invoiced),
-    _rule({S.CANCELLATION_REQUESTED}, A.CONFIRM_CANCELLATION, STAFF, S.CANCEL,
-          "cancellation confirmed"),
+    _rule({S.CANCELLATION_REQUESTED}, A.CONFIRM_CANCELLATION, STAFF, S.CANCEL, "cancellation confirmed"),
     _rule({S.CANCELLATION_REQUESTED}, A.REQUEST_CANCELLATION, STAFF, S.CANCEL,
           "cancellation confirmed by a second request"),
     _rule({S.CANCELLATION_REQUESTED}, A.REQUEST_CANCELLATION, CUSTOMER | SYSTEM, None,
           "a cancellation request is already waiting for the store"),
-    _rule({S.CANCELLATION_REQUESTED}, A.DENY_CANCELLATION, STAFF, STATUS_BEFORE_REQUEST,
-          "cancellation request denied"),
+    _rule({S.CANCELLATION_REQUESTED}, A.DENY_CANCELLATION, STAFF, BACK, "cancellation request denied"),
     _rule({S.CANCELLATION_REQUESTED}, A.DECISION_TIMEOUT, SYSTEM, S.CANCEL,
           "canceled: the store did not decide in time"),
-    _rule(INVOICEABLE, A.INVOICE, STAFF, S.INVOICED, "invoiced in full",
-          when=invoice_covers_total),
+    _rule(INVOICEABLE, A.INVOICE, STAFF, S.INVOICED, "invoiced in full", when=invoice_covers_total),
     _rule(INVOICEABLE, A.INVOICE, STAFF, S.HANDLING, "partially invoiced"),
     _rule({S.CANCEL}, A.REQUEST_CANCELLATION, ANYONE, None, "the order is already being canceled"),
     _rule({S.CANCEL}, A.COMPENSATED, SYSTEM, S.CANCELED, "canceled; payment, stock and customer handled"),
 )  # fmt: skip
+
+
+class Deadline(StrEnum):
+    """The order's deadlines; `OrderState.deadline` says when each one is."""
+
+    GRACE = "grace"
+    DECISION = "decision"
+
+
+@dataclass(frozen=True)
+class Timer:
+    status: Status
+    deadline: Deadline
+    action: Action  # what the system does when the deadline passes in that status
+
+
+# While an order is in `status`, a durable timer waits for `deadline`; when it passes, `action` happens.
+TIMERS: dict[Status, Timer] = {
+    timer.status: timer
+    for timer in (
+        Timer(S.WINDOW_TO_CANCEL, Deadline.GRACE, A.GRACE_EXPIRED),
+        Timer(S.CANCELLATION_REQUESTED, Deadline.DECISION, A.DECISION_TIMEOUT),
+    )
+}
 
 
 def decide(situation: Situation, action: Action, actor: Actor) -> Outcome:
@@ -215,9 +250,10 @@ def decide(situation: Situation, action: Action, actor: Actor) -> Outcome:
         ):
             if rule.to is None:
                 return Stay(rule.note)
-            if rule.to == STATUS_BEFORE_REQUEST:
+            if rule.to is BACK:
                 return Move(situation.status_before_request or Status.READY_FOR_HANDLING, rule.note)
-            return Move(Status(rule.to), rule.note)
+            assert isinstance(rule.to, Status)
+            return Move(rule.to, rule.note)
     return why_refused(situation, action, actor)
 
 
@@ -240,8 +276,6 @@ def why_refused(situation: Situation, action: Action, actor: Actor) -> Refuse:
         return Refuse("the order is already being canceled", "canceling")
     if action is Action.REQUEST_CANCELLATION and situation.partially_invoiced:
         return Refuse("partially invoiced orders can't be canceled", "partially-invoiced")
-    if action is Action.START_HANDLING:
-        return Refuse(f"handling can start only in ready-for-handling; the order is {status.value}", "OMS003")
     if action in (Action.CONFIRM_CANCELLATION, Action.DENY_CANCELLATION):
         return Refuse("no cancellation request is waiting for a decision", "no-pending-request")
     if action is Action.APPROVE_PAYMENT:
@@ -252,6 +286,19 @@ def why_refused(situation: Situation, action: Action, actor: Actor) -> Refuse:
             "not-ready",
         )
     return Refuse(f"{action.value} by {actor.value} is not allowed in {status.value}", "not-allowed")
+
+
+# What a cancellation undoes (SPEC §5).
+
+
+def payment_undo(*, approved: bool, captured: bool) -> EventType:
+    """Void what was only authorized; refund what was captured."""
+    return EventType.PAYMENT_REFUND if approved and captured else EventType.PAYMENT_VOID
+
+
+def stock_undo(*, handling_started: bool) -> EventType:
+    """Release the reservation, unless the store has started picking: then it is told to restock."""
+    return EventType.STORE_RESTOCK_NEEDED if handling_started else EventType.STOCK_RELEASE
 
 
 # Named predicates the interfaces use (VTEX's allowCancellation, the CLI's verdicts).

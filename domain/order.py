@@ -1,35 +1,33 @@
-"""One order: its state, and what each action does to it. Pure: no Temporal, no I/O, no clock.
+"""One order: its state, and how the rules' verdicts are applied to it. Pure: no Temporal, no I/O, no clock.
 
-The workflow is a thin shell around this class: it passes in the time (`workflow.now()`), runs the
-events that come back as activities, and sets the timers `next_deadline` asks for.
+`domain.lifecycle` decides; this class applies: it records who did what, keeps the answers for repeated
+requests, and returns the events each change sends. The workflow is a thin shell around it: it passes
+in the time (`workflow.now()`), runs the events as activities and sets the timer `next_deadline` asks for.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from domain.events import EventType, OrderEvent
-from domain.lifecycle import Action, Actor, Move, Outcome, Refuse, Status, Stay, decide
-from domain.models import (
-    Answer,
-    ApprovePayment,
-    Cancellation,
-    CancellationRequest,
-    CarriedOver,
-    Command,
-    ConfirmCancellation,
-    DenyCancellation,
-    Invoice,
-    InvoiceCommand,
-    OrderInput,
-    OrderState,
-    RequestCancellation,
-    TimelineEntry,
+from domain.answers import Answers
+from domain.commands import Command, InvoiceCommand
+from domain.events import EventType, FailedEvent, OrderEvent
+from domain.lifecycle import (
+    Action,
+    Actor,
+    Move,
+    Outcome,
+    Refuse,
+    Status,
+    decide,
+    payment_undo,
+    stock_undo,
 )
-
-MAX_ANSWERS_KEPT = 1000
-MAX_REFUSALS_KEPT = 20
+from domain.limits import MAX_REFUSALS_KEPT, over_limit
+from domain.models import CarriedOver, OrderInput
+from domain.state import Cancellation, CancellationRequest, Invoice, OrderState, TimelineEntry
 
 
 @dataclass(frozen=True)
@@ -41,15 +39,27 @@ class Compensation:
     customer: OrderEvent
 
 
+@dataclass(frozen=True)
+class Change:
+    """A move being applied: what the action's own step needs to know."""
+
+    action: Action
+    command: Command
+    before: Status
+    to: Status
+    at: datetime  # when the command counts as made
+    now: datetime
+
+
 class Order:
-    def __init__(self, state: OrderState, answers: dict[str, Answer] | None = None) -> None:
+    def __init__(self, state: OrderState, answers: Answers | None = None) -> None:
         self.state = state
-        self.answers: dict[str, Answer] = dict(answers or {})
+        self.answers = answers or Answers()
 
     @classmethod
-    def place(
-        cls, order: OrderInput, now: datetime, *, grace_period_seconds: int, decision_timeout_seconds: int
-    ) -> tuple[Order, list[OrderEvent]]:
+    def place(cls, order: OrderInput, now: datetime) -> tuple[Order, list[OrderEvent]]:
+        """A new order; `order` carries its durations (`OrderInput.with_defaults`)."""
+        assert order.grace_period_seconds is not None and order.decision_timeout_seconds is not None
         status = Status.WINDOW_TO_CANCEL if order.payment_approved else Status.PAYMENT_PENDING
         state = OrderState(
             order_id=order.order_id,
@@ -61,14 +71,12 @@ class Order:
             payment=order.payment,
             placed_at=now,
             payment_approved_at=now if order.payment_approved else None,
-            grace_period_seconds=order.grace_period_seconds
-            if order.grace_period_seconds is not None
-            else grace_period_seconds,
-            decision_timeout_seconds=order.decision_timeout_seconds or decision_timeout_seconds,
+            grace_period_seconds=order.grace_period_seconds,
+            decision_timeout_seconds=order.decision_timeout_seconds,
         )
         placed = cls(state)
         note = "order placed; payment approved" if order.payment_approved else "order placed; payment pending"
-        return placed, [placed._record(now, None, status, Actor.SYSTEM, Action.PLACE, note)]
+        return placed, placed._record(now, None, status, Command(), Action.PLACE, note)
 
     @classmethod
     def resume(cls, carried: CarriedOver) -> Order:
@@ -81,34 +89,23 @@ class Order:
     def status(self) -> Status:
         return self.state.status
 
-    # Timers
+    # Deadlines
 
     def next_deadline(self) -> datetime | None:
         """When the order will act by itself next, if nothing else happens first."""
-        if self.status is Status.WINDOW_TO_CANCEL:
-            return self.state.grace_deadline
-        if self.status is Status.CANCELLATION_REQUESTED:
-            return self.state.decision_deadline
-        return None
-
-    def _overdue(self, now: datetime) -> tuple[Action, datetime] | None:
-        deadline = self.next_deadline()
-        if deadline is None or now < deadline:
-            return None
-        if self.status is Status.WINDOW_TO_CANCEL:
-            return Action.GRACE_EXPIRED, deadline
-        return Action.DECISION_TIMEOUT, deadline
+        pending = self.state.next_deadline()
+        return None if pending is None else pending[1]
 
     def catch_up(self, now: datetime) -> list[OrderEvent]:
-        """Apply a deadline that has passed. The window is a deadline, not a flag: whatever arrives
+        """Apply the deadlines that have passed. The window is a deadline, not a flag: whatever arrives
         after it is judged as arriving after it, even when its timer has not fired yet."""
-        overdue = self._overdue(now)
-        if overdue is None:
-            return []
-        action, deadline = overdue
-        outcome = decide(self.state.situation(), action, Actor.SYSTEM)
-        assert isinstance(outcome, Move), outcome
-        return self._move(outcome, action, Actor.SYSTEM, Command(), at=deadline, now=deadline)
+        events: list[OrderEvent] = []
+        while (pending := self.state.next_deadline()) is not None and pending[1] <= now:
+            action, deadline = pending
+            outcome = decide(self.state.situation(), action, Actor.SYSTEM)
+            assert isinstance(outcome, Move), outcome
+            events += self._move(outcome, action, Command(), at=deadline, now=deadline)
+        return events
 
     # Commands
 
@@ -122,86 +119,61 @@ class Order:
 
     def judge(self, action: Action, command: Command, now: datetime) -> Outcome:
         """What `command` would do now, without changing anything (update validators use this)."""
-        if command.request_id is not None and command.request_id in self.answers:
-            return self._repeat(command.request_id, action)
+        repeat = self.answers.repeat(command, action)
+        if repeat is not None:
+            return repeat
         status = self.status
-        overdue = self._overdue(now)
-        if overdue is not None:
-            caught_up = decide(self.state.situation(), overdue[0], Actor.SYSTEM)
+        pending = self.state.next_deadline()
+        if pending is not None and pending[1] <= now:
+            caught_up = decide(self.state.situation(), pending[0], Actor.SYSTEM)
             assert isinstance(caught_up, Move)
             status = caught_up.to
         situation = self.state.situation(status=status, at=self.judged_at(command, now))
         if isinstance(command, InvoiceCommand):
             covers = self.state.invoiced_value + command.value >= self.state.total
             situation = replace(situation, invoice_covers_total=covers)
-        return decide(situation, action, _actor_of(command))
+        outcome = decide(situation, action, command.actor)
+        if isinstance(outcome, Move):
+            return over_limit(self.state, action) or outcome
+        return outcome
 
     def handle(
         self, action: Action, command: Command, now: datetime, *, remember: bool = True
     ) -> tuple[Outcome, list[OrderEvent]]:
         """Apply `command`: catch up with passed deadlines, then do what the rules say.
-
-        `remember=False` for a request id the caller made up itself (no sender can repeat it): the
-        answers kept for repeats (the last MAX_ANSWERS_KEPT) are then all ids a sender chose."""
-        repeat = command.request_id is not None and command.request_id in self.answers
-        events = [] if repeat else self.catch_up(now)
+        `remember=False` for a request id the workflow made up (no sender can repeat it)."""
+        repeat = self.answers.repeat(command, action)
+        if repeat is not None:
+            return repeat, []
+        events = self.catch_up(now)
         outcome = self.judge(action, command, now)
-        if repeat:
-            return outcome, []
         if isinstance(outcome, Refuse):
             self._record_refusal(now, action, command, outcome)
         elif isinstance(outcome, Move):
-            events += self._move(
-                outcome, action, _actor_of(command), command, self.judged_at(command, now), now
-            )
+            events += self._move(outcome, action, command, self.judged_at(command, now), now)
         if remember:
-            self._remember(command.request_id, action, outcome)
+            self.answers.remember(command, action, outcome, changed=isinstance(outcome, Move))
         return outcome, events
 
-    def _repeat(self, request_id: str, action: Action) -> Outcome:
-        first = self.answers[request_id]
-        if first.action is not action:
-            return Refuse(
-                f"request_id {request_id} was already used for {first.action.value}", "request-id-reused"
-            )
-        if first.refused:
-            return Refuse(first.reason, first.code)
-        return Stay(f"already applied (request_id {request_id})")
-
-    def _remember(self, request_id: str | None, action: Action, outcome: Outcome) -> None:
-        if request_id is None:
-            return
-        if isinstance(outcome, Refuse):
-            answer = Answer(action=action, refused=True, reason=outcome.reason, code=outcome.code)
-        else:
-            answer = Answer(action=action)
-        self.answers[request_id] = answer
-        while len(self.answers) > MAX_ANSWERS_KEPT:
-            del self.answers[next(iter(self.answers))]
-
-    def refuse_malformed(self, now: datetime, action: Action, reason: str, request_id: str | None) -> None:
-        """Record a signal whose payload could not be read, so its sender can see why nothing happened."""
-        self._record_refusal(now, action, Command(request_id=request_id), Refuse(reason, "malformed"))
+    def refuse_malformed(self, now: datetime, action: Action, reason: str, command: Command) -> None:
+        """Record a signal whose payload could not be read (`command` holds the parts that could),
+        so its sender can see why nothing happened."""
+        self._record_refusal(now, action, command, Refuse(reason, "malformed"))
 
     # Cancellation's side effects
 
     def compensation(self, now: datetime) -> Compensation:
-        state, reason = self.state, self.state.cancellation.reason if self.state.cancellation else ""
+        state = self.state
         order_id, amount = state.order_id, {"amount": state.total, "currency": state.currency}
-        captured = state.payment.captured and state.payment_approved_at is not None
-        payment_type = EventType.PAYMENT_REFUND if captured else EventType.PAYMENT_VOID
-        stock_type = EventType.STORE_RESTOCK_NEEDED if state.handling_started else EventType.STOCK_RELEASE
+        reason = state.cancellation.reason if state.cancellation else ""
+        payment = payment_undo(approved=state.payment_approved, captured=state.payment.captured)
+        stock = stock_undo(handling_started=state.handling_started)
         items = [item.model_dump(mode="json") for item in state.items]
+        notice = {"customer_id": state.customer_id, "message": "order-canceled", "reason": reason, **amount}
         return Compensation(
-            payment=OrderEvent.new(payment_type, order_id, now, {**amount, "method": state.payment.method}),
-            stock=OrderEvent.new(stock_type, order_id, now, {"items": items}),
-            customer=OrderEvent.new(
-                EventType.CUSTOMER_NOTIFY,
-                order_id,
-                now,
-                {"customer_id": state.customer_id, "message": "order-canceled", "reason": reason, **amount},
-                qualifier="canceled",
-            ),
+            payment=OrderEvent.once(payment, order_id, now, {**amount, "method": state.payment.method}),
+            stock=OrderEvent.once(stock, order_id, now, {"items": items}),
+            customer=OrderEvent.once(EventType.CUSTOMER_NOTIFY, order_id, now, notice),
         )
 
     def record_effect(self, event: OrderEvent) -> None:
@@ -209,125 +181,180 @@ class Order:
         if event.type is not EventType.ORDER_STATUS_CHANGED and event.id not in self.state.effects:
             self.state.effects.append(event.id)
 
+    def record_failure(self, failure: FailedEvent) -> None:
+        """Remember an event no retry could deliver: it is skipped, and shows in the state."""
+        if all(failed.id != failure.id for failed in self.state.failed_events):
+            self.state.failed_events.append(failure)
+
     def finish_cancellation(self, now: datetime) -> list[OrderEvent]:
         outcome = decide(self.state.situation(), Action.COMPENSATED, Actor.SYSTEM)
         assert isinstance(outcome, Move), outcome
-        return self._move(outcome, Action.COMPENSATED, Actor.SYSTEM, Command(), now, now)
+        return self._move(outcome, Action.COMPENSATED, Command(), now, now)
 
-    # State changes
+    # Applying a move: the action's own step, then the status and the timeline.
 
     def _move(
-        self, outcome: Move, action: Action, actor: Actor, command: Command, at: datetime, now: datetime
+        self, outcome: Move, action: Action, command: Command, at: datetime, now: datetime
     ) -> list[OrderEvent]:
-        state, before = self.state, self.state.status
-        events: list[OrderEvent] = []
-        pending = state.pending_request
-        reason = getattr(command, "reason", "") or ""
-        request_id = command.request_id or f"{action.value}-{len(state.timeline)}"
+        change = Change(action, command, self.status, outcome.to, at, now)
+        step = self._steps().get(action)
+        events = step(change) if step else []
+        if change.before is Status.CANCELLATION_REQUESTED and outcome.to is not change.before:
+            self.state.status_before_request = None
+        self.state.status = outcome.to
+        note, reason = outcome.note, command.reason_text
+        return events + self._record(now, change.before, outcome.to, command, action, note, reason)
 
-        if isinstance(command, ApprovePayment):
-            state.payment_approved_at = now
-        elif isinstance(command, (RequestCancellation, ConfirmCancellation)):
-            if pending is not None:  # the store's second step: confirm what is pending
-                state.cancellation = _cancellation_from(pending, confirmed_by=actor)
-            else:
-                request = CancellationRequest(id=request_id, actor=actor, reason=reason, requested_at=at)
-                state.cancellation_requests.append(request)
-                if outcome.to is Status.CANCEL:
-                    state.cancellation = _cancellation_from(request)
-                else:
-                    state.status_before_request = before
-                    if actor is Actor.CUSTOMER:
-                        events.append(self._decision_needed(request, now))
-        elif isinstance(command, DenyCancellation):
-            assert pending is not None
-            events.append(self._deny(pending, actor, reason, now))
-        elif isinstance(command, InvoiceCommand):
-            state.invoices.append(
-                Invoice(
-                    invoice_number=command.invoice_number,
-                    value=command.value,
-                    issued_at=command.issued_at or now,
-                    actor=actor,
-                )
-            )
-            if pending is not None:
-                events.append(self._deny(pending, actor, "the order was invoiced", now))
-        elif action is Action.START_HANDLING:
-            state.handling_started = True
-        elif action is Action.DECISION_TIMEOUT:
-            assert pending is not None
-            days = state.decision_timeout_seconds / 86400
-            state.cancellation = Cancellation(
-                request_id=pending.id,
-                requested_by=Actor.SYSTEM,
-                reason=f"the store did not decide within {days:g} days",
-                requested_at=at,
-            )
-        elif action is Action.COMPENSATED and state.cancellation is not None:
-            state.cancellation.canceled_at = now
+    def _steps(self) -> dict[Action, Callable[[Change], list[OrderEvent]]]:
+        return {
+            Action.APPROVE_PAYMENT: self._approve_payment,
+            Action.REQUEST_CANCELLATION: self._request_cancellation,
+            Action.CONFIRM_CANCELLATION: self._confirm_pending,
+            Action.DENY_CANCELLATION: self._deny_pending,
+            Action.START_HANDLING: self._start_handling,
+            Action.INVOICE: self._invoice,
+            Action.DECISION_TIMEOUT: self._decision_timeout,
+            Action.COMPENSATED: self._compensated,
+        }
 
-        if outcome.to is not Status.CANCELLATION_REQUESTED and before is Status.CANCELLATION_REQUESTED:
-            state.status_before_request = None
-        state.status = outcome.to
-        events.append(
-            self._record(now, before, outcome.to, actor, action, outcome.note, reason, command.request_id)
+    def _approve_payment(self, change: Change) -> list[OrderEvent]:
+        self.state.payment_approved_at = change.now
+        return []
+
+    def _request_cancellation(self, change: Change) -> list[OrderEvent]:
+        if self.state.pending_request is not None:  # the store's second step confirms what is pending
+            return self._confirm_pending(change)
+        command = change.command
+        request = CancellationRequest(
+            id=command.request_id or f"{change.action.value}-{len(self.state.timeline)}",
+            actor=command.actor,
+            sender=command.sender,
+            reason=command.reason_text,
+            requested_at=change.at,
         )
-        return events
+        self.state.cancellation_requests.append(request)
+        if change.to is Status.CANCEL:
+            self.state.cancellation = _cancellation_from(request)
+            return []
+        self.state.status_before_request = change.before
+        if command.actor is Actor.CUSTOMER:
+            return [self._decision_needed(request, change.now)]
+        return []
 
-    def _deny(self, pending: CancellationRequest, actor: Actor, reason: str, now: datetime) -> OrderEvent:
-        pending.denied, pending.deny_reason, pending.denied_at, pending.denied_by = True, reason, now, actor
-        data = {"customer_id": self.state.customer_id, "message": "cancellation-denied", "reason": reason}
-        return OrderEvent.new(
-            EventType.CUSTOMER_NOTIFY, self.state.order_id, now, data, qualifier=f"denied:{pending.id}"
+    def _confirm_pending(self, change: Change) -> list[OrderEvent]:
+        pending = self.state.pending_request
+        assert pending is not None
+        self.state.cancellation = _cancellation_from(pending, change.command)
+        return []
+
+    def _deny_pending(self, change: Change) -> list[OrderEvent]:
+        return [self._deny(change.command, change.command.reason_text, change.now)]
+
+    def _start_handling(self, change: Change) -> list[OrderEvent]:
+        self.state.handling_started = True
+        return []
+
+    def _invoice(self, change: Change) -> list[OrderEvent]:
+        command = change.command
+        assert isinstance(command, InvoiceCommand)
+        invoice = Invoice(
+            invoice_number=command.invoice_number,
+            value=command.value,
+            issued_at=command.issued_at or change.now,
+            actor=command.actor,
+            sender=command.sender,
         )
+        self.state.invoices.append(invoice)
+        if self.state.pending_request is None:
+            return []
+        return [self._deny(command, "the order was invoiced", change.now)]
+
+    def _decision_timeout(self, change: Change) -> list[OrderEvent]:
+        pending = self.state.pending_request
+        assert pending is not None
+        days = self.state.decision_timeout_seconds / 86400
+        self.state.cancellation = Cancellation(
+            request_id=pending.id,
+            requested_by=Actor.SYSTEM,
+            reason=f"the store did not decide within {days:g} days",
+            requested_at=change.at,
+        )
+        return []
+
+    def _compensated(self, change: Change) -> list[OrderEvent]:
+        if self.state.cancellation is not None:
+            self.state.cancellation.canceled_at = change.now
+        return []
+
+    # Events and records
+
+    def _next_number(self) -> int:
+        self.state.event_sequence += 1
+        return self.state.event_sequence
+
+    def _deny(self, command: Command, reason: str, now: datetime) -> OrderEvent:
+        pending = self.state.pending_request
+        assert pending is not None
+        pending.denied, pending.deny_reason, pending.denied_at = True, reason, now
+        pending.denied_by, pending.denied_by_sender = command.actor, command.sender
+        data = {
+            "customer_id": self.state.customer_id,
+            "message": "cancellation-denied",
+            "reason": reason,
+            "request_id": pending.id,
+        }
+        number = self._next_number()
+        return OrderEvent.numbered(EventType.CUSTOMER_NOTIFY, self.state.order_id, number, now, data)
 
     def _decision_needed(self, request: CancellationRequest, now: datetime) -> OrderEvent:
         deadline = request.requested_at + timedelta(seconds=self.state.decision_timeout_seconds)
         data = {
             "request_id": request.id,
+            "actor": request.actor.value,
             "reason": request.reason,
             "requested_at": request.requested_at,
             "decision_deadline": deadline,
         }
-        return OrderEvent.new(
-            EventType.STORE_DECISION_NEEDED, self.state.order_id, now, data, qualifier=request.id
-        )
+        number = self._next_number()
+        return OrderEvent.numbered(EventType.STORE_DECISION_NEEDED, self.state.order_id, number, now, data)
 
     def _record(
         self,
         at: datetime,
         before: Status | None,
         after: Status,
-        actor: Actor,
+        command: Command,
         action: Action,
         note: str,
         reason: str = "",
-        request_id: str | None = None,
-    ) -> OrderEvent:
+    ) -> list[OrderEvent]:
+        """Add the change to the timeline; a change of status is also published."""
         entry = TimelineEntry(
             at=at,
             from_status=before,
             to_status=after,
-            actor=actor,
+            actor=command.actor,
+            sender=command.sender,
             action=action,
             note=note,
             reason=reason,
-            request_id=request_id,
+            request_id=command.request_id,
         )
         self.state.timeline.append(entry)
-        sequence = sum(1 for e in self.state.timeline if not e.refused)
-        data = {
+        if before is after:
+            return []
+        data: dict[str, object] = {
             "from_status": before.value if before else None,
             "to_status": after.value,
-            "actor": actor.value,
+            "actor": command.actor.value,
             "note": note,
         }
+        if command.sender:
+            data["sender"] = command.sender
         if reason:
             data["reason"] = reason
-        return OrderEvent.new(
-            EventType.ORDER_STATUS_CHANGED, self.state.order_id, at, data, qualifier=str(sequence)
-        )
+        number = self._next_number()
+        return [OrderEvent.numbered(EventType.ORDER_STATUS_CHANGED, self.state.order_id, number, at, data)]
 
     def _record_refusal(self, now: datetime, action: Action, command: Command, refusal: Refuse) -> None:
         timeline = self.state.timeline
@@ -336,7 +363,8 @@ class Order:
                 at=now,
                 from_status=self.status,
                 to_status=self.status,
-                actor=_actor_of(command),
+                actor=command.actor,
+                sender=command.sender,
                 action=action,
                 note=f"refused: {refusal.reason}",
                 request_id=command.request_id,
@@ -348,15 +376,13 @@ class Order:
             del timeline[refusals[0]]
 
 
-def _actor_of(command: Command) -> Actor:
-    return getattr(command, "actor", Actor.SYSTEM)
-
-
-def _cancellation_from(request: CancellationRequest, confirmed_by: Actor | None = None) -> Cancellation:
+def _cancellation_from(request: CancellationRequest, confirmed: Command | None = None) -> Cancellation:
     return Cancellation(
         request_id=request.id,
         requested_by=request.actor,
+        requested_by_sender=request.sender,
         reason=request.reason,
         requested_at=request.requested_at,
-        confirmed_by=confirmed_by,
+        confirmed_by=confirmed.actor if confirmed else None,
+        confirmed_by_sender=confirmed.sender if confirmed else None,
     )

@@ -7,7 +7,8 @@ from typing import Any
 
 from domain.events import EventType
 from domain.lifecycle import Action, Move, Refuse, Status, Stay
-from domain.models import OrderInput, parse_command
+from domain.commands import parse_command
+from domain.models import OrderInput, StoreSettings
 from domain.order import Order
 
 PLACED = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
@@ -24,9 +25,7 @@ def place(**overrides: Any) -> Order:
         }
         | overrides
     )
-    order, events = Order.place(
-        order_input, PLACED, grace_period_seconds=1800, decision_timeout_seconds=2592000
-    )
+    order, events = Order.place(order_input.with_defaults(StoreSettings()), PLACED)
     assert [e.type for e in events] == [EventType.ORDER_STATUS_CHANGED]
     return order
 
@@ -90,8 +89,36 @@ def test_a_repeated_request_id_is_answered_as_the_first_and_changes_nothing() ->
     again, events = send(order, Action.REQUEST_CANCELLATION, now, actor="customer", request_id="r-2")
     assert isinstance(again, Stay) and events == [] and len(order.state.timeline) == timeline_length
 
-    reused, _ = send(order, Action.CONFIRM_CANCELLATION, now, actor="store", request_id="r-2")
-    assert reused == Refuse("request_id r-2 was already used for request_cancellation", "request-id-reused")
+    reused, _ = send(order, Action.START_HANDLING, now, actor="store", request_id="r-1")
+    assert reused == first  # the store's r-1 is still the refused start_handling
+    reused, _ = send(order, Action.INVOICE, now, actor="store", request_id="r-1", invoice_number="N", value=1)
+    assert reused == Refuse("request_id r-1 was already used for start_handling", "request-id-reused")
+
+
+def test_request_ids_are_scoped_by_actor_and_sender() -> None:
+    order = place()
+    later = PLACED + GRACE + timedelta(minutes=1)
+    asked, _ = send(order, Action.REQUEST_CANCELLATION, later, actor="customer", sender="c-42", request_id="k")
+    assert asked == Move(Status.CANCELLATION_REQUESTED, asked.note)
+    # The ERP's own "k" is another request: its first step confirms, it is not "already applied".
+    confirmed, _ = send(order, Action.REQUEST_CANCELLATION, later, actor="erp", sender="app-1", request_id="k")
+    assert confirmed == Move(Status.CANCEL, confirmed.note)
+    assert order.state.cancellation is not None
+    assert (order.state.cancellation.confirmed_by, order.state.cancellation.confirmed_by_sender) == ("erp", "app-1")
+
+
+def test_an_answer_that_changed_the_order_outlives_any_number_of_no_ops() -> None:
+    order = place()
+    later = PLACED + GRACE + timedelta(minutes=1)
+    first, _ = send(order, Action.REQUEST_CANCELLATION, later, actor="erp", sender="app-1", request_id="step-1")
+    assert first == Move(Status.CANCELLATION_REQUESTED, first.note)
+    for n in range(2000):  # a customer's no-ops, each with its own id
+        send(order, Action.REQUEST_CANCELLATION, later, actor="customer", sender="c-42", request_id=f"n{n}")
+    retry, events = send(
+        order, Action.REQUEST_CANCELLATION, later, actor="erp", sender="app-1", request_id="step-1"
+    )
+    assert retry == Stay("already applied (request_id step-1)") and events == []
+    assert order.status is Status.CANCELLATION_REQUESTED  # the retry did not act as the second step
 
 
 def test_every_request_is_kept_and_the_customer_may_ask_again_after_a_denial() -> None:

@@ -39,10 +39,14 @@ from domain.lifecycle import (
     Refuse,
     Situation,
     Status,
+    Stay,
     decide,
 )
-from domain.models import MalformedCommand, OrderInput, OrderState, parse_command
-from domain.order import MAX_REFUSALS_KEPT, Order
+from domain.commands import MalformedCommand, parse_command
+from domain.limits import MAX_REFUSALS_KEPT
+from domain.models import OrderInput, StoreSettings
+from domain.order import Order
+from domain.state import OrderState
 from orders.client import CommandRejected, OrdersClient, workflow_id
 from orders.settings import Settings
 from tests.conftest import eventually, read_events, running_worker, settings_for
@@ -110,6 +114,7 @@ class Send:
     actor: Actor
     request_id: str | None = None
     value: int = TOTAL
+    sender: str | None = None
     # When the command says it was made, relative to when it is processed (None: not stamped).
     stamp_offset: int | None = 0
     reason: str = "a reason"
@@ -120,6 +125,8 @@ class Send:
             body |= {"invoice_number": f"NF-{self.value}", "value": self.value}
         if self.request_id is not None:
             body["request_id"] = self.request_id
+        if self.sender is not None:
+            body["sender"] = self.sender
         if self.stamp_offset is not None:
             body["requested_at"] = (now + timedelta(seconds=self.stamp_offset)).isoformat()
         return body
@@ -139,6 +146,8 @@ sends = st.builds(
     request_id=st.none() | st.sampled_from(["r-1", "r-2", "r-3"]),
     value=st.sampled_from([5000, 7990, TOTAL, 20000]),
     stamp_offset=st.sampled_from([0, -20 * MINUTE, -2 * DAY, 5 * MINUTE]) | st.none(),
+    # Three senders whose request ids collide (SPEC §9: each sender's ids are its own).
+    sender=st.sampled_from([None, "app-1", "c-42"]),
 )
 # Half the sequences start after the window, where most of the lifecycle happens.
 steps = st.tuples(st.booleans(), st.lists(st.one_of(waits, sends, sends), min_size=1, max_size=14)).map(
@@ -162,12 +171,8 @@ class Model:
     @classmethod
     def place(cls, overrides: dict[str, Any], now: datetime = PLACED) -> Model:
         body = {"order_id": "p-1", "customer_id": "c-1", "total": TOTAL, "items": []} | overrides
-        order, _ = Order.place(
-            OrderInput.model_validate(body),
-            now,
-            grace_period_seconds=GRACE,
-            decision_timeout_seconds=DECISION,
-        )
+        store = StoreSettings(grace_period_seconds=GRACE, decision_timeout_seconds=DECISION)
+        order, _ = Order.place(OrderInput.model_validate(body).with_defaults(store), now)
         return cls(order, now)
 
     @property
@@ -262,7 +267,7 @@ def comparable(state: OrderState) -> dict[str, Any]:
 def test_random_sequences_keep_the_invariants(overrides: dict[str, Any], sequence: list[Step]) -> None:
     model = Model.place(overrides)
     history = [model.status]
-    answers: dict[str, tuple[Action, Outcome]] = {}
+    answers: dict[tuple[Actor, str | None, str], tuple[Action, Outcome]] = {}
     for step in sequence:
         if isinstance(step, Wait):
             model.wait(step.seconds)
@@ -276,20 +281,26 @@ def test_random_sequences_keep_the_invariants(overrides: dict[str, Any], sequenc
                 # Nothing changed but the order's own deadline (which a refusal also catches up with).
                 if after["status"] == before["status"]:
                     assert after == before
-                repeat = step.request_id in answers
+                repeat = (step.actor, step.sender, step.request_id) in answers
                 assert repeat or sum(e.refused for e in model.order.state.timeline) >= min(
                     refusals_before + 1, MAX_REFUSALS_KEPT
                 )
             if step.request_id is not None:
-                if step.request_id in answers:
-                    first_action, first = answers[step.request_id]
+                key = (step.actor, step.sender, step.request_id)
+                if key in answers:
+                    first_action, first = answers[key]
                     if first_action is step.action:
                         assert isinstance(outcome, Refuse) == isinstance(first, Refuse)
                         assert not isinstance(outcome, Move)  # a repeat changes nothing
+                        if isinstance(first, Move):
+                            assert outcome == Stay(f"already applied (request_id {step.request_id})")
                     else:
                         assert isinstance(outcome, Refuse) and outcome.code == "request-id-reused"
                 else:
-                    answers[step.request_id] = (step.action, outcome)
+                    # Never another sender's answer: a first use is judged on its own.
+                    assert not (isinstance(outcome, Stay) and outcome.note.startswith("already applied"))
+                    assert not (isinstance(outcome, Refuse) and outcome.code == "request-id-reused")
+                    answers[key] = (step.action, outcome)
         history.append(model.status)
         check_invariants(model, history)
     event(f"ends {model.status.value}")

@@ -1,0 +1,105 @@
+"""Commands (SPEC §4): each is a signal and an update of the same name, with one of these payloads.
+
+Every command may carry `request_id` (its idempotency key, scoped by `actor` and `sender`: SPEC §9),
+`requested_at` (when it was made; see `Order.judged_at`) and `sender` (who exactly, within the actor).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from domain.lifecycle import Action, Actor
+from domain.text import Name, RequestId, RequiredText, Sender, Text
+from domain.wire import PositiveCents, UtcTime, WireModel, describe_errors
+
+
+class Command(WireModel):
+    actor: Actor = Actor.SYSTEM
+    request_id: RequestId | None = None
+    requested_at: UtcTime | None = None
+    sender: Sender | None = None
+
+    @property
+    def reason_text(self) -> str:
+        return ""
+
+
+class RequestCancellation(Command):
+    actor: Actor
+    reason: Text = ""
+
+    @property
+    def reason_text(self) -> str:
+        return self.reason
+
+
+class ConfirmCancellation(Command):
+    actor: Actor
+
+
+class DenyCancellation(Command):
+    actor: Actor
+    reason: RequiredText
+
+    @property
+    def reason_text(self) -> str:
+        return self.reason
+
+
+class ApprovePayment(Command):
+    pass
+
+
+class StartHandling(Command):
+    actor: Actor
+
+
+class InvoiceCommand(Command):
+    actor: Actor
+    invoice_number: Name
+    value: PositiveCents
+    issued_at: UtcTime | None = None
+
+
+COMMAND_MODELS: dict[Action, type[Command]] = {
+    Action.REQUEST_CANCELLATION: RequestCancellation,
+    Action.CONFIRM_CANCELLATION: ConfirmCancellation,
+    Action.DENY_CANCELLATION: DenyCancellation,
+    Action.APPROVE_PAYMENT: ApprovePayment,
+    Action.START_HANDLING: StartHandling,
+    Action.INVOICE: InvoiceCommand,
+}
+
+
+class MalformedCommand(ValueError):
+    """A command whose JSON does not fit its model; the message names the fields."""
+
+
+def parse_command(action: Action, raw: Any) -> Command:
+    """Validate a command's payload (a dict from the wire, or an already-built model)."""
+    model = COMMAND_MODELS[action]
+    if isinstance(raw, model):
+        return raw
+    if isinstance(raw, BaseModel):
+        raw = raw.model_dump(mode="json")
+    if raw is None:
+        raw = {}
+    try:
+        return model.model_validate(raw)
+    except ValidationError as err:
+        raise MalformedCommand(f"invalid {action.value}: {describe_errors(err)}") from None
+
+
+def salvage(raw: Any) -> Command:
+    """The parts of a malformed payload that are valid on their own (actor, sender, request id), so the
+    refusal recorded for it names who sent it; anything invalid is left out, never shown."""
+    fields: dict[str, Any] = {}
+    if isinstance(raw, dict):
+        for name in ("actor", "sender", "request_id"):
+            try:
+                fields |= Command.model_validate({name: raw.get(name)}).model_dump(include={name})
+            except ValidationError:
+                continue
+    return Command.model_validate(fields)

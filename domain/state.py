@@ -1,0 +1,173 @@
+"""The order's state: what the `state` query answers (SPEC §4) and what continue-as-new carries over."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Literal
+
+from pydantic import computed_field
+
+from domain.events import FailedEvent
+from domain.lifecycle import (
+    TIMERS,
+    Action,
+    Actor,
+    Deadline,
+    Situation,
+    Status,
+    cancellation_action,
+    cancellation_allowed,
+)
+from domain.wire import Item, Payment, WireModel
+
+
+class CancellationRequest(WireModel):
+    id: str
+    actor: Actor
+    sender: str | None = None
+    reason: str = ""
+    requested_at: datetime
+    denied: bool = False
+    deny_reason: str | None = None
+    denied_at: datetime | None = None
+    denied_by: Actor | None = None
+    denied_by_sender: str | None = None
+
+
+class Cancellation(WireModel):
+    """The cancellation under way or done: who asked, why, when; who confirmed it."""
+
+    request_id: str
+    requested_by: Actor
+    requested_by_sender: str | None = None
+    reason: str = ""
+    requested_at: datetime
+    confirmed_by: Actor | None = None
+    confirmed_by_sender: str | None = None
+    canceled_at: datetime | None = None
+
+
+class Invoice(WireModel):
+    invoice_number: str
+    value: int
+    issued_at: datetime
+    actor: Actor
+    sender: str | None = None
+
+
+class TimelineEntry(WireModel):
+    at: datetime
+    from_status: Status | None  # None for the order's placement
+    to_status: Status
+    actor: Actor
+    sender: str | None = None
+    action: Action
+    note: str = ""  # what happened, in the lifecycle's words
+    reason: str = ""  # the reason the actor gave
+    request_id: str | None = None
+    # A refused signal is recorded so its sender can see why; it changed nothing.
+    refused: bool = False
+
+
+class OrderState(WireModel):
+    order_id: str
+    customer_id: str
+    status: Status
+    total: int
+    currency: str
+    items: list[Item] = []
+    payment: Payment = Payment()
+    placed_at: datetime
+    payment_approved_at: datetime | None = None
+    grace_period_seconds: int
+    decision_timeout_seconds: int
+    handling_started: bool = False
+    status_before_request: Status | None = None
+    cancellation: Cancellation | None = None
+    cancellation_requests: list[CancellationRequest] = []
+    invoices: list[Invoice] = []
+    timeline: list[TimelineEntry] = []
+    # Ids of the side effects delivered, in order; and of those no retry could deliver.
+    effects: list[str] = []
+    failed_events: list[FailedEvent] = []
+    # The last sequence number given to an event that may recur (`OrderEvent.numbered`).
+    event_sequence: int = 0
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def status_description(self) -> str:
+        return self.status.display_name
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def invoiced_value(self) -> int:
+        return sum(invoice.value for invoice in self.invoices)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def partially_invoiced(self) -> bool:
+        return bool(self.invoices) and self.invoiced_value < self.total
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def grace_deadline(self) -> datetime | None:
+        if self.payment_approved_at is None:
+            return None
+        return self.payment_approved_at + timedelta(seconds=self.grace_period_seconds)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def pending_request(self) -> CancellationRequest | None:
+        if self.status is not Status.CANCELLATION_REQUESTED or not self.cancellation_requests:
+            return None
+        return self.cancellation_requests[-1]
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def decision_deadline(self) -> datetime | None:
+        pending = self.pending_request
+        if pending is None:
+            return None
+        return pending.requested_at + timedelta(seconds=self.decision_timeout_seconds)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def cancellation_allowed(self) -> bool:
+        return cancellation_allowed(self.situation())
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def cancellation_action(self) -> Literal["cancel", "request"] | None:
+        action = cancellation_action(self.situation())
+        return "cancel" if action == "cancel" else "request" if action == "request" else None
+
+    @property
+    def payment_approved(self) -> bool:
+        return self.payment_approved_at is not None
+
+    def deadline(self, which: Deadline) -> datetime | None:
+        return {Deadline.GRACE: self.grace_deadline, Deadline.DECISION: self.decision_deadline}[which]
+
+    def next_deadline(self) -> tuple[Action, datetime] | None:
+        """The deadline the order waits for in its status (`lifecycle.TIMERS`), and what happens then."""
+        timer = TIMERS.get(self.status)
+        if timer is None:
+            return None
+        at = self.deadline(timer.deadline)
+        return None if at is None else (timer.action, at)
+
+    def inside_grace_window(self, at: datetime) -> bool:
+        deadline, approved = self.grace_deadline, self.payment_approved_at
+        return deadline is not None and approved is not None and approved <= at < deadline
+
+    def situation(self, *, status: Status | None = None, at: datetime | None = None) -> Situation:
+        return Situation(
+            status=status or self.status,
+            partially_invoiced=self.partially_invoiced,
+            inside_grace_window=at is not None and self.inside_grace_window(at),
+            status_before_request=self.status_before_request,
+        )
+
+    def moves(self) -> list[TimelineEntry]:
+        """The timeline without refusals: what happened to the order."""
+        return [entry for entry in self.timeline if not entry.refused]

@@ -1,0 +1,67 @@
+"""What a caller may put in a text field (SPEC §9, the trust boundary), as pydantic types.
+
+Every field that reaches a person's terminal, a browser or an HTTP header is one of these, so a hostile
+or careless value is refused at the door with the field named, before it can change an order.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from pydantic import AfterValidator, StringConstraints
+
+MAX_TEXT = 1000
+MAX_ID_LENGTH = 64
+MAX_REQUEST_ID_LENGTH = 128
+
+# Order, customer and item ids: what Temporal workflow ids and HTTP headers carry without escaping.
+ID_PATTERN = r"^[A-Za-z0-9._:-]+$"
+ORDER_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+# Request ids and senders: printable ASCII without spaces (`!` to `~`), so they fit any header or log line.
+PRINTABLE_PATTERN = r"^[!-~]+$"
+PRINTABLE = re.compile(r"[!-~]{1,128}")
+
+# Unicode Cc other than line feed, and the bidirectional overrides and isolates that reorder what follows.
+_UNSAFE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def safe_text(value: str) -> str:
+    """Refuse control characters (but line feed) and bidi overrides: they rewrite a terminal or a page."""
+    found = _UNSAFE.search(value)
+    if found is not None:
+        raise ValueError(
+            f"must not contain control characters or bidirectional overrides "
+            f"(found U+{ord(found.group()):04X} at position {found.start()})"
+        )
+    return value
+
+
+def shown(value: str) -> str:
+    """`value` as a display may print it on one line: controls, line feeds and bidi overrides escaped.
+    For text stored before its field was checked, and for whatever a display did not expect."""
+    return _UNSAFE_OR_NEWLINE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), value)
+
+
+_UNSAFE_OR_NEWLINE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+Id = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_ID_LENGTH, pattern=ID_PATTERN)
+]
+RequestId = Annotated[
+    str, StringConstraints(min_length=1, max_length=MAX_REQUEST_ID_LENGTH, pattern=PRINTABLE_PATTERN)
+]
+# Who exactly sent a command within its actor: a user name, an app key, a customer id.
+Sender = RequestId
+Text = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=MAX_TEXT), AfterValidator(safe_text)
+]
+RequiredText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT),
+    AfterValidator(safe_text),
+]
+# Short names: a SKU, an invoice number, a payment method.
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), AfterValidator(safe_text)
+]

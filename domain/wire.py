@@ -1,0 +1,69 @@
+"""The wire contract's building blocks (SPEC §4): money, durations, times, items and payment.
+
+Money is integer cents, times are ISO 8601 UTC, durations integer seconds. Unknown fields are ignored;
+missing required fields reject the payload. The bounds keep one order's state small and refuse absurd
+input with a clear message.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+
+from domain.text import Name
+
+MAX_CENTS = 10**12  # ten billion in any currency
+MAX_ITEMS = 500
+MAX_QUANTITY = 100_000
+MAX_SECONDS = 10 * 365 * 24 * 60 * 60
+
+
+def _not_a_bool(value: Any) -> Any:
+    """Money, counts and durations are numbers: pydantic's lax mode would read `true` as 1 (cent)."""
+    if isinstance(value, bool):
+        raise ValueError("must be a whole number (integer cents, a count or seconds), not true/false")
+    return value
+
+
+Number = BeforeValidator(_not_a_bool)
+Cents = Annotated[int, Number, Field(ge=0, le=MAX_CENTS, strict=False)]
+PositiveCents = Annotated[int, Number, Field(gt=0, le=MAX_CENTS)]
+Quantity = Annotated[int, Number, Field(gt=0, le=MAX_QUANTITY)]
+Seconds = Annotated[int, Number, Field(ge=0, le=MAX_SECONDS)]
+PositiveSeconds = Annotated[int, Number, Field(gt=0, le=MAX_SECONDS)]
+
+
+def _utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("time must carry a timezone, e.g. 2026-11-26T10:00:00Z")
+    return value
+
+
+UtcTime = Annotated[datetime, AfterValidator(_utc)]
+Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+
+
+class WireModel(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=False, use_enum_values=False)
+
+
+class Item(WireModel):
+    sku: Name
+    quantity: Quantity
+    price: Cents
+
+
+class Payment(WireModel):
+    method: Name = "credit-card"
+    captured: bool = False
+
+
+def describe_errors(err: ValidationError) -> str:
+    """A validation error in one line, each problem with the field it is about."""
+    parts = []
+    for e in err.errors(include_url=False, include_input=False)[:5]:
+        where = ".".join(str(p) for p in e["loc"]) or "payload"
+        parts.append(f"{where}: {e['msg']}")
+    return "; ".join(parts)
