@@ -6,16 +6,21 @@ Both are idempotent by the event's `id`, so a retried activity never performs an
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import hashlib
 import hmac
 import json
 import logging
+import time
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
+from standardwebhooks.webhooks import Webhook
 
 from domain.events import OrderEvent
 
@@ -23,6 +28,7 @@ log = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-Orders-Signature"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+WHSEC_PREFIX = "whsec_"
 
 
 def sign(body: bytes, secret: str) -> str:
@@ -30,9 +36,31 @@ def sign(body: bytes, secret: str) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def verify(body: bytes, secret: str, signature: str) -> bool:
-    """For receivers: constant-time check of a delivery's signature."""
-    return hmac.compare_digest(sign(body, secret), signature)
+def verify(body: bytes, secret: str, signature: str | bytes) -> bool:
+    """For receivers: constant-time check of a delivery's `X-Orders-Signature`. Compares bytes, so a
+    header with characters outside ASCII is simply wrong, never an exception."""
+    given = signature if isinstance(signature, bytes) else signature.encode("utf-8", "replace")
+    return hmac.compare_digest(sign(body, secret).encode(), given)
+
+
+def webhook_key(secret: str) -> bytes:
+    """The Standard Webhooks signing key: base64 after a `whsec_` prefix, else the secret's UTF-8 bytes."""
+    if secret.startswith(WHSEC_PREFIX):
+        try:
+            return base64.b64decode(secret.removeprefix(WHSEC_PREFIX), validate=True)
+        except binascii.Error:
+            raise ValueError("a secret starting with whsec_ must be base64 after the prefix") from None
+    return secret.encode()
+
+
+def standard_webhook_headers(
+    event_id: str, body: bytes, key: bytes, at: float | None = None
+) -> dict[str, str]:
+    """`webhook-id`, `webhook-timestamp` and `webhook-signature` (Standard Webhooks, v1), so receivers
+    verify with the `standardwebhooks` libraries and reject replays by timestamp."""
+    timestamp = int(time.time() if at is None else at)
+    signed = Webhook(key).sign(event_id, datetime.fromtimestamp(timestamp, UTC), body.decode())
+    return {"webhook-id": event_id, "webhook-timestamp": str(timestamp), "webhook-signature": signed}
 
 
 def shown(url: str) -> str:
@@ -72,7 +100,11 @@ class EventSink(Protocol):
 
 
 class DeliveryRefused(Exception):
-    """The receiver answered something other than 2xx."""
+    """The receiver answered something other than 2xx, or could not be reached: a retry may succeed."""
+
+
+class Undeliverable(Exception):
+    """The event can't be built or sent for a reason no retry fixes (e.g. it can't be encoded)."""
 
 
 class WebhookSink:
@@ -88,6 +120,7 @@ class WebhookSink:
         self._urls = dict(urls)
         self._default_url = default_url
         self._secret = secret
+        self._key = webhook_key(secret) if secret else None
         self._http = httpx.AsyncClient(timeout=timeout_seconds)
 
     def url_for(self, event: OrderEvent) -> str | None:
@@ -97,12 +130,19 @@ class WebhookSink:
         url = self.url_for(event)
         if url is None:
             raise RuntimeError(f"no URL for {event.type.value} events")
-        body = encode(event)
-        headers = {"Content-Type": "application/json", IDEMPOTENCY_HEADER: event.id}
-        if self._secret:
-            headers[SIGNATURE_HEADER] = sign(body, self._secret)
         try:
-            response = await self._http.post(url, content=body, headers=headers)
+            body = encode(event)
+            headers = {"Content-Type": "application/json", IDEMPOTENCY_HEADER: event.id}
+            if self._secret and self._key:
+                headers[SIGNATURE_HEADER] = sign(body, self._secret)
+                headers |= standard_webhook_headers(event.id, body, self._key)
+            request = self._http.build_request("POST", url, content=body, headers=headers)
+        except (UnicodeError, ValueError, TypeError, httpx.InvalidURL, httpx.UnsupportedProtocol) as err:
+            raise Undeliverable(f"{event.type.value} to {shown(url)}: {type(err).__name__}") from None
+        try:
+            response = await self._http.send(request)
+        except httpx.LocalProtocolError as err:
+            raise Undeliverable(f"{event.type.value} to {shown(url)}: {type(err).__name__}") from None
         except httpx.HTTPError as err:
             raise DeliveryRefused(f"{event.type.value} to {shown(url)}: {type(err).__name__}") from None
         if not response.is_success:
@@ -131,6 +171,10 @@ class EventLog:
         return written
 
     async def deliver(self, event: OrderEvent) -> None:
+        try:
+            line = encode(event) + b"\n"
+        except (UnicodeError, ValueError, TypeError) as err:
+            raise Undeliverable(f"{event.type.value} to the event log: {type(err).__name__}") from None
         async with self._lock:
             if self._written is None:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -138,7 +182,7 @@ class EventLog:
             if event.id in self._written:
                 return
             with self.path.open("ab") as log_file:
-                log_file.write(encode(event) + b"\n")
+                log_file.write(line)
             self._written.add(event.id)
 
     async def aclose(self) -> None:

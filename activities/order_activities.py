@@ -1,14 +1,36 @@
-"""The activities an order runs: deliver events, and read the store's settings."""
+"""The activities an order runs: deliver its events, and read the store's settings."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
+from typing import Any
 
+from pydantic import BaseModel
 from temporalio import activity
 
-from activities.delivery import EventSink
-from domain.events import OrderEvent
+from activities.delivery import EventSink, Undeliverable
+from domain.events import FailedEvent, OrderEvent
 from domain.models import StoreSettings
+
+log = logging.getLogger(__name__)
+
+
+class Delivery(BaseModel):
+    """Events to deliver in one activity. `waves` go one after another (within a wave each kind of
+    event in order, the kinds at once); `alongside` (status events) go in order beside the waves, and
+    what of them a refusing receiver kept back is handed back rather than failing the effects."""
+
+    waves: list[list[OrderEvent]] = []
+    alongside: list[OrderEvent] = []
+
+    def events(self) -> list[OrderEvent]:
+        return [event for wave in self.waves for event in wave] + self.alongside
+
+
+class DeliveryReport(BaseModel):
+    undelivered: list[str] = []  # ids from `alongside` still to deliver, in order
+    failed: list[FailedEvent] = []  # events no retry can deliver: recorded and skipped
 
 
 class OrderActivities:
@@ -16,37 +38,48 @@ class OrderActivities:
         self._sink = sink
         self._store_settings = store_settings
 
-    @activity.defn(name="deliver_event")
-    async def deliver_event(self, event: OrderEvent) -> None:
-        """Perform one side effect. Raising makes Temporal retry with capped exponential backoff."""
-        await self._sink.deliver(event)
-
     @activity.defn(name="deliver_events")
-    async def deliver_events(self, waves: list[list[OrderEvent]]) -> None:
-        """Perform side effects wave by wave: a wave starts once the one before it is delivered; within
-        a wave each kind's events go in order and the kinds at once. Every kind of a wave is tried
-        before a failure is raised, so one refusing receiver doesn't hold back the others. A retry skips
-        what the attempts before it delivered (their last heartbeat); the sinks are idempotent by event
-        id besides, should a delivery's success be lost."""
-        delivered: set[str] = set(_delivered_before())
-        for wave in waves:
+    async def deliver_events(self, batch: Delivery) -> DeliveryReport:
+        """Perform side effects wave by wave; every kind of a wave is tried before a failure is raised,
+        so one refusing receiver doesn't hold back the others. A retry skips what the attempts before it
+        delivered (their last heartbeat); the sinks are idempotent by event id besides."""
+        delivered, failed = _progress_before()
+        beside = asyncio.ensure_future(self._in_order(batch.alongside, delivered, failed))
+        failure: BaseException | None = None
+        for wave in batch.waves:
             lanes: dict[str, list[OrderEvent]] = {}
             for event in wave:
-                if event.id not in delivered:
-                    lanes.setdefault(event.type.kind, []).append(event)
-            deliveries = (self._deliver_in_order(lane, delivered) for lane in lanes.values())
-            results = await asyncio.gather(*deliveries, return_exceptions=True)
-            failures = [result for result in results if isinstance(result, BaseException)]
-            if failures:
-                # Only on failure: it rides on the failed attempt, no extra call when all goes well.
-                # (A local activity's retries run in this worker, which is given no details: they redeliver.)
-                if not activity.info().is_local:
-                    activity.heartbeat(sorted(delivered))
-                raise failures[0]
+                lanes.setdefault(event.type.kind, []).append(event)
+            results = await asyncio.gather(
+                *(self._in_order(lane, delivered, failed) for lane in lanes.values()), return_exceptions=True
+            )
+            failure = next((r for r in results if isinstance(r, BaseException)), None)
+            if failure is not None:
+                break
+        beside_failure = (await asyncio.gather(beside, return_exceptions=True))[0]
+        if failure is None and not batch.waves and isinstance(beside_failure, BaseException):
+            failure = beside_failure  # nothing else to report: retry them, with backoff
+        if failure is not None:
+            # Only on failure: it rides on the failed attempt, no extra call when all goes well.
+            # (A local activity's retries run in this worker, which is given no details: they redeliver.)
+            if not activity.info().is_local:
+                activity.heartbeat({"delivered": sorted(delivered), "failed": list(failed.values())})
+            raise failure
+        undelivered = [e.id for e in batch.alongside if e.id not in delivered and e.id not in failed]
+        return DeliveryReport(undelivered=undelivered, failed=list(failed.values()))
 
-    async def _deliver_in_order(self, events: list[OrderEvent], delivered: set[str]) -> None:
+    async def _in_order(
+        self, events: list[OrderEvent], delivered: set[str], failed: dict[str, FailedEvent]
+    ) -> None:
         for event in events:
-            await self._sink.deliver(event)
+            if event.id in delivered or event.id in failed:
+                continue
+            try:
+                await self._sink.deliver(event)
+            except Undeliverable as err:
+                log.error("event %s can't be delivered, skipped: %s", event.id, err)
+                failed[event.id] = FailedEvent(id=event.id, type=event.type, error=str(err))
+                continue
             delivered.add(event.id)
 
     @activity.defn(name="store_settings")
@@ -54,7 +87,16 @@ class OrderActivities:
         """The store's grace period and decision timeout, for orders placed without them."""
         return self._store_settings
 
+    def all(self) -> list[Any]:
+        """The activities a worker registers."""
+        return [self.deliver_events, self.store_settings]
 
-def _delivered_before() -> list[str]:
+
+def _progress_before() -> tuple[set[str], dict[str, FailedEvent]]:
     details = activity.info().heartbeat_details
-    return [str(event_id) for event_id in details[0]] if details and isinstance(details[0], list) else []
+    last = details[-1] if details else None
+    if not isinstance(last, dict):
+        return set(), {}
+    delivered = {str(event_id) for event_id in last.get("delivered", [])}
+    failed = [FailedEvent.model_validate(f) for f in last.get("failed", [])]
+    return delivered, {f.id: f for f in failed}

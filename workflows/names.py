@@ -1,0 +1,19 @@
+"""The names other programs use to reach an order (SPEC §4): workflow type and id, queries.
+
+Each command's signal and update are named after its `domain.lifecycle.Action` value.
+"""
+
+from __future__ import annotations
+
+WORKFLOW_TYPE = "OrderWorkflow"
+QUERY_STATUS = "status"
+QUERY_STATE = "state"
+WORKFLOW_ID_PREFIX = "order-"
+
+
+def workflow_id(order_id: str) -> str:
+    return f"{WORKFLOW_ID_PREFIX}{order_id}"
+
+
+def order_id_of(workflow_id: str) -> str:
+    return workflow_id.removeprefix(WORKFLOW_ID_PREFIX)

@@ -1,0 +1,128 @@
+"""An order's outbox: its events delivered in order, in batches, without holding up its decisions.
+
+Runs inside the workflow (deterministic: `workflow.*` only). Status events queue here and go in one
+activity per batch; a cancellation's effects go in one activity of their own with the queued status
+events beside them, so an order canceled in its window costs one activity. Events the order made by
+itself (nobody waits on its workflow task) get one short local attempt first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Callable
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import TimeoutError as ActivityTimeout
+
+with workflow.unsafe.imports_passed_through():
+    from activities.order_activities import Delivery, DeliveryReport, OrderActivities
+    from domain.events import OrderEvent
+    from domain.order import Compensation, Order
+
+# Deliveries retry until the receiver accepts, backing off exponentially up to once a minute.
+DELIVERY_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1), backoff_coefficient=2.0, maximum_interval=timedelta(seconds=60)
+)
+DELIVERY_TIMEOUT = timedelta(seconds=30)  # per delivery in sequence
+# A local delivery gets one short attempt: while it runs, the workflow task (and any command waiting for
+# it) waits. Retries then go as an activity.
+ONE_ATTEMPT = RetryPolicy(maximum_attempts=1)
+LOCAL_DELIVERY_TIMEOUT = timedelta(seconds=5)
+
+
+class Outbox:
+    def __init__(self, order: Callable[[], Order]) -> None:
+        self._order = order
+        self._queue: list[OrderEvent] = []
+        self._awaited = False  # a command queued some of it: deliver as an activity, not locally
+        self._task: asyncio.Task[None] | None = None
+
+    def add(self, events: list[OrderEvent], *, awaited: bool) -> None:
+        self._queue.extend(events)
+        self._awaited |= awaited
+
+    def empty(self) -> bool:
+        return not self._queue
+
+    def busy(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    def start(self) -> None:
+        """Deliver what is queued, in the background (the run loop calls it, so a cancellation decided
+        in the same workflow task can take the queue along with its effects)."""
+        if self._queue and not self.busy():
+            self._task = asyncio.create_task(self._drain())
+
+    async def _drain(self) -> None:
+        while self._queue:
+            batch, local = list(self._queue), not self._awaited
+            self._awaited = False
+            await self._deliver(Delivery(waves=[batch]), local=local)
+            del self._queue[: len(batch)]
+
+    async def compensate(self, compensation: Compensation) -> None:
+        """Payment and stock at once, then the customer; the status events queued so far go beside them
+        unless a batch is already on its way (they must arrive in order)."""
+        beside: list[OrderEvent] = []
+        if not self.busy():
+            beside, self._queue, self._awaited = self._queue, [], False
+        waves = [[compensation.payment, compensation.stock], [compensation.customer]]
+        report = await self._deliver(Delivery(waves=waves, alongside=beside), local=False)
+        held_back = set(report.undelivered)
+        self._queue[:0] = [event for event in beside if event.id in held_back]
+
+    async def _deliver(self, batch: Delivery, *, local: bool) -> DeliveryReport:
+        """One activity for the batch, skipping effects already delivered; a local attempt first when
+        `local`, then (if that fails) an activity that retries with backoff, off the workflow task."""
+        order = self._order()
+        done = set(order.state.effects) | {failed.id for failed in order.state.failed_events}
+        waves = [pending for wave in batch.waves if (pending := [e for e in wave if e.id not in done])]
+        batch = Delivery(waves=waves, alongside=batch.alongside)
+        if not batch.events():
+            return DeliveryReport()
+        summary = ", ".join(event.type.value for event in batch.events())
+        report: DeliveryReport | None = None
+        if local:
+            report = await self._local_attempt(batch, summary)
+        if report is None:
+            report = await workflow.execute_activity_method(
+                OrderActivities.deliver_events,
+                batch,
+                start_to_close_timeout=_timeout(batch),
+                retry_policy=DELIVERY_RETRY,
+                summary=summary,
+            )
+        held_back = set(report.undelivered)
+        for failure in report.failed:
+            workflow.logger.error("event %s skipped: %s", failure.id, failure.error)
+            order.record_failure(failure)
+        failed = {failure.id for failure in report.failed}
+        for event in batch.events():
+            if event.id not in held_back and event.id not in failed:
+                order.record_effect(event)
+        return report
+
+    @staticmethod
+    async def _local_attempt(batch: Delivery, summary: str) -> DeliveryReport | None:
+        try:
+            return await workflow.execute_local_activity_method(
+                OrderActivities.deliver_events,
+                batch,
+                start_to_close_timeout=LOCAL_DELIVERY_TIMEOUT,
+                retry_policy=ONE_ATTEMPT,
+                summary=summary,
+            )
+        # A local activity's failure comes unwrapped: the sink's error, or the timeout.
+        except (ActivityError, ApplicationError, ActivityTimeout):
+            return None  # a receiver refused: retries go as an activity, with backoff
+
+
+def _timeout(batch: Delivery) -> timedelta:
+    """Each delivery in sequence gets the time one delivery gets (a wave's kinds go at once), so a slow
+    receiver can't time a batch out forever, and a batch lost with its worker is retried soon."""
+    steps = sum(max(Counter(event.type.kind for event in wave).values()) for wave in batch.waves)
+    return DELIVERY_TIMEOUT * max(steps, len(batch.alongside), 1)
