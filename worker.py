@@ -29,7 +29,7 @@ from orders.connection import (
     uses_embedded_server,
 )
 from orders.embedded import EmbeddedTemporal
-from orders.settings import Settings
+from orders.settings import Settings, SettingsError, load_settings
 from workflows.order_workflow import OrderWorkflow
 
 log = logging.getLogger("orders.worker")
@@ -68,15 +68,6 @@ def worker_options(settings: Settings) -> dict[str, Any]:
     return options
 
 
-def order_activities(activities: OrderActivities) -> list[Any]:
-    """Every `@activity.defn` method of `OrderActivities`, so a new one needs no change here."""
-    return [
-        getattr(activities, name)
-        for name, member in vars(OrderActivities).items()
-        if getattr(member, "__temporal_activity_definition", None) is not None
-    ]
-
-
 def build_worker(client: Client, settings: Settings, sink: EventSink, **options: Any) -> Worker:
     """The order worker, tuned by the settings' `ORDERS_WORKER_*` knobs; `options` go to
     `temporalio.worker.Worker` and win over the knobs (tests)."""
@@ -85,7 +76,7 @@ def build_worker(client: Client, settings: Settings, sink: EventSink, **options:
         client,
         task_queue=settings.task_queue,
         workflows=[OrderWorkflow],
-        activities=order_activities(activities),
+        activities=activities.all(),
         **(worker_options(settings) | options),
     )
 
@@ -135,7 +126,11 @@ async def _until_stopped(stop: asyncio.Event, server: EmbeddedTemporal | None) -
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    settings = Settings()
+    try:
+        settings = load_settings()
+    except SettingsError as err:
+        print(f"worker: {err}", file=sys.stderr)
+        raise SystemExit(2) from None
 
     async def run() -> None:
         stop = asyncio.Event()

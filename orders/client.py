@@ -1,11 +1,12 @@
-"""The one place that talks to Temporal on behalf of callers: the CLI, the API and scripts use it.
+"""The one place that talks to Temporal on behalf of callers: the CLI, the API, the console and scripts.
 
-Every failure comes out as one of the typed errors below, each with a message a person can read.
+Every failure comes out as one of the typed errors in `orders.errors`, each with a message a person can
+read and no internal address (the detail goes to the log).
 """
 
 from __future__ import annotations
 
-import re
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -13,6 +14,7 @@ from typing import Any
 
 from temporalio.client import (
     Client,
+    WorkflowExecution,
     WorkflowExecutionStatus,
     WorkflowFailureError,
     WorkflowHandle,
@@ -24,58 +26,28 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes, Workfl
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from domain.lifecycle import Action, Actor, Status, why_refused
-from domain.models import Command, MalformedCommand, OrderInput, OrderState, parse_command
+from domain.commands import Command, MalformedCommand, parse_command
+from domain.lifecycle import Action, Status, why_refused
+from domain.models import OrderInput
+from domain.state import OrderState
+from domain.text import ORDER_ID
 from orders.connection import connect
+from orders.errors import (
+    CommandRejected,
+    InvalidOrderId,
+    OrderFinal,
+    OrderNotFound,
+    OrdersError,
+    TemporalUnavailable,
+    first_line,
+    unavailable,
+)
+from orders.listing import Cursor, newest_first
 from orders.settings import Settings
+from workflows.names import QUERY_STATE, WORKFLOW_TYPE, order_id_of, workflow_id
 from workflows.search_attributes import CUSTOMER_ID, ORDER_STATUS
 
-WORKFLOW_TYPE = "OrderWorkflow"
-ORDER_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")  # domain.models.Id, without its whitespace stripping
-
-
-def workflow_id(order_id: str) -> str:
-    return f"order-{order_id}"
-
-
-class OrdersError(Exception):
-    """Base of the errors callers map to messages, exit codes and HTTP statuses."""
-
-
-class OrderNotFound(OrdersError):
-    def __init__(self, order_id: str) -> None:
-        super().__init__(f"order {order_id} not found")
-        self.order_id = order_id
-
-
-class InvalidOrderId(OrderNotFound):
-    """An id no order can have (SPEC §4: 1-64 letters, digits, `.`, `_`, `:`, `-`): refused before any call
-    to Temporal, which would answer a megabyte id with an error that reads as an outage."""
-
-    def __init__(self, order_id: str) -> None:
-        shown = order_id if len(order_id) <= 64 else f"{order_id[:64]}... ({len(order_id)} characters)"
-        OrdersError.__init__(
-            self, f"order {shown!r} not found: an order id is 1-64 letters, digits, '.', '_', ':' or '-'"
-        )
-        self.order_id = order_id
-
-
-class CommandRejected(OrdersError):
-    """The order's rules refused the command; nothing changed."""
-
-    def __init__(self, reason: str, code: str = "refused") -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.code = code
-
-
-class OrderFinal(CommandRejected):
-    def __init__(self, order_id: str, status: str) -> None:
-        super().__init__(f"order {order_id} is {status}; {status} orders are final", "final")
-
-
-class TemporalUnavailable(OrdersError):
-    """Temporal (or every worker, for reads that need one) did not answer."""
+log = logging.getLogger("orders.client")
 
 
 @dataclass(frozen=True)
@@ -91,17 +63,47 @@ class CommandResult:
 
 @dataclass(frozen=True)
 class OrderSummary:
+    """An order as visibility lists it: no worker needed."""
+
     order_id: str
     status: Status
     customer_id: str
     placed_at: datetime | None
     closed: bool
 
+    @classmethod
+    def of(cls, execution: WorkflowExecution) -> OrderSummary:
+        attributes = execution.typed_search_attributes
+        return cls(
+            order_id=order_id_of(execution.id),
+            status=Status(attributes.get(ORDER_STATUS) or Status.PAYMENT_PENDING),
+            customer_id=attributes.get(CUSTOMER_ID) or "",
+            placed_at=execution.start_time,
+            closed=execution.status is not WorkflowExecutionStatus.RUNNING,
+        )
+
+
+@dataclass(frozen=True)
+class OrderPage:
+    orders: list[OrderSummary]
+    next_page: str | None  # a token for the next page; None on the last
+
 
 @dataclass(frozen=True)
 class Placed:
     order_id: str
     created: bool  # False: an order with this id already existed, and was left as it was
+
+
+def stamp(command: Command) -> Command:
+    """The command with a request id and the time it was made, as the client sends it: the signal that
+    may follow an unanswered update then carries the same id, and counts as made at the same time."""
+    return command.model_copy(
+        update={
+            "request_id": command.request_id or uuid.uuid4().hex,
+            "requested_at": command.requested_at or datetime.now(UTC),
+        }
+    )
 
 
 class OrdersClient:
@@ -115,7 +117,11 @@ class OrdersClient:
         try:
             client = await connect(settings)
         except RuntimeError as err:
-            raise TemporalUnavailable(f"can't reach Temporal: {_first_line(err)}") from None
+            log.warning("can't reach Temporal: %s", first_line(err))
+            raise TemporalUnavailable(
+                "can't reach Temporal: start the service with `make run`, "
+                "or set TEMPORAL_ADDRESS to where your Temporal runs"
+            ) from None
         return cls(client, settings)
 
     def _handle(self, order_id: str) -> WorkflowHandle[Any, Any]:
@@ -125,15 +131,7 @@ class OrdersClient:
 
     async def place(self, order: OrderInput) -> Placed:
         """Start `order-<id>` (idempotent: placing an existing order leaves it as it is)."""
-        order = order.model_copy(
-            update={
-                "grace_period_seconds": _default(
-                    order.grace_period_seconds, self.settings.grace_period_seconds
-                ),
-                "decision_timeout_seconds": order.decision_timeout_seconds
-                or self.settings.decision_timeout_seconds,
-            }
-        )
+        order = order.with_defaults(self.settings.store)
         status = Status.WINDOW_TO_CANCEL if order.payment_approved else Status.PAYMENT_PENDING
         try:
             await self.temporal.start_workflow(
@@ -152,7 +150,7 @@ class OrdersClient:
         except WorkflowAlreadyStartedError:
             return Placed(order.order_id, created=False)
         except RPCError as err:
-            raise _unavailable(err) from None
+            raise unavailable(err) from None
         return Placed(order.order_id, created=True)
 
     async def send(
@@ -168,15 +166,9 @@ class OrdersClient:
         `update_timeout`, or with `as_signal`, send the same-named signal (same `request_id`, so a
         repeat changes nothing) and return it as queued."""
         try:
-            parsed = parse_command(action, command)
+            stamped = stamp(parse_command(action, command))
         except MalformedCommand as err:
             raise CommandRejected(str(err), "malformed") from None
-        stamped = parsed.model_copy(
-            update={
-                "request_id": parsed.request_id or str(uuid.uuid4()),
-                "requested_at": parsed.requested_at or datetime.now(UTC),
-            }
-        )
         request_id = stamped.request_id or ""
         handle = self._handle(order_id)
         if not as_signal:
@@ -206,10 +198,10 @@ class OrdersClient:
         handle = self._handle(order_id)
         timeout = timedelta(seconds=self.settings.update_timeout_seconds)
         try:
-            return await handle.query("state", result_type=OrderState, rpc_timeout=timeout)
+            return await handle.query(QUERY_STATE, result_type=OrderState, rpc_timeout=timeout)
         except RPCError as err:
             if err.status is not RPCStatusCode.NOT_FOUND and not _no_worker(err):
-                raise _unavailable(err) from None
+                raise unavailable(err) from None
             failure: Exception = err
         except WorkflowQueryFailedError as err:
             failure = err
@@ -218,31 +210,72 @@ class OrdersClient:
     async def status(self, order_id: str) -> Status:
         return (await self.state(order_id)).status
 
+    async def customer_of(self, order_id: str) -> str | None:
+        """The order's customer, from its `CustomerId` search attribute: one call, no worker needed.
+        None when the order doesn't exist or doesn't say."""
+        try:
+            description = await self._handle(order_id).describe()
+        except InvalidOrderId:
+            return None
+        except RPCError as err:
+            if err.status is RPCStatusCode.NOT_FOUND:
+                return None
+            raise unavailable(err) from None
+        return description.typed_search_attributes.get(CUSTOMER_ID)
+
+    async def list_page(
+        self,
+        statuses: set[Status] | None = None,
+        customer_id: str | None = None,
+        size: int = 50,
+        page_token: str | None = None,
+    ) -> OrderPage:
+        """Orders by status (any of `statuses`) and/or customer, newest first, one page."""
+        query = self.order_query(statuses, customer_id)
+        try:
+            after = Cursor.parse(page_token) if page_token else None
+        except ValueError as err:
+            raise CommandRejected(f"page token: {err}", "malformed") from None
+        try:
+            page = await newest_first(self.temporal, query, size, after)
+        except RPCError as err:
+            raise unavailable(err) from None
+        return OrderPage(
+            [OrderSummary.of(execution) for execution in page.executions],
+            page.next.token() if page.next else None,
+        )
+
     async def list_orders(
         self, status: Status | None = None, customer_id: str | None = None, limit: int = 100
     ) -> list[OrderSummary]:
-        """Orders by status and/or customer, through the search attributes; newest first."""
+        """Up to `limit` orders, newest first (pages of `listing.MAX_PAGE` at a time)."""
+        found: list[OrderSummary] = []
+        token: str | None = None
+        while len(found) < limit:
+            page = await self.list_page({status} if status else None, customer_id, limit - len(found), token)
+            found += page.orders
+            token = page.next_page
+            if token is None:
+                break
+        return found
+
+    async def count(self, statuses: set[Status] | None = None, customer_id: str | None = None) -> int:
+        try:
+            counted = await self.temporal.count_workflows(self.order_query(statuses, customer_id))
+        except RPCError as err:
+            raise unavailable(err) from None
+        return counted.count
+
+    @staticmethod
+    def order_query(statuses: set[Status] | None = None, customer_id: str | None = None) -> str:
+        """The visibility query for orders; each status counts once, whatever the caller repeated."""
         clauses = [f'WorkflowType = "{WORKFLOW_TYPE}"']
-        if status is not None:
-            clauses.append(f'{ORDER_STATUS.name} = "{Status(status).value}"')
+        if statuses:
+            listed = ", ".join(f'"{Status(status).value}"' for status in sorted(statuses))
+            clauses.append(f"{ORDER_STATUS.name} IN ({listed})")
         if customer_id is not None:
             clauses.append(f'{CUSTOMER_ID.name} = "{_quoted(customer_id)}"')
-        summaries: list[OrderSummary] = []
-        try:
-            async for execution in self.temporal.list_workflows(" AND ".join(clauses), limit=limit):
-                attributes = execution.typed_search_attributes
-                summaries.append(
-                    OrderSummary(
-                        order_id=execution.id.removeprefix("order-"),
-                        status=Status(attributes.get(ORDER_STATUS) or Status.PAYMENT_PENDING),
-                        customer_id=attributes.get(CUSTOMER_ID) or "",
-                        placed_at=execution.start_time,
-                        closed=execution.status is not WorkflowExecutionStatus.RUNNING,
-                    )
-                )
-        except RPCError as err:
-            raise _unavailable(err) from None
-        return summaries
+        return " AND ".join(clauses)
 
     # Errors
 
@@ -253,7 +286,7 @@ class OrdersClient:
         except RPCError as err:
             if err.status is RPCStatusCode.NOT_FOUND:
                 raise OrderNotFound(order_id) from None
-            raise _unavailable(err) from None
+            raise unavailable(err) from None
         if description.status is WorkflowExecutionStatus.COMPLETED:
             try:
                 return await self.temporal.get_workflow_handle(
@@ -262,9 +295,8 @@ class OrdersClient:
             except WorkflowFailureError:
                 pass
         if description.status is WorkflowExecutionStatus.RUNNING:
-            raise TemporalUnavailable(
-                f"no worker answered for order {order_id}: {_first_line(failure)}; is the worker running?"
-            )
+            log.warning("no worker answered for order %s: %s", order_id, first_line(failure))
+            raise TemporalUnavailable(f"no worker answered for order {order_id}; is the worker running?")
         raise OrdersError(f"order {order_id}'s workflow is {description.status.name.lower()}")
 
     async def _after_finish(
@@ -275,16 +307,15 @@ class OrdersClient:
         as a running order would give it (OMS003 for start_handling)."""
         if err.status is not RPCStatusCode.NOT_FOUND:
             if _over_limit(err):
-                raise TemporalUnavailable(
-                    f"order {order_id} takes no more commands for now ({_first_line(err)}); "
-                    "try again in a moment"
-                )
-            raise _unavailable(err)
+                log.warning("order %s refused a command at a limit: %s", order_id, first_line(err))
+                raise TemporalUnavailable(f"order {order_id} takes no more commands for now; try again later")
+            raise unavailable(err)
         state = await self._final_state(order_id, err)
-        for entry in state.timeline:
-            if entry.request_id == command.request_id and entry.action is action and not entry.refused:
+        for entry in state.moves():
+            same_sender = (entry.actor, entry.sender) == (command.actor, command.sender)
+            if entry.request_id == command.request_id and entry.action is action and same_sender:
                 return CommandResult(entry.request_id or "", state)
-        refusal = why_refused(state.situation(), action, getattr(command, "actor", Actor.SYSTEM))
+        refusal = why_refused(state.situation(), action, command.actor)
         if refusal.code == "final":
             raise OrderFinal(order_id, state.status.value)
         raise CommandRejected(refusal.reason, refusal.code)
@@ -294,11 +325,7 @@ def _rejection(err: WorkflowUpdateFailedError) -> CommandRejected:
     cause = err.cause
     if isinstance(cause, ApplicationError):
         return CommandRejected(cause.message, cause.type or "refused")
-    return CommandRejected(_first_line(cause or err))
-
-
-def _unavailable(err: RPCError) -> TemporalUnavailable:
-    return TemporalUnavailable(f"Temporal did not answer: {_first_line(err)}")
+    return CommandRejected(first_line(cause or err))
 
 
 def _over_limit(err: RPCError) -> bool:
@@ -317,14 +344,5 @@ def _no_worker(err: RPCError) -> bool:
     )
 
 
-def _first_line(err: BaseException) -> str:
-    text = str(err).strip() or type(err).__name__
-    return text.splitlines()[0][:300]
-
-
 def _quoted(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"')
-
-
-def _default(value: int | None, default: int) -> int:
-    return default if value is None else value

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from activities.delivery import webhook_key
 from domain.models import DEFAULT_DECISION_TIMEOUT_SECONDS, DEFAULT_GRACE_PERIOD_SECONDS, StoreSettings
 
 EVENT_KINDS = ("payment", "stock", "store", "customer", "order")
+# Secrets shorter than this can be guessed offline from what they sign (SPEC §6).
+MIN_SECRET_BYTES = 32
 
 
 class Settings(BaseSettings):
@@ -35,6 +38,10 @@ class Settings(BaseSettings):
     webhook_timeout_seconds: float = Field(10.0, gt=0)
     api_credentials: Path | None = None
     customer_token_secret: SecretStr | None = None
+    # A customer token may live this long at most (`exp` - `iat`).
+    customer_token_max_lifetime_seconds: int = Field(24 * 60 * 60, gt=0, le=30 * 24 * 60 * 60)
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(8000, ge=1, le=65535)
     # The worker's Prometheus endpoint (the SDK runtime's metrics), e.g. 9464; unset: off.
     metrics_port: int | None = Field(None, ge=1, le=65535)
     # Seconds a command waits for a worker's verdict before it is queued as a signal instead.
@@ -47,6 +54,21 @@ class Settings(BaseSettings):
     worker_max_concurrent_activities: int | None = Field(None, ge=1)
     worker_workflow_task_pollers: int | None = Field(None, ge=2)
     worker_activity_task_pollers: int | None = Field(None, ge=1)
+
+    @field_validator("customer_token_secret", "webhook_secret")
+    @classmethod
+    def _long_enough(cls, secret: SecretStr | None) -> SecretStr | None:
+        if secret is None:
+            return None
+        try:
+            key = webhook_key(secret.get_secret_value())
+        except ValueError as err:
+            raise ValueError(str(err)) from None
+        if len(key) < MIN_SECRET_BYTES:
+            raise ValueError(
+                f"must be at least {MIN_SECRET_BYTES} bytes (it is {len(key)}); use a random one"
+            )
+        return secret
 
     @property
     def store(self) -> StoreSettings:
@@ -68,3 +90,19 @@ class Settings(BaseSettings):
     @property
     def embedded_database(self) -> Path:
         return self.data_dir / "temporal.db"
+
+
+class SettingsError(Exception):
+    """A setting can't be used; the message names the variable (and never shows a secret)."""
+
+
+def load_settings() -> Settings:
+    """The settings from the environment, or a `SettingsError` in one line naming the variables."""
+    try:
+        return Settings()
+    except ValidationError as err:
+        problems = [
+            f"ORDERS_{'_'.join(map(str, e['loc'])).upper()}: {e['msg'].removeprefix('Value error, ')}"
+            for e in err.errors(include_url=False, include_input=False)[:5]
+        ]
+        raise SettingsError("bad setting: " + "; ".join(problems)) from None
