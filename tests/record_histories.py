@@ -1,8 +1,8 @@
-"""Save histories of the main paths for the replay test: `python -m tests.record_histories VERSION`.
+"""Record a history of every main path for the replay test: `python -m tests.record_histories`.
 
-Run it after a deliberate, `workflow.patched`-guarded change to `OrderWorkflow`, naming the change
-(`tests/histories/VERSION/`); the earlier versions' files stay, so the orders still open when the change
-ships keep replaying."""
+Before the first release it rewrites `tests/histories/1.0/` (no order exists outside tests). After it, a
+change to `OrderWorkflow` follows docs/versioning.md: record the new code's histories under a new name
+(`python -m tests.record_histories 1.1`) and keep the old ones, so open orders keep replaying."""
 
 from __future__ import annotations
 
@@ -19,11 +19,14 @@ from temporalio.testing import WorkflowEnvironment
 
 from domain.lifecycle import Action, Status
 from domain.models import OrderInput
-from orders.client import OrdersClient, workflow_id
+from orders.client import OrdersClient
 from orders.connection import ensure_search_attributes
 from tests.conftest import eventually, running_worker, settings_for
+from tests.receiver import SECRET, Receiver
+from workflows.names import workflow_id
 
 HISTORIES = Path(__file__).parent / "histories"
+CURRENT = "1.0"  # the version the code in workflows/ is; histories of released versions are kept
 MINUTE, DAY = 60, 24 * 60 * 60
 
 Scenario = Callable[[OrdersClient, WorkflowEnvironment, str], Awaitable[None]]
@@ -75,6 +78,33 @@ async def decision_timeout(orders: OrdersClient, env: WorkflowEnvironment, order
     await env.sleep(31 * DAY)
 
 
+async def approved_then_canceled(orders: OrdersClient, env: WorkflowEnvironment, order_id: str) -> None:
+    await send(orders, env, order_id, Action.APPROVE_PAYMENT, actor="erp")
+    await send(orders, env, order_id, Action.REQUEST_CANCELLATION, actor="erp", sender="app-1", reason="x")
+
+
+async def canceled_before_payment(orders: OrdersClient, env: WorkflowEnvironment, order_id: str) -> None:
+    await send(orders, env, order_id, Action.REQUEST_CANCELLATION, actor="customer", sender="c-1")
+
+
+async def refused_and_malformed_signals(
+    orders: OrdersClient, env: WorkflowEnvironment, order_id: str
+) -> None:
+    handle = env.client.get_workflow_handle(workflow_id(order_id))
+    await handle.signal("request_cancellation", {"actor": "customer", "request_id": "r\u00e9-1"})
+    await handle.signal("start_handling", {"actor": "store", "request_id": "early"})
+    await handle.signal("invoice", "not an object")
+    await after_window(orders, env, order_id)
+    await send(orders, env, order_id, Action.INVOICE, actor="erp", invoice_number="NF-1", value=12990)
+
+
+async def receiver_refuses_at_first(orders: OrdersClient, env: WorkflowEnvironment, order_id: str) -> None:
+    """The local attempt at a status event fails; the activity after it delivers."""
+    await after_window(orders, env, order_id)
+    await send(orders, env, order_id, Action.START_HANDLING, actor="store")
+    await send(orders, env, order_id, Action.INVOICE, actor="erp", invoice_number="NF-1", value=12990)
+
+
 SCENARIOS: dict[str, tuple[dict[str, object], Scenario]] = {
     "canceled_inside_window": ({}, canceled_inside_window),
     "confirmed_after_window": ({"payment": {"captured": True}}, confirmed_after_window),
@@ -82,6 +112,10 @@ SCENARIOS: dict[str, tuple[dict[str, object], Scenario]] = {
     "store_two_steps": ({}, store_two_steps),
     "decision_timeout": ({}, decision_timeout),
     "store_defaults_from_settings": ({"grace_period_seconds": None}, canceled_inside_window),
+    "approved_then_canceled": ({"payment_approved": False}, approved_then_canceled),
+    "canceled_before_payment": ({"payment_approved": False}, canceled_before_payment),
+    "refused_and_malformed_signals": ({}, refused_and_malformed_signals),
+    "receiver_refuses_at_first": ({"webhook": "refuse-first"}, receiver_refuses_at_first),
 }
 
 
@@ -89,9 +123,14 @@ async def record(directory: Path, name: str, overrides: dict[str, object], scena
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=shutil.which("temporal-test-server"), data_converter=pydantic_data_converter
     )
+    overrides = dict(overrides)
+    receiver = Receiver()
+    if overrides.pop("webhook", None) == "refuse-first":
+        receiver.behaviour = lambda event, attempt: "fail" if attempt == 1 else "ok"
+    receiver.start()
     async with env:
         await ensure_search_attributes(env.client)
-        settings = settings_for(Path(tempfile.mkdtemp()))
+        settings = settings_for(Path(tempfile.mkdtemp()), webhook_url=receiver.url, webhook_secret=SECRET)
         async with running_worker(env.client, settings) as orders:
             order_id = f"replay-{name}"
             body = {"order_id": order_id, "customer_id": "c-1", "total": 12990, "items": []} | overrides
@@ -108,6 +147,7 @@ async def record(directory: Path, name: str, overrides: dict[str, object], scena
             handle: WorkflowHandle = env.client.get_workflow_handle(workflow_id(order_id))
             await handle.result()
             history = await handle.fetch_history()
+    receiver.stop()
     (directory / f"{name}.json").write_text(history.to_json())
     print(f"saved {name}: {len(history.events)} events")
 
@@ -115,13 +155,13 @@ async def record(directory: Path, name: str, overrides: dict[str, object], scena
 async def main(version: str) -> None:
     directory = HISTORIES / version
     if directory.exists():
-        raise SystemExit(f"{directory} exists: saved histories are never overwritten, name a new version")
+        shutil.rmtree(directory)
     directory.mkdir(parents=True)
     for name, (overrides, scenario) in SCENARIOS.items():
         await record(directory, name, overrides, scenario)
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        raise SystemExit("usage: python -m tests.record_histories VERSION  (e.g. v3-short-name)")
-    asyncio.run(main(sys.argv[1]))
+    if len(sys.argv) > 2:
+        raise SystemExit(f"usage: python -m tests.record_histories [VERSION]  (default {CURRENT})")
+    asyncio.run(main(sys.argv[1] if len(sys.argv) == 2 else CURRENT))

@@ -12,7 +12,8 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
-from domain.models import OrderInput, OrderState
+from domain.models import OrderInput
+from domain.state import OrderState
 from workflows.order_workflow import OrderWorkflow
 
 # One directory per workflow version (tests/record_histories.py), oldest first.
