@@ -20,7 +20,7 @@ from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
 from domain.lifecycle import Action, Status
-from domain.models import OrderState
+from domain.state import OrderState
 from orders.client import OrdersClient, TemporalUnavailable, workflow_id
 from orders.settings import Settings
 from tests.conftest import eventually, read_events, running_worker, settings_for

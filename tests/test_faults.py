@@ -35,8 +35,9 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from domain.lifecycle import Action, Status
-from domain.models import OrderInput, OrderState
-from domain.order import MAX_REFUSALS_KEPT
+from domain.limits import MAX_REFUSALS_KEPT
+from domain.models import OrderInput
+from domain.state import OrderState
 from orders.api import create_app
 from orders.client import (
     CommandRejected,

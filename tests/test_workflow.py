@@ -20,7 +20,8 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from domain.lifecycle import COMMANDS, Action, Status
-from domain.models import OrderInput, OrderState
+from domain.models import OrderInput
+from domain.state import OrderState
 from orders.client import CommandRejected, OrdersClient, workflow_id
 from orders.settings import Settings
 from tests.conftest import eventually, read_events, running_worker, settings_for
