@@ -1,0 +1,18 @@
+"""The path and header parameters the routes share: the order id in the path and the Idempotency-Key."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Header, Path
+
+OrderId = Annotated[str, Path(alias="orderId", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=128,
+        description="repeat a call with the same key to get the first answer; nothing changes twice",
+    ),
+]
