@@ -38,8 +38,13 @@ MAX_TEXT = 1000
 MAX_ITEMS = 500
 MAX_SECONDS = 10 * 365 * 24 * 60 * 60
 
+# An order or customer id (an order's names its workflow): one definition for the models, client and API.
+ID_CHARS = r"[A-Za-z0-9._:-]"
+MAX_ID_LENGTH = 64
+ID_PATTERN = rf"^{ID_CHARS}+$"
+
 Id = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_ID_LENGTH, pattern=ID_PATTERN)
 ]
 RequestId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_TEXT)]

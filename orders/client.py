@@ -25,13 +25,22 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.lifecycle import Action, Actor, Status, why_refused
-from domain.models import Command, MalformedCommand, OrderInput, OrderState, parse_command
+from domain.models import (
+    ID_CHARS,
+    MAX_ID_LENGTH,
+    Command,
+    MalformedCommand,
+    OrderInput,
+    OrderState,
+    parse_command,
+)
 from orders.connection import connect
 from orders.settings import Settings
 from workflows.search_attributes import CUSTOMER_ID, ORDER_STATUS
 
 WORKFLOW_TYPE = "OrderWorkflow"
-ORDER_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")  # domain.models.Id, without its whitespace stripping
+# domain.models.Id, without its whitespace stripping
+ORDER_ID = re.compile(rf"{ID_CHARS}{{1,{MAX_ID_LENGTH}}}")
 
 
 def workflow_id(order_id: str) -> str:

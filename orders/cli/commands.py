@@ -12,7 +12,7 @@ from typing import Any
 import click
 from pydantic import ValidationError
 
-from domain.lifecycle import Action, Actor
+from domain.lifecycle import PAYMENT_APPROVERS, STAFF, Action, Actor
 from domain.models import (
     ApprovePayment,
     ConfirmCancellation,
@@ -40,7 +40,13 @@ Environment:
   ORDERS_UPDATE_TIMEOUT_SECONDS     how long to wait for a worker's verdict before queuing (default: 5)
 """
 
-STAFF_ACTORS = [Actor.STORE.value, Actor.ERP.value]
+
+def actor_choices(allowed: frozenset[Actor]) -> list[str]:
+    """A rule's set of actors as `--as` choices, in Actor's order: `store|erp`, the default first."""
+    return [actor.value for actor in Actor if actor in allowed]
+
+
+STAFF_ACTORS = actor_choices(STAFF)
 
 
 @click.group(
@@ -170,7 +176,7 @@ def deny(order_id: str, reason: str, actor: str, how: Delivery) -> int:
 
 @cli.command("approve-payment", epilog=EXIT_CODES_HELP)
 @click.argument("order_id")
-@click.option("--as", "actor", type=click.Choice([*STAFF_ACTORS, Actor.SYSTEM.value]), default="store",
+@click.option("--as", "actor", type=click.Choice(actor_choices(PAYMENT_APPROVERS)), default="store",
               show_default=True, help="Who approves it (`system` for a payment notification).")  # fmt: skip
 @command_options
 def approve_payment(order_id: str, actor: str, how: Delivery) -> int:

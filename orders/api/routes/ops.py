@@ -28,5 +28,5 @@ async def readyz(request: Request) -> dict[str, str]:
     try:
         await asyncio.wait_for(orders.list_orders(limit=1), READY_TIMEOUT_SECONDS)
     except TimeoutError:
-        raise TemporalUnavailable("Temporal did not answer within 3 s") from None
+        raise TemporalUnavailable(f"Temporal did not answer within {READY_TIMEOUT_SECONDS:g} s") from None
     return {"status": "ready"}

@@ -6,7 +6,9 @@ from typing import Annotated
 
 from fastapi import Header, Path
 
-OrderId = Annotated[str, Path(alias="orderId", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
+from domain.models import ID_PATTERN, MAX_ID_LENGTH
+
+OrderId = Annotated[str, Path(alias="orderId", min_length=1, max_length=MAX_ID_LENGTH, pattern=ID_PATTERN)]
 IdempotencyKey = Annotated[
     str | None,
     Header(

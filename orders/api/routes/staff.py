@@ -12,7 +12,7 @@ from fastapi import APIRouter, Body, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from domain.lifecycle import Action, Status
-from domain.models import OrderState
+from domain.models import MAX_ID_LENGTH, OrderState
 from orders.api.bodies import CancelBody, DenyBody, InvoiceBody, PlaceOrderBody
 from orders.api.commands import QUEUED, run_command
 from orders.api.errors import ERRORS, ApiError
@@ -45,7 +45,7 @@ async def list_orders(
     request: Request,
     actor: Staff,
     f_status: Annotated[str | None, Query(description="status, or several separated by commas")] = None,
-    f_customer: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    f_customer: Annotated[str | None, Query(min_length=1, max_length=MAX_ID_LENGTH)] = None,
     page: Annotated[int, Query(ge=1, le=1000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=100)] = 15,
 ) -> OrderList:
