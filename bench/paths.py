@@ -15,8 +15,11 @@ from temporalio.client import Client
 from bench.baseline import BASELINE_TASK_QUEUE, BASELINE_WORKFLOW
 from bench.cluster import ERP_HEADERS
 from domain.lifecycle import Action, Status
-from domain.models import Item, OrderInput
-from orders.client import OrdersClient, TemporalUnavailable, workflow_id
+from domain.models import OrderInput
+from domain.wire import Item
+from orders.client import OrdersClient
+from orders.errors import TemporalUnavailable
+from workflows.names import workflow_id
 
 # Long enough that every cancellation lands inside the window.
 GRACE_SECONDS = 3600

@@ -34,8 +34,9 @@ from bench.cluster import Temporal, cpu_seconds, own_cpu_seconds, start_worker
 from bench.decisions import TASK_QUEUE, pool, quiesce
 from bench.paths import order_input
 from bench.stats import percentile
-from orders.client import OrdersClient, workflow_id
+from orders.client import OrdersClient
 from orders.settings import Settings
+from workflows.names import workflow_id
 
 PLACED = b'"to_status":"window-to-cancel"'
 READY = b'"to_status":"ready-for-handling"'

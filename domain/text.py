@@ -16,8 +16,9 @@ MAX_ID_LENGTH = 64
 MAX_REQUEST_ID_LENGTH = 128
 
 # Order, customer and item ids: what Temporal workflow ids and HTTP headers carry without escaping.
-ID_PATTERN = r"^[A-Za-z0-9._:-]+$"
-ORDER_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+ID_CHARS = r"[A-Za-z0-9._:-]"
+ID_PATTERN = rf"^{ID_CHARS}+$"
+ORDER_ID = re.compile(rf"{ID_CHARS}{{1,{MAX_ID_LENGTH}}}")
 # Request ids and senders: printable ASCII without spaces (`!` to `~`), so they fit any header or log line.
 PRINTABLE_PATTERN = r"^[!-~]+$"
 PRINTABLE = re.compile(r"[!-~]{1,128}")

@@ -21,7 +21,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from domain.lifecycle import Action, Status
 from domain.state import OrderState
-from orders.client import OrdersClient, TemporalUnavailable, workflow_id
+from orders.client import OrdersClient
+from orders.errors import TemporalUnavailable
 from orders.settings import Settings
 from tests.conftest import eventually, read_events, running_worker, settings_for
 from tests.processes import (
@@ -44,6 +45,7 @@ from tests.test_faults import (
     place,
     stuck,
 )
+from workflows.names import workflow_id
 from workflows.order_workflow import COMMANDS_PER_RUN
 
 pytestmark = pytest.mark.chaos

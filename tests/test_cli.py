@@ -20,7 +20,7 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from domain.lifecycle import Status
-from domain.models import OrderState
+from domain.state import OrderState
 from orders.client import OrdersClient
 from orders.settings import Settings
 from tests.conftest import eventually, read_events, running_worker, settings_for

@@ -23,9 +23,10 @@ from temporalio.testing import WorkflowEnvironment
 from activities.delivery import verify
 from domain.lifecycle import Action, Status
 from domain.models import OrderInput
-from orders.client import CommandRejected, workflow_id
+from orders.errors import CommandRejected
 from tests.conftest import eventually, running_worker, settings_for
 from tests.test_faults import quiet
+from workflows.names import workflow_id
 
 SECRET = "test-webhook-secret"
 README = Path(__file__).resolve().parents[1] / "README.md"

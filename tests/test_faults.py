@@ -39,18 +39,13 @@ from domain.limits import MAX_REFUSALS_KEPT
 from domain.models import OrderInput
 from domain.state import OrderState
 from orders.api import create_app
-from orders.client import (
-    CommandRejected,
-    InvalidOrderId,
-    OrderNotFound,
-    OrdersClient,
-    OrdersError,
-    workflow_id,
-)
+from orders.client import OrdersClient
+from orders.errors import CommandRejected, InvalidOrderId, OrderNotFound, OrdersError
 from orders.settings import Settings
 from tests.conftest import eventually, read_events, running_worker, settings_for
 from tests.processes import children, free_port, kill, processes, start_worker
 from tests.receiver import SECRET, Receiver
+from workflows.names import workflow_id
 from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
 
 BIN = Path(sys.executable).parent

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from domain.commands import parse_command
 from domain.events import EventType
 from domain.lifecycle import Action, Move, Refuse, Status, Stay
-from domain.commands import parse_command
 from domain.models import OrderInput, StoreSettings
 from domain.order import Order
 
@@ -98,19 +98,28 @@ def test_a_repeated_request_id_is_answered_as_the_first_and_changes_nothing() ->
 def test_request_ids_are_scoped_by_actor_and_sender() -> None:
     order = place()
     later = PLACED + GRACE + timedelta(minutes=1)
-    asked, _ = send(order, Action.REQUEST_CANCELLATION, later, actor="customer", sender="c-42", request_id="k")
+    asked, _ = send(
+        order, Action.REQUEST_CANCELLATION, later, actor="customer", sender="c-42", request_id="k"
+    )
     assert asked == Move(Status.CANCELLATION_REQUESTED, asked.note)
     # The ERP's own "k" is another request: its first step confirms, it is not "already applied".
-    confirmed, _ = send(order, Action.REQUEST_CANCELLATION, later, actor="erp", sender="app-1", request_id="k")
+    confirmed, _ = send(
+        order, Action.REQUEST_CANCELLATION, later, actor="erp", sender="app-1", request_id="k"
+    )
     assert confirmed == Move(Status.CANCEL, confirmed.note)
     assert order.state.cancellation is not None
-    assert (order.state.cancellation.confirmed_by, order.state.cancellation.confirmed_by_sender) == ("erp", "app-1")
+    assert (order.state.cancellation.confirmed_by, order.state.cancellation.confirmed_by_sender) == (
+        "erp",
+        "app-1",
+    )
 
 
 def test_an_answer_that_changed_the_order_outlives_any_number_of_no_ops() -> None:
     order = place()
     later = PLACED + GRACE + timedelta(minutes=1)
-    first, _ = send(order, Action.REQUEST_CANCELLATION, later, actor="erp", sender="app-1", request_id="step-1")
+    first, _ = send(
+        order, Action.REQUEST_CANCELLATION, later, actor="erp", sender="app-1", request_id="step-1"
+    )
     assert first == Move(Status.CANCELLATION_REQUESTED, first.note)
     for n in range(2000):  # a customer's no-ops, each with its own id
         send(order, Action.REQUEST_CANCELLATION, later, actor="customer", sender="c-42", request_id=f"n{n}")

@@ -27,6 +27,7 @@ from hypothesis import strategies as st
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
+from domain.commands import MalformedCommand, parse_command
 from domain.events import EventType
 from domain.lifecycle import (
     COMMANDS,
@@ -42,14 +43,15 @@ from domain.lifecycle import (
     Stay,
     decide,
 )
-from domain.commands import MalformedCommand, parse_command
 from domain.limits import MAX_REFUSALS_KEPT
 from domain.models import OrderInput, StoreSettings
 from domain.order import Order
 from domain.state import OrderState
-from orders.client import CommandRejected, OrdersClient, workflow_id
+from orders.client import OrdersClient
+from orders.errors import CommandRejected
 from orders.settings import Settings
 from tests.conftest import eventually, read_events, running_worker, settings_for
+from workflows.names import workflow_id
 
 MINUTE, DAY = 60, 24 * 60 * 60
 GRACE, DECISION = 30 * MINUTE, 30 * DAY

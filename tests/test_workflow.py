@@ -22,9 +22,11 @@ from temporalio.testing import WorkflowEnvironment
 from domain.lifecycle import COMMANDS, Action, Status
 from domain.models import OrderInput
 from domain.state import OrderState
-from orders.client import CommandRejected, OrdersClient, workflow_id
+from orders.client import OrdersClient
+from orders.errors import CommandRejected
 from orders.settings import Settings
 from tests.conftest import eventually, read_events, running_worker, settings_for
+from workflows.names import workflow_id
 from workflows.order_workflow import OrderWorkflow
 
 MINUTE, DAY = 60, 24 * 60 * 60

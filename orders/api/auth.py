@@ -22,7 +22,7 @@ import jwt
 from pydantic import BaseModel, ConfigDict, StringConstraints, TypeAdapter, ValidationError
 
 from domain.lifecycle import Actor
-from orders.api.vtex import ApiError
+from orders.api.errors import ApiError
 from orders.settings import Settings
 
 

@@ -1,121 +1,25 @@
-"""The REST API's bodies, in VTEX's camelCase, and the mapping from the workflow's `OrderState`.
+"""The REST API's answers, in VTEX's camelCase, and the mapping from the workflow's `OrderState`.
 
 Field names are VTEX's Orders API names where VTEX has one (`value`, `creationDate`, `cancellationData`,
 `packageAttachment`, ...) so an integration written against VTEX reads them unchanged; the few that
-VTEX lacks (`gracePeriodEndDate`, `customerId`) follow the same style. Attributes are spelled in
-camelCase directly, so validation errors name the field exactly as the caller wrote it.
-Money is integer cents; times are ISO 8601 UTC.
+VTEX lacks (`gracePeriodEndDate`, `customerId`) follow the same style. Money is integer cents; times are
+ISO 8601 UTC. The request bodies are in `orders.api.bodies`.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field
 
-from domain.lifecycle import Actor, Status
-from domain.models import (
-    MAX_ITEMS,
-    Cents,
-    Id,
-    Item,
-    Number,
-    OrderInput,
-    OrderState,
-    Payment,
-    PositiveCents,
-    PositiveSeconds,
-    RequestId,
-    RequiredText,
-    Seconds,
-    Text,
-)
+from domain.lifecycle import STAFF, Actor, Status
+from domain.state import OrderState
 from orders.client import OrderSummary
-
-STAFF = frozenset({Actor.STORE, Actor.ERP})
-
-
-class Body(BaseModel):
-    # Unknown fields are ignored, as in the workflow's own contract (VTEX bodies carry many more).
-    model_config = ConfigDict(extra="ignore")
 
 
 class Out(BaseModel):
     model_config = ConfigDict(extra="forbid")
-
-
-# Requests
-
-
-class OrderItemBody(Body):
-    # VTEX calls an item's SKU `id`; the workflow input calls it `sku`. Either is accepted.
-    sku: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)] = Field(
-        validation_alias=AliasChoices("sku", "id")
-    )
-    quantity: Annotated[int, Number, Field(gt=0, le=100_000)]
-    price: Cents
-
-
-class PlaceOrderBody(Body):
-    """The workflow input (SPEC §4) in camelCase. `total` may also be sent as VTEX's `value`."""
-
-    orderId: Id
-    customerId: Id
-    total: Cents = Field(validation_alias=AliasChoices("total", "value"))
-    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = "BRL"
-    items: Annotated[list[OrderItemBody], Field(max_length=MAX_ITEMS)] = []
-    payment: Payment = Payment()
-    paymentApproved: bool = True
-    gracePeriodSeconds: Seconds | None = None
-    decisionTimeoutSeconds: PositiveSeconds | None = None
-
-    def to_input(self) -> OrderInput:
-        return OrderInput(
-            order_id=self.orderId,
-            customer_id=self.customerId,
-            total=self.total,
-            currency=self.currency,
-            items=[Item(sku=i.sku, quantity=i.quantity, price=i.price) for i in self.items],
-            payment=self.payment,
-            payment_approved=self.paymentApproved,
-            grace_period_seconds=self.gracePeriodSeconds,
-            decision_timeout_seconds=self.decisionTimeoutSeconds,
-        )
-
-
-class CancelBody(Body):
-    reason: Text = ""
-
-
-class DenyBody(Body):
-    cancellationRequestId: RequestId
-    denyReason: RequiredText
-
-
-def _as_utc(value: datetime) -> datetime:
-    """VTEX integrations often send a bare date ("2026-11-26") or a time without an offset: read as UTC."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
-
-
-class InvoiceItemBody(Body):
-    id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
-    quantity: Annotated[int, Number, Field(gt=0, le=100_000)]
-    price: Cents = 0
-
-
-class InvoiceBody(Body):
-    """VTEX's invoice notification. `Input` (return) invoices are not part of cancellation."""
-
-    type: Literal["Output"]
-    invoiceNumber: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
-    # VTEX documents invoiceValue as a string of cents ("10000"); an integer is accepted too.
-    invoiceValue: PositiveCents
-    issuanceDate: Annotated[datetime, AfterValidator(_as_utc)] | None = None
-    items: Annotated[list[InvoiceItemBody], Field(max_length=MAX_ITEMS)] = []
-
-
-# Responses
 
 
 class Receipt(Out):
@@ -212,32 +116,6 @@ class Paging(Out):
 class OrderList(Out):
     list: list[OrderListItem]
     paging: Paging
-
-
-# Errors
-
-
-class ApiError(Exception):
-    """An answer other than success, rendered as VTEX's `{"error": {"code", "message"}}`."""
-
-    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.headers = headers or {}
-
-
-class ErrorDetail(Out):
-    code: str
-    message: str
-
-
-class ErrorEnvelope(Out):
-    error: ErrorDetail
-
-
-# Mapping
 
 
 def order_view(state: OrderState) -> OrderView:

@@ -1,0 +1,45 @@
+"""The customer's route: the storefront asks to cancel the caller's own order, on VTEX's public
+`/api/checkout/pub` path, with the customer's bearer token.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Request, Response
+
+from domain.lifecycle import Action, Actor
+from orders.api.bodies import CancelBody
+from orders.api.commands import QUEUED, run_command
+from orders.api.errors import ERRORS
+from orders.api.provider import provider_of
+from orders.api.routes.params import IdempotencyKey, OrderId
+from orders.api.security import Customer
+from orders.api.views import Receipt
+from orders.errors import OrderNotFound
+
+router = APIRouter(tags=["customer"])
+
+
+@router.post(
+    "/api/checkout/pub/orders/{orderId}/user-cancel-request",
+    response_model=Receipt,
+    responses=ERRORS | QUEUED,
+)
+async def user_cancel_request(
+    request: Request,
+    response: Response,
+    customer_id: Customer,
+    order_id: OrderId,
+    idempotency_key: IdempotencyKey = None,
+    body: Annotated[CancelBody | None, Body()] = None,
+) -> Receipt:
+    """The customer asks to cancel their order: canceled at once inside the cancellation window,
+    otherwise a request the store confirms or declines. Another customer's order is 404."""
+    orders = await provider_of(request).get()
+    state = await orders.state(order_id)
+    if state.customer_id != customer_id:
+        raise OrderNotFound(order_id)  # the same answer as an unknown order: nothing leaks
+    payload = {"actor": Actor.CUSTOMER, "reason": body.reason if body else ""}
+    verdict = await run_command(request, order_id, Action.REQUEST_CANCELLATION, payload, idempotency_key)
+    return verdict.answer(response)

@@ -1,0 +1,224 @@
+"""The `orders` click group and its commands: those that change an order (`place`, `cancel`, `confirm`,
+`deny`, `approve-payment`, `start-handling`, `invoice`, each sent by `orders.cli.sending`), the ones that
+read orders (from `orders.cli.reads`) and `serve-api`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import click
+from pydantic import ValidationError
+
+from domain.commands import (
+    ApprovePayment,
+    ConfirmCancellation,
+    DenyCancellation,
+    InvoiceCommand,
+    RequestCancellation,
+    StartHandling,
+)
+from domain.lifecycle import PAYMENT_APPROVERS, STAFF, Action, Actor
+from domain.models import OrderInput
+from domain.wire import Item, Payment, describe_errors
+from orders.cli.errors import EXIT_CODES_HELP, EXIT_OK, EXIT_USAGE, Failure, load_settings, run
+from orders.cli.parsing import AMOUNT, DURATION_TYPE, ITEM
+from orders.cli.reads import list_, pending, status, watch
+from orders.cli.render import echo_json, fmt_money, fmt_span
+from orders.cli.sending import Delivery, command_options, deliver
+from orders.client import OrdersClient
+
+ENVIRONMENT_HELP = """\b
+Environment:
+  TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_PROFILE, TEMPORAL_TLS*
+      where Temporal is (unset: the embedded server on localhost:ORDERS_EMBEDDED_PORT)
+  ORDERS_TASK_QUEUE                 the workers' task queue (default: orders)
+  ORDERS_UPDATE_TIMEOUT_SECONDS     how long to wait for a worker's verdict before queuing (default: 5)
+"""
+
+
+def actor_choices(allowed: frozenset[Actor]) -> list[str]:
+    """A rule's set of actors as `--as` choices, in Actor's order: `store|erp`, the default first."""
+    return [actor.value for actor in Actor if actor in allowed]
+
+
+STAFF_ACTORS = actor_choices(STAFF)
+
+
+@click.group(
+    epilog=EXIT_CODES_HELP + "\n" + ENVIRONMENT_HELP,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+def cli() -> None:
+    """Place orders, cancel them, approve or decline cancellation requests, and see where orders stand.
+
+    Amounts are typed as people write them (129.90) and durations as 30m, 2h, 45s or 1d. Commands
+    are sent as the store (`--as` to change that) and show the order's verdict; run `orders COMMAND -h`
+    for each command's options.
+    """
+
+
+@cli.command(epilog=EXIT_CODES_HELP)
+@click.argument("order_id")
+@click.option("--customer", "customer_id", required=True, help="The customer's id.")
+@click.option("--total", type=AMOUNT, required=True, help="Order total, e.g. 129.90.")
+@click.option("--currency", default="BRL", show_default=True, help="ISO 4217 code.")
+@click.option(
+    "--item", "items", type=ITEM, multiple=True, help="SKU:QTY:PRICE, e.g. A1:2:64.95 (repeatable)."
+)
+@click.option(
+    "--pending-payment", is_flag=True, help="Payment not approved yet: no cancellation window until it is."
+)
+@click.option(
+    "--captured", is_flag=True, help="The payment is captured: a cancellation refunds it instead of voiding."
+)
+@click.option("--payment-method", default="credit-card", show_default=True)
+@click.option(
+    "--grace", type=DURATION_TYPE, help="Cancellation window, e.g. 30m. Default: the store's setting."
+)
+@click.option(
+    "--decision-timeout",
+    type=DURATION_TYPE,
+    help="How long a request may wait for the store, e.g. 30d. Default: the store's setting.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print {order_id, created} as JSON.")
+def place(order_id: str, customer_id: str, total: int, currency: str, items: tuple[Item, ...],
+          pending_payment: bool, captured: bool, payment_method: str, grace: int | None,
+          decision_timeout: int | None, as_json: bool) -> int:  # fmt: skip
+    """Place order ORDER_ID (starts its workflow; placing an existing order leaves it as it is)."""
+    try:
+        order = OrderInput(
+            order_id=order_id,
+            customer_id=customer_id,
+            total=total,
+            currency=currency.upper(),
+            items=list(items),
+            payment=Payment(method=payment_method, captured=captured),
+            payment_approved=not pending_payment,
+            grace_period_seconds=grace,
+            decision_timeout_seconds=decision_timeout,
+        )
+    except ValidationError as err:
+        raise Failure(f"invalid order: {describe_errors(err)}", EXIT_USAGE) from None
+    settings = load_settings()
+
+    async def start() -> bool:
+        return (await (await OrdersClient.connect(settings)).place(order)).created
+
+    created = run(start())
+    if as_json:
+        echo_json({"order_id": order_id, "created": created})
+        return EXIT_OK
+    if not created:
+        click.echo(
+            f"Order {order_id} already exists; it was left as it was (see `orders status {order_id}`)."
+        )
+        return EXIT_OK
+    seconds = grace if grace is not None else settings.grace_period_seconds
+    window = fmt_span(seconds)
+    if pending_payment:
+        payment = f"payment pending; the {window} cancellation window starts when it is approved"
+    elif seconds:
+        payment = f"payment approved; cancellation window open for {window}"
+    else:
+        payment = "payment approved; no cancellation window (a request waits for the store)"
+    click.echo(
+        f"Order {order_id} placed for customer {customer_id}, {fmt_money(total, order.currency)}: {payment}."
+    )
+    return EXIT_OK
+
+
+@cli.command(epilog=EXIT_CODES_HELP)
+@click.argument("order_id")
+@click.option("--reason", required=True, help="Why the order is canceled (the customer may see it).")
+@click.option("--as", "actor", type=click.Choice([Actor.CUSTOMER.value, *STAFF_ACTORS]), default="store",
+              show_default=True, help="Who asks: staff cancel in two steps after the window; a customer's "
+              "request waits for the store.")  # fmt: skip
+@command_options
+def cancel(order_id: str, reason: str, actor: str, how: Delivery) -> int:
+    """Cancel ORDER_ID, or request its cancellation.
+
+    Inside the cancellation window the order is canceled at once. After it, the first request waits
+    for the store's decision; a second `cancel` (or `confirm`) by the store or the erp cancels it.
+    """
+    return deliver(order_id, Action.REQUEST_CANCELLATION, RequestCancellation, how,
+                   actor=actor, reason=reason)  # fmt: skip
+
+
+def staff_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--as", "actor", type=click.Choice(STAFF_ACTORS), default="store",
+                        show_default=True, help="Who sends it.")(f)  # fmt: skip
+
+
+@cli.command(epilog=EXIT_CODES_HELP)
+@click.argument("order_id")
+@staff_option
+@command_options
+def confirm(order_id: str, actor: str, how: Delivery) -> int:
+    """Confirm ORDER_ID's pending cancellation request: the order is canceled."""
+    return deliver(order_id, Action.CONFIRM_CANCELLATION, ConfirmCancellation, how, actor=actor)
+
+
+@cli.command(epilog=EXIT_CODES_HELP)
+@click.argument("order_id")
+@click.option("--reason", required=True, help="Why the request is declined (the customer is told).")
+@staff_option
+@command_options
+def deny(order_id: str, reason: str, actor: str, how: Delivery) -> int:
+    """Decline ORDER_ID's pending cancellation request: the order goes on."""
+    return deliver(order_id, Action.DENY_CANCELLATION, DenyCancellation, how,
+                   actor=actor, reason=reason)  # fmt: skip
+
+
+@cli.command("approve-payment", epilog=EXIT_CODES_HELP)
+@click.argument("order_id")
+@click.option("--as", "actor", type=click.Choice(actor_choices(PAYMENT_APPROVERS)), default="store",
+              show_default=True, help="Who approves it (`system` for a payment notification).")  # fmt: skip
+@command_options
+def approve_payment(order_id: str, actor: str, how: Delivery) -> int:
+    """Approve ORDER_ID's payment: its cancellation window starts now."""
+    return deliver(order_id, Action.APPROVE_PAYMENT, ApprovePayment, how, actor=actor)
+
+
+@cli.command("start-handling", epilog=EXIT_CODES_HELP)
+@click.argument("order_id")
+@staff_option
+@command_options
+def start_handling(order_id: str, actor: str, how: Delivery) -> int:
+    """Start handling ORDER_ID (only once its cancellation window is over)."""
+    return deliver(order_id, Action.START_HANDLING, StartHandling, how, actor=actor)
+
+
+@cli.command(epilog=EXIT_CODES_HELP)
+@click.argument("order_id")
+@click.option("--number", "invoice_number", required=True, help="Invoice number, e.g. NF-1.")
+@click.option("--value", type=AMOUNT, required=True, help="Invoice value, e.g. 129.90.")
+@staff_option
+@command_options
+def invoice(order_id: str, invoice_number: str, value: int, actor: str, how: Delivery) -> int:
+    """Invoice ORDER_ID. Invoices covering the total make it invoiced (final); less, partially invoiced."""
+    return deliver(order_id, Action.INVOICE, InvoiceCommand, how, actor=actor,
+                   invoice_number=invoice_number, value=value, issued_at=datetime.now(UTC))  # fmt: skip
+
+
+# The commands that read orders, listed after those that change them.
+for read in (status, list_, pending, watch):
+    cli.add_command(read)
+
+
+@cli.command("serve-api")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+def serve_api(host: str, port: int) -> int:
+    """Run the REST API (VTEX-style OMS paths)."""
+    try:
+        # Imported here: the web stack is only loaded by the one command that serves it.
+        from orders.api.server import serve
+    except ModuleNotFoundError as err:
+        if not (err.name or "").startswith("orders.api"):
+            raise
+        raise Failure("the REST API (orders.api.server) is not installed here", EXIT_USAGE) from None
+    serve(host, port)
+    return EXIT_OK

@@ -1,0 +1,82 @@
+"""Values typed the way people write them: amounts (`129.90`), durations (`1h30m`) and items
+(`SKU:QTY:PRICE`), parsed into the wire model's cents, seconds and `Item`, and the click parameter
+types that report a bad value as a usage error in plain words.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import click
+from pydantic import ValidationError
+
+from domain.wire import Item, describe_errors
+
+
+def parse_cents(text: str) -> int:
+    """`129.90` → 12990. Decimal, not float, so no cent is lost; more than two decimals is refused
+    rather than rounded (and `1.500` might mean 1500 to a reader used to a comma for decimals)."""
+    cleaned = text.strip()
+    if cleaned.startswith("-"):
+        raise ValueError(f"{text!r}: amounts can't be negative")
+    if not re.fullmatch(r"\d+(\.\d+)?", cleaned):
+        raise ValueError(f"{text!r} is not an amount; write it like 129.90 (no sign, '.' for decimals)")
+    try:
+        amount = Decimal(cleaned)
+    except InvalidOperation:
+        raise ValueError(f"{text!r} is not an amount; write it like 129.90") from None
+    exponent = amount.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -2:
+        raise ValueError(f"{text!r} has more than 2 decimal places")
+    return int(amount * 100)
+
+
+DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
+UNIT_SECONDS = (86400, 3600, 60, 1)
+
+
+def parse_duration(text: str) -> int:
+    """`30m`, `2h`, `45s`, `1d`, `1h30m` or plain seconds → seconds."""
+    cleaned = text.strip().lower()
+    if cleaned.isdigit():
+        return int(cleaned)
+    match = DURATION.fullmatch(cleaned)
+    if not cleaned or match is None:
+        raise ValueError(f"{text!r} is not a duration; write it like 30m, 2h, 45s, 1d or 1h30m")
+    return sum(int(part or 0) * unit for part, unit in zip(match.groups(), UNIT_SECONDS, strict=True))
+
+
+def parse_item(text: str) -> Item:
+    """`SKU:QTY:PRICE`, e.g. `A1:2:64.95` (the SKU may itself contain colons)."""
+    parts = text.rsplit(":", 2)
+    if len(parts) != 3 or not parts[1].strip().isdigit():
+        raise ValueError(f"{text!r} is not an item; write it as SKU:QTY:PRICE, e.g. A1:2:64.95")
+    sku, quantity, price = parts
+    try:
+        return Item(sku=sku, quantity=int(quantity), price=parse_cents(price))
+    except ValidationError as err:
+        raise ValueError(f"item {text!r}: {describe_errors(err)}") from None
+
+
+class Parsed(click.ParamType):
+    """A click parameter type from a parse function that raises ValueError with a readable message."""
+
+    def __init__(self, name: str, parse: Callable[[str], Any]) -> None:
+        self.name = name
+        self.parse = parse
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if not isinstance(value, str):
+            return value
+        try:
+            return self.parse(value)
+        except ValueError as err:
+            self.fail(str(err), param, ctx)
+
+
+AMOUNT = Parsed("amount", parse_cents)
+DURATION_TYPE = Parsed("duration", parse_duration)
+ITEM = Parsed("sku:qty:price", parse_item)

@@ -1,0 +1,158 @@
+"""The commands that read orders: `status`, `list`, `pending` and `watch`, and how each fetches what it
+shows (one order's state, the search attributes' list, the pending requests with their deadlines).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+import click
+
+from domain.lifecycle import Status
+from domain.state import OrderState, TimelineEntry
+from orders.cli.errors import EXIT_CODES_HELP, EXIT_OK, connect, one_line, run
+from orders.cli.render import (
+    echo_json,
+    fmt_entry,
+    fmt_status,
+    fmt_time,
+    pending_json,
+    pending_row,
+    status_lines,
+    summary_json,
+    table,
+)
+from orders.client import OrderSummary
+from orders.errors import OrdersError, TemporalUnavailable
+
+
+async def fetch_state(order_id: str) -> OrderState:
+    return await (await connect()).state(order_id)
+
+
+async def fetch_list(status: Status | None, customer: str | None, limit: int) -> list[OrderSummary]:
+    client = await connect()
+    return await client.list_orders(status=status, customer_id=customer, limit=limit)
+
+
+async def fetch_pending(
+    customer: str | None, limit: int
+) -> list[tuple[OrderSummary, OrderState | OrdersError]]:
+    """Orders the search attributes list as cancellation-requested, each with its state (for the
+    decision deadline). An order whose state can't be read (no worker) is kept, with the reason."""
+    client = await connect()
+    listed = await client.list_orders(Status.CANCELLATION_REQUESTED, customer_id=customer, limit=limit)
+    limiter = asyncio.Semaphore(8)
+
+    async def state_of(summary: OrderSummary) -> OrderState | OrdersError:
+        async with limiter:
+            try:
+                return await client.state(summary.order_id)
+            except OrdersError as err:  # one order out of reach shouldn't hide the others
+                return err
+
+    states = await asyncio.gather(*(state_of(summary) for summary in listed))
+    pending = [
+        (summary, state)
+        for summary, state in zip(listed, states, strict=True)
+        # The visibility list can lag a moment behind the order itself: trust the order.
+        if not isinstance(state, OrderState) or state.status is Status.CANCELLATION_REQUESTED
+    ]
+    return sorted(pending, key=lambda pair: requested_at(pair[1]) or datetime.max.replace(tzinfo=UTC))
+
+
+def requested_at(state: OrderState | OrdersError) -> datetime | None:
+    if isinstance(state, OrderState) and state.pending_request:
+        return state.pending_request.requested_at
+    return None
+
+
+async def watch_order(order_id: str, interval: float) -> None:
+    """Print each status change until the order is final. Worker restarts are waited out, not fatal."""
+    client = await connect()
+    state = await client.state(order_id)
+    click.echo(f"Order {order_id}: {fmt_status(state.status)}")
+    # Refusals are trimmed from the timeline over time; status changes are not, so count those.
+    seen = len(moves(state))
+    waiting = False
+    while not state.status.is_final:
+        await asyncio.sleep(interval)
+        try:
+            state = await client.state(order_id)
+        except TemporalUnavailable as err:
+            if not waiting:
+                click.echo(f"orders: {one_line(str(err))}; still watching", err=True)
+            waiting = True
+            continue
+        waiting = False
+        for entry in moves(state)[seen:]:
+            click.echo(fmt_entry(entry))
+        seen = len(moves(state))
+
+
+def moves(state: OrderState) -> list[TimelineEntry]:
+    return [entry for entry in state.timeline if not entry.refused]
+
+
+@click.command(epilog=EXIT_CODES_HELP)
+@click.argument("order_id")
+@click.option("--json", "as_json", is_flag=True, help="Print the `state` query's JSON.")
+def status(order_id: str, as_json: bool) -> int:
+    """Show ORDER_ID: status, grace deadline, pending request, timeline."""
+    state = run(fetch_state(order_id))
+    if as_json:
+        echo_json(state.model_dump(mode="json"))
+    else:
+        click.echo("\n".join(status_lines(state, datetime.now(UTC))))
+    return EXIT_OK
+
+
+@click.command("list", epilog=EXIT_CODES_HELP)
+@click.option("--status", "status_", type=click.Choice([s.value for s in Status]), help="Only this status.")
+@click.option("--customer", help="Only this customer's orders.")
+@click.option("--limit", type=click.IntRange(1, 1000), default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
+def list_(status_: str | None, customer: str | None, limit: int, as_json: bool) -> int:
+    """List orders, newest first, by the OrderStatus and CustomerId search attributes."""
+    found = run(fetch_list(Status(status_) if status_ else None, customer, limit))
+    if as_json:
+        echo_json([summary_json(summary) for summary in found])
+    elif not found:
+        click.echo("No orders found.")
+    else:
+        rows = [[s.order_id, s.status.value, s.customer_id, fmt_time(s.placed_at)] for s in found]
+        click.echo("\n".join(table(["ORDER", "STATUS", "CUSTOMER", "PLACED"], rows)))
+    return EXIT_OK
+
+
+@click.command(epilog=EXIT_CODES_HELP)
+@click.option("--customer", help="Only this customer's orders.")
+@click.option("--limit", type=click.IntRange(1, 1000), default=100, show_default=True,
+              help="Look at up to this many pending orders.")  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
+def pending(customer: str | None, limit: int, as_json: bool) -> int:
+    """Orders waiting for the store's decision on a cancellation, oldest request first."""
+    found = run(fetch_pending(customer, limit))
+    now = datetime.now(UTC)
+    for summary, state in found:
+        if not isinstance(state, OrderState):
+            click.echo(f"orders: order {summary.order_id}: {one_line(str(state))}", err=True)
+    if as_json:
+        echo_json([pending_json(summary, state, now) for summary, state in found])
+    elif not found:
+        click.echo("No cancellation requests are waiting for the store.")
+    else:
+        rows = [pending_row(summary, state, now) for summary, state in found]
+        click.echo("\n".join(table(["ORDER", "CUSTOMER", "BY", "AGE", "DECIDE BY", "REASON"], rows)))
+    return EXIT_OK
+
+
+@click.command(epilog=EXIT_CODES_HELP)
+@click.argument("order_id")
+@click.option("--interval", type=click.FloatRange(min=0.05), default=2.0, show_default=True,
+              help="Seconds between looks at the order.")  # fmt: skip
+def watch(order_id: str, interval: float) -> int:
+    """Print each status change of ORDER_ID until it is canceled or invoiced (Ctrl-C to stop)."""
+    run(watch_order(order_id, interval))
+    return EXIT_OK

@@ -1,0 +1,223 @@
+"""Everything the `orders` tool prints for people, and the JSON it prints for scripts: times, spans and
+money as people read them, tables, an order's status page, the verdict on a command and what to do
+next, a queued command's receipt, and the rows of `list` and `pending`.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import click
+
+from domain.lifecycle import Action, Actor, Status, Stay, decide
+from domain.state import Cancellation, OrderState, TimelineEntry
+from orders.cli.errors import one_line
+from orders.cli.parsing import UNIT_SECONDS
+from orders.client import CommandResult, OrderSummary
+from orders.errors import OrdersError
+
+
+def fmt_time(at: datetime | None) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if at else "-"
+
+
+def fmt_span(seconds: float) -> str:
+    """At most the two largest units, zeros left out: `29d 23h`, `30m`, `4m 5s`, `12s`."""
+    remaining = int(abs(seconds))
+    parts: list[str] = []
+    for unit, label in zip(UNIT_SECONDS, "dhms", strict=True):
+        value, remaining = divmod(remaining, unit)
+        if value or parts:
+            parts.append(f"{value}{label}" if value else "")
+        if len(parts) == 2:
+            break
+    return " ".join(part for part in parts if part) or "0s"
+
+
+def fmt_relative(at: datetime, now: datetime) -> str:
+    delta = (at - now).total_seconds()
+    return f"in {fmt_span(delta)}" if delta >= 0 else f"{fmt_span(delta)} ago"
+
+
+def fmt_money(cents: int, currency: str) -> str:
+    return f"{currency} {Decimal(cents) / 100:.2f}"
+
+
+def fmt_status(status: Status) -> str:
+    return f"{status.display_name} ({status.value})"
+
+
+def fmt_entry(entry: TimelineEntry) -> str:
+    moved = f"{entry.from_status.value if entry.from_status else 'placed'} → {entry.to_status.value}"
+    if entry.refused:
+        moved = entry.action.value  # its note starts with "refused: "
+    said = f' "{entry.reason}"' if entry.reason else ""
+    return f"{fmt_time(entry.at)}  {moved}  by {entry.actor.value}: {entry.note}{said}"
+
+
+def table(headers: list[str], rows: list[list[str]]) -> list[str]:
+    widths = [max(len(row[i]) for row in [headers, *rows]) for i in range(len(headers))]
+    return ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+            for row in [headers, *rows]]  # fmt: skip
+
+
+def echo_json(value: Any) -> None:
+    click.echo(json.dumps(value, indent=2, ensure_ascii=False))
+
+
+def grace_line(state: OrderState, now: datetime) -> str:
+    deadline = state.grace_deadline
+    if deadline is None:
+        return f"starts at payment approval ({fmt_span(state.grace_period_seconds)} long)"
+    if state.status.is_final or state.status is Status.CANCEL:
+        return fmt_time(deadline)  # time left no longer matters
+    left = "open, " + fmt_span((deadline - now).total_seconds()) + " left" if deadline > now else "over"
+    return f"{fmt_time(deadline)} ({left})"
+
+
+def pending_line(state: OrderState, now: datetime) -> str | None:
+    pending = state.pending_request
+    if pending is None or state.decision_deadline is None:
+        return None
+    said = f' "{pending.reason}"' if pending.reason else ""
+    return (
+        f"by {pending.actor.value} {fmt_relative(pending.requested_at, now)}{said}; "
+        f"decide by {fmt_time(state.decision_deadline)} ({fmt_relative(state.decision_deadline, now)}),"
+        " or it is canceled then"
+    )
+
+
+def cancellation_line(state: OrderState) -> str:
+    if state.status.is_final or state.status is Status.CANCEL:
+        return "not possible now"
+    if state.status is Status.CANCELLATION_REQUESTED:
+        return "waiting for the store: confirm (or cancel again) to cancel, deny to decline"
+    if state.cancellation_action == "cancel":
+        return "a request now cancels at once"
+    if state.cancellation_action == "request":
+        return "a request now waits for the store's decision"
+    return "not possible now" + (" (partially invoiced)" if state.partially_invoiced else "")
+
+
+def status_lines(state: OrderState, now: datetime) -> list[str]:
+    order = state.order_id
+    lines = [
+        f"Order {order} · customer {state.customer_id} · {fmt_money(state.total, state.currency)}",
+        f"  Status:        {fmt_status(state.status)}",
+        f"  Placed:        {fmt_time(state.placed_at)}",
+        f"  Grace period:  {grace_line(state, now)}",
+    ]
+    request = pending_line(state, now)
+    if request:
+        lines.append(f"  Pending:       {request}")
+    if state.cancellation:
+        lines.append(f"  Cancellation:  {cancellation_summary(state.cancellation)}")
+    else:
+        lines.append(f"  Cancellation:  {cancellation_line(state)}")
+    if state.invoices:
+        invoiced = fmt_money(state.invoiced_value, state.currency)
+        numbers = ", ".join(invoice.invoice_number for invoice in state.invoices)
+        lines.append(f"  Invoiced:      {invoiced} of {fmt_money(state.total, state.currency)} ({numbers})")
+    lines.append("  Timeline:")
+    lines += [f"    {fmt_entry(entry)}" for entry in state.timeline]
+    return lines
+
+
+def cancellation_summary(c: Cancellation) -> str:
+    said = f' "{c.reason}"' if c.reason else ""
+    confirmed = f", confirmed by {c.confirmed_by.value}" if c.confirmed_by else ""
+    return f"requested by {c.requested_by.value} at {fmt_time(c.requested_at)}{said}{confirmed}"
+
+
+def next_steps(state: OrderState, now: datetime) -> list[str]:
+    """What the new status means for whoever runs the tool next."""
+    order = state.order_id
+    if state.status in (Status.CANCEL, Status.CANCELED):
+        refund = "refunded" if state.payment.captured and state.payment_approved_at else "voided"
+        stock = "the store is told to restock" if state.handling_started else "the stock released"
+        return [f"  The payment is {refund}, {stock} and the customer notified."]
+    if state.status is Status.CANCELLATION_REQUESTED and state.decision_deadline:
+        deadline = state.decision_deadline
+        return [
+            f"  Waiting for the store's decision until {fmt_time(deadline)} ({fmt_relative(deadline, now)});"
+            " with no decision by then the order is canceled.",
+            f"  Decide: orders confirm {order}  |  orders deny {order} --reason TEXT",
+        ]
+    if state.status is Status.WINDOW_TO_CANCEL and state.grace_deadline:
+        return [f"  Cancellation window: {grace_line(state, now)}; a cancellation now cancels at once."]
+    if state.invoices:
+        invoiced, total = (
+            fmt_money(state.invoiced_value, state.currency),
+            fmt_money(state.total, state.currency),
+        )
+        more = "; it can no longer be canceled" if state.partially_invoiced else ""
+        return [f"  Invoiced: {invoiced} of {total}{more}."]
+    return []
+
+
+def verdict_lines(result: CommandResult, order_id: str, action: Action, actor: Actor) -> list[str]:
+    state = result.state
+    assert state is not None
+    now = datetime.now(UTC)
+    entry = next(
+        (e for e in reversed(state.timeline) if e.request_id == result.request_id and not e.refused), None
+    )
+    what = entry.note if entry else unchanged_note(state, action, actor, result.request_id)
+    return [f"Order {order_id}: {what}.", f"  Status: {fmt_status(state.status)}", *next_steps(state, now)]
+
+
+def unchanged_note(state: OrderState, action: Action, actor: Actor, request_id: str) -> str:
+    """Why an accepted command changed nothing: the rules' own words when they say so (e.g. a request
+    already waiting), else it repeated a request_id already applied."""
+    outcome = decide(state.situation(), action, actor)
+    if isinstance(outcome, Stay):
+        return f"nothing changed: {outcome.note}"
+    return f"nothing changed: request_id {request_id} was already applied"
+
+
+def queued_lines(action: Action, result: CommandResult, order_id: str, as_signal: bool) -> list[str]:
+    how = "sent as a signal" if as_signal else "queued as a signal: no worker answered in time"
+    return [
+        f"Order {order_id}: {action.value} {how} (request_id {result.request_id}).",
+        f"  It applies when a worker runs; a refusal shows in the timeline of `orders status {order_id}`.",
+    ]
+
+
+def summary_json(summary: OrderSummary) -> dict[str, Any]:
+    return {
+        "order_id": summary.order_id,
+        "status": summary.status.value,
+        "status_description": summary.status.display_name,
+        "customer_id": summary.customer_id,
+        "placed_at": summary.placed_at.isoformat() if summary.placed_at else None,
+        "closed": summary.closed,
+    }
+
+
+def pending_row(summary: OrderSummary, state: OrderState | OrdersError, now: datetime) -> list[str]:
+    if not isinstance(state, OrderState) or state.pending_request is None:
+        return [summary.order_id, summary.customer_id, "?", "?", "? (see the warning above)", ""]
+    request = state.pending_request
+    deadline = state.decision_deadline
+    due = f"{fmt_time(deadline)} ({fmt_relative(deadline, now)})" if deadline else "-"
+    age = fmt_span((now - request.requested_at).total_seconds())
+    return [summary.order_id, summary.customer_id, request.actor.value, age, due, request.reason]
+
+
+def pending_json(summary: OrderSummary, state: OrderState | OrdersError, now: datetime) -> dict[str, Any]:
+    request = state.pending_request if isinstance(state, OrderState) else None
+    deadline = state.decision_deadline if isinstance(state, OrderState) else None
+    return {
+        "order_id": summary.order_id,
+        "customer_id": summary.customer_id,
+        "request_id": request.id if request else None,
+        "requested_by": request.actor.value if request else None,
+        "reason": request.reason if request else None,
+        "requested_at": request.requested_at.isoformat() if request else None,
+        "age_seconds": int((now - request.requested_at).total_seconds()) if request else None,
+        "decision_deadline": deadline.isoformat() if deadline else None,
+        "error": None if isinstance(state, OrderState) else one_line(str(state)),
+    }
