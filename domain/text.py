@@ -46,12 +46,19 @@ def shown(value: str) -> str:
 
 _UNSAFE_OR_NEWLINE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
+
+def printable_ascii(value: str) -> str:
+    if not PRINTABLE.fullmatch(value):
+        raise ValueError(
+            f"must be 1-{MAX_REQUEST_ID_LENGTH} printable ASCII characters ('!' to '~'), without spaces"
+        )
+    return value
+
+
 Id = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_ID_LENGTH, pattern=ID_PATTERN)
 ]
-RequestId = Annotated[
-    str, StringConstraints(min_length=1, max_length=MAX_REQUEST_ID_LENGTH, pattern=PRINTABLE_PATTERN)
-]
+RequestId = Annotated[str, AfterValidator(printable_ascii)]
 # Who exactly sent a command within its actor: a user name, an app key, a customer id.
 Sender = RequestId
 Text = Annotated[

@@ -100,7 +100,7 @@ def stamp(command: Command) -> Command:
     may follow an unanswered update then carries the same id, and counts as made at the same time."""
     return command.model_copy(
         update={
-            "request_id": command.request_id or uuid.uuid4().hex,
+            "request_id": command.request_id or str(uuid.uuid4()),
             "requested_at": command.requested_at or datetime.now(UTC),
         }
     )

@@ -35,9 +35,9 @@ from orders.settings import Settings
 from tests.conftest import eventually, read_events, running_worker, settings_for
 
 SECRET = "customer-token-secret-for-the-api-tests-0123456789"
-ERP = {"X-VTEX-API-AppKey": "erp-key", "X-VTEX-API-AppToken": "erp-token-8b1f0c"}
-STORE = {"X-VTEX-API-AppKey": "store-key", "X-VTEX-API-AppToken": "store-token-4d2a9e"}
-STOREFRONT = {"X-VTEX-API-AppKey": "front-key", "X-VTEX-API-AppToken": "front-token-77c3b1"}
+ERP = {"X-VTEX-API-AppKey": "erp-key", "X-VTEX-API-AppToken": "erp-token-8b1f0c-5e6a"}
+STORE = {"X-VTEX-API-AppKey": "store-key", "X-VTEX-API-AppToken": "store-token-4d2a9e-1c7f"}
+STOREFRONT = {"X-VTEX-API-AppKey": "front-key", "X-VTEX-API-AppToken": "front-token-77c3b1-0b9d"}
 CREDENTIALS = [
     {"appKey": h["X-VTEX-API-AppKey"], "appToken": h["X-VTEX-API-AppToken"], "role": role}
     for h, role in ((ERP, "erp"), (STORE, "store"), (STOREFRONT, "storefront"))
@@ -158,7 +158,8 @@ def refused(response: httpx.Response, status: int, code: str | None = None, name
 
 
 def customer_token(sub: str, expires_in: float = 3600, secret: str = SECRET, **claims: Any) -> dict[str, str]:
-    payload = {"sub": sub, "exp": int(time.time() + expires_in), **claims}
+    now = int(time.time())
+    payload = {"sub": sub, "iat": now, "exp": int(now + expires_in), **claims}
     return {"Authorization": f"Bearer {jwt.encode(payload, secret, algorithm='HS256')}"}
 
 

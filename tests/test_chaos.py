@@ -172,7 +172,7 @@ async def test_a_worker_killed_in_the_window_and_back_after_the_deadline_loses_a
             assert all(count <= 2 for count in tries.values()), tries  # a retry, never a second effect
         assert receiver.tries(in_flight)[f"{in_flight}:payment.void"] == 2  # hung, then retried: same key
         assert effects(settings, idle) == []  # everything went to the receiver
-        assert f"{after}:store.decision-needed:{late.request_id}" in receiver.done
+        assert any(key.startswith(f"{after}:store.decision-needed:") for key in receiver.done)
     print(f"worker back after the deadline: every order settled {recovered:.1f} s after the restart")
 
 

@@ -3,8 +3,9 @@
 - `X-VTEX-API-AppKey` + `X-VTEX-API-AppToken`, checked against the `ORDERS_API_CREDENTIALS` JSON file
   (`[{"appKey": ..., "appToken": ..., "role": "erp" | "store" | "storefront"}]`). Every entry is
   compared in constant time, so the answer's timing tells nothing about which part was wrong.
-- Customers: `Authorization: Bearer <JWT>`, HS256 with `ORDERS_CUSTOMER_TOKEN_SECRET`, `exp` required,
-  `sub` = the customer id.
+- Customers: `Authorization: Bearer <JWT>`, HS256 with `ORDERS_CUSTOMER_TOKEN_SECRET` (32 bytes at
+  least), `sub` = the customer id, `iat` and `exp` required and at most
+  `ORDERS_CUSTOMER_TOKEN_MAX_LIFETIME_SECONDS` apart (24 h by default): a leaked token doesn't last.
 
 Secrets never appear in a message, a log line or a repr.
 """
@@ -19,9 +20,10 @@ from pathlib import Path
 from typing import Annotated
 
 import jwt
-from pydantic import BaseModel, ConfigDict, StringConstraints, TypeAdapter, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, TypeAdapter, ValidationError
 
 from domain.lifecycle import Actor
+from domain.text import printable_ascii
 from orders.api.errors import ApiError
 from orders.settings import Settings
 
@@ -47,13 +49,16 @@ class Credential:
     role: Role
 
 
-Secret = Annotated[str, StringConstraints(min_length=1, max_length=512)]
+MIN_APP_TOKEN_LENGTH = 16  # SPEC §6: shorter tokens are guessed
+
+AppKey = Annotated[str, StringConstraints(min_length=1, max_length=128), AfterValidator(printable_ascii)]
+AppToken = Annotated[str, StringConstraints(min_length=MIN_APP_TOKEN_LENGTH, max_length=512)]
 
 
 class _Entry(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    appKey: Secret
-    appToken: Secret
+    appKey: AppKey
+    appToken: AppToken
     role: Role
 
 
@@ -90,14 +95,26 @@ def _same(a: str, b: str) -> bool:
 
 
 class Authenticator:
-    def __init__(self, credentials: tuple[Credential, ...], customer_secret: str | None) -> None:
+    def __init__(
+        self,
+        credentials: tuple[Credential, ...],
+        customer_secret: str | None,
+        max_token_lifetime_seconds: int = 24 * 60 * 60,
+    ) -> None:
         self._credentials = credentials
         self._customer_secret = customer_secret
+        self._max_lifetime = max_token_lifetime_seconds
+        # PyJWT refuses an HMAC key shorter than the hash (32 bytes for HS256) with this option.
+        self._jwt = jwt.PyJWT(options={"enforce_minimum_key_length": True})
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Authenticator:
         secret = settings.customer_token_secret
-        return cls(load_credentials(settings.api_credentials), secret.get_secret_value() if secret else None)
+        return cls(
+            load_credentials(settings.api_credentials),
+            secret.get_secret_value() if secret else None,
+            settings.customer_token_max_lifetime_seconds,
+        )
 
     def role(self, app_key: str | None, app_token: str | None) -> Role:
         if not self._credentials:
@@ -138,14 +155,22 @@ class Authenticator:
         if not token:
             raise ApiError(401, "unauthorized", "send Authorization: Bearer <customer token>", challenge)
         try:
-            claims = jwt.decode(
-                token, self._customer_secret, algorithms=["HS256"], options={"require": ["exp", "sub"]}
+            claims = self._jwt.decode(
+                token, self._customer_secret, algorithms=["HS256"], options={"require": ["exp", "iat", "sub"]}
             )
         except jwt.ExpiredSignatureError:
             raise ApiError(401, "unauthorized", "the customer token has expired", challenge) from None
         except jwt.InvalidTokenError as err:
             # PyJWT's messages name the failed check (signature, claim), never the token itself.
             raise ApiError(401, "unauthorized", f"invalid customer token: {err}", challenge) from None
+        lifetime = claims["exp"] - claims["iat"]
+        if not isinstance(lifetime, int | float) or lifetime > self._max_lifetime:
+            raise ApiError(
+                401,
+                "unauthorized",
+                f"invalid customer token: it may last {self._max_lifetime} s at most (exp - iat)",
+                challenge,
+            )
         subject = claims.get("sub")
         if not isinstance(subject, str) or not subject.strip():
             raise ApiError(

@@ -5,9 +5,7 @@ it as an update for the order's verdict or, when no worker answers in time, as a
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import Request, Response
@@ -35,14 +33,9 @@ class Verdict:
 async def run_command(
     request: Request, order_id: str, action: Action, payload: dict[str, Any], idempotency_key: str | None
 ) -> Verdict:
-    """Send a command as an update (verdict) or, when no worker answers in time, as a signal (202)."""
+    """Send a command as an update (verdict) or, when no worker answers in time, as a signal (202).
+    The Idempotency-Key is its request id, scoped by the payload's actor and sender."""
     orders = await provider_of(request).get()
-    # Stamped here, so the signal that may follow the update carries the same request id and time.
-    command = {
-        **payload,
-        "request_id": idempotency_key or uuid.uuid4().hex,
-        "requested_at": datetime.now(UTC),
-    }
-    result = await orders.send(order_id, action, command)
+    result = await orders.send(order_id, action, {**payload, "request_id": idempotency_key})
     date = command_date(result.state, result.request_id)
     return Verdict(Receipt(date=date, orderId=order_id, receipt=result.request_id), result.queued)

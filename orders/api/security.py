@@ -5,7 +5,8 @@ systems, acting as store or erp) and `Customer` (a customer's bearer token). The
 
 from __future__ import annotations
 
-from typing import Annotated
+from dataclasses import dataclass
+from typing import Annotated, Any
 
 from fastapi import Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
@@ -20,13 +21,26 @@ bearer = HTTPBearer(auto_error=False, scheme_name="CustomerToken", bearerFormat=
 
 # `async def`, though nothing here awaits: FastAPI runs a plain `def` dependency in its thread pool, a
 # thread hop per request (about 1 ms of CPU and latency each, measured in docs/performance.md).
+@dataclass(frozen=True)
+class Caller:
+    """Who sends a command: the actor it acts as, and who exactly (the app key, the customer id)."""
+
+    actor: Actor
+    sender: str
+
+    def command(self, **fields: Any) -> dict[str, Any]:
+        return {"actor": self.actor, "sender": self.sender, **fields}
+
+
 async def staff(
     request: Request,
     app_key: Annotated[str | None, Security(app_key_header)],
     app_token: Annotated[str | None, Security(app_token_header)],
-) -> Actor:
+) -> Caller:
     auth: Authenticator = request.app.state.auth
-    return auth.staff(app_key, app_token)
+    actor = auth.staff(app_key, app_token)
+    assert app_key is not None  # staff() refuses a call without one
+    return Caller(actor, app_key)
 
 
 async def customer(
@@ -36,5 +50,5 @@ async def customer(
     return auth.customer(credentials.credentials if credentials else None)
 
 
-Staff = Annotated[Actor, Security(staff)]
+Staff = Annotated[Caller, Security(staff)]
 Customer = Annotated[str, Security(customer)]

@@ -35,11 +35,12 @@ async def user_cancel_request(
     body: Annotated[CancelBody | None, Body()] = None,
 ) -> Receipt:
     """The customer asks to cancel their order: canceled at once inside the cancellation window,
-    otherwise a request the store confirms or declines. Another customer's order is 404."""
+    otherwise a request the store confirms or declines. Another customer's order is 404, answered as
+    for an order that doesn't exist, at once, with or without a worker running."""
     orders = await provider_of(request).get()
-    state = await orders.state(order_id)
-    if state.customer_id != customer_id:
-        raise OrderNotFound(order_id)  # the same answer as an unknown order: nothing leaks
-    payload = {"actor": Actor.CUSTOMER, "reason": body.reason if body else ""}
+    # Ownership first, from the CustomerId search attribute: one call that needs no worker.
+    if await orders.customer_of(order_id) != customer_id:
+        raise OrderNotFound(order_id)
+    payload = {"actor": Actor.CUSTOMER, "sender": customer_id, "reason": body.reason if body else ""}
     verdict = await run_command(request, order_id, Action.REQUEST_CANCELLATION, payload, idempotency_key)
     return verdict.answer(response)

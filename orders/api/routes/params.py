@@ -5,16 +5,18 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Header, Path
+from pydantic import AfterValidator
 
-from domain.text import ID_PATTERN, MAX_ID_LENGTH
+from domain.text import ID_PATTERN, MAX_ID_LENGTH, printable_ascii
 
 OrderId = Annotated[str, Path(alias="orderId", min_length=1, max_length=MAX_ID_LENGTH, pattern=ID_PATTERN)]
 IdempotencyKey = Annotated[
     str | None,
     Header(
         alias="Idempotency-Key",
-        min_length=1,
-        max_length=128,
-        description="repeat a call with the same key to get the first answer; nothing changes twice",
+        description="1-128 printable ASCII characters without spaces. Repeat a call with the same key "
+        "to get the first answer; nothing changes twice. Keys are yours alone: another caller's same "
+        "key is another request.",
     ),
+    AfterValidator(lambda key: None if key is None else printable_ascii(key)),
 ]

@@ -21,16 +21,18 @@ from orders.api.provider import provider_of
 from orders.api.routes.params import IdempotencyKey, OrderId
 from orders.api.security import Staff
 from orders.api.views import OrderList, OrderView, Paging, Placed, Receipt, list_item, order_view
-from orders.client import OrdersClient, OrderSummary
+from orders.client import OrdersClient
 from orders.errors import OrdersError
+from orders.listing import MAX_PAGE
 
 PVT = "/api/oms/pvt/orders"
+MAX_PAGE_NUMBER = 100  # pages are walked with page tokens: a far page costs its predecessors
 
 router = APIRouter(tags=["orders"])
 
 
 @router.post(PVT, status_code=201, response_model=Placed, responses=ERRORS)
-async def place_order(request: Request, response: Response, actor: Staff, body: PlaceOrderBody) -> Placed:
+async def place_order(request: Request, response: Response, caller: Staff, body: PlaceOrderBody) -> Placed:
     """Place an order (the workflow input in camelCase). Idempotent by `orderId`: placing an
     existing order leaves it as it is (200, `created` false); a different customer or total is 409."""
     orders = await provider_of(request).get()
@@ -45,30 +47,31 @@ async def place_order(request: Request, response: Response, actor: Staff, body: 
 @router.get(PVT, response_model=OrderList, responses=ERRORS)
 async def list_orders(
     request: Request,
-    actor: Staff,
+    caller: Staff,
     f_status: Annotated[str | None, Query(description="status, or several separated by commas")] = None,
     f_customer: Annotated[str | None, Query(min_length=1, max_length=MAX_ID_LENGTH)] = None,
-    page: Annotated[int, Query(ge=1, le=1000)] = 1,
-    per_page: Annotated[int, Query(ge=1, le=100)] = 15,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE_NUMBER)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 15,
 ) -> OrderList:
-    """Orders by status and/or customer, newest first, paged as VTEX's list."""
+    """Orders by status and/or customer, newest first, paged as VTEX's list (each page is read with
+    Temporal's page tokens; a status repeated in `f_status` counts once)."""
     statuses = _parse_statuses(f_status)
     orders = await provider_of(request).get()
-    wanted = page * per_page + 1  # one more than the page, to know whether another follows
-    found: list[OrderSummary] = []
-    for status in statuses:
-        found += await orders.list_orders(status=status, customer_id=f_customer, limit=wanted)
-    epoch = datetime.min.replace(tzinfo=UTC)
-    found.sort(key=lambda s: s.placed_at or epoch, reverse=True)
-    shown = found[(page - 1) * per_page : page * per_page]
+    token: str | None = None
+    for _ in range(page - 1):  # earlier pages: walked, not shown
+        skipped = await orders.list_page(statuses, f_customer, per_page, token)
+        token = skipped.next_page
+        if token is None:
+            return OrderList(list=[], paging=Paging(currentPage=page, perPage=per_page, hasMore=False))
+    shown = await orders.list_page(statuses, f_customer, per_page, token)
     return OrderList(
-        list=[list_item(s) for s in shown],
-        paging=Paging(currentPage=page, perPage=per_page, hasMore=len(found) > page * per_page),
+        list=[list_item(s) for s in shown.orders],
+        paging=Paging(currentPage=page, perPage=per_page, hasMore=shown.next_page is not None),
     )
 
 
 @router.get(f"{PVT}/{{orderId}}", response_model=OrderView, responses=ERRORS)
-async def get_order(request: Request, actor: Staff, order_id: OrderId) -> OrderView:
+async def get_order(request: Request, caller: Staff, order_id: OrderId) -> OrderView:
     """The order as VTEX's Get order shows it, cancellation data and requests included."""
     orders = await provider_of(request).get()
     return order_view(await orders.state(order_id))
@@ -78,14 +81,14 @@ async def get_order(request: Request, actor: Staff, order_id: OrderId) -> OrderV
 async def cancel_order(
     request: Request,
     response: Response,
-    actor: Staff,
+    caller: Staff,
     order_id: OrderId,
     idempotency_key: IdempotencyKey = None,
     body: Annotated[CancelBody | None, Body()] = None,
 ) -> Receipt:
     """Cancel. Inside the cancellation window the order is canceled at once; after it the first
     call requests the cancellation and the second confirms it, as in VTEX."""
-    payload = {"actor": actor, "reason": body.reason if body else ""}
+    payload = caller.command(reason=body.reason if body else "")
     verdict = await run_command(request, order_id, Action.REQUEST_CANCELLATION, payload, idempotency_key)
     return verdict.answer(response)
 
@@ -98,7 +101,7 @@ async def cancel_order(
 async def deny_cancellation(
     request: Request,
     response: Response,
-    actor: Staff,
+    caller: Staff,
     order_id: OrderId,
     body: DenyBody,
     idempotency_key: IdempotencyKey = None,
@@ -107,7 +110,7 @@ async def deny_cancellation(
     orders = await provider_of(request).get()
     state = await orders.state(order_id)
     _check_pending(state, body.cancellationRequestId)
-    payload = {"actor": actor, "reason": body.denyReason}
+    payload = caller.command(reason=body.denyReason)
     verdict = await run_command(request, order_id, Action.DENY_CANCELLATION, payload, idempotency_key)
     return verdict.answer(response)
 
@@ -120,12 +123,12 @@ async def deny_cancellation(
 )
 async def start_handling(
     request: Request,
-    actor: Staff,
+    caller: Staff,
     order_id: OrderId,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     """Start handling; only from ready-for-handling (otherwise 409 OMS003)."""
-    verdict = await run_command(request, order_id, Action.START_HANDLING, {"actor": actor}, idempotency_key)
+    verdict = await run_command(request, order_id, Action.START_HANDLING, caller.command(), idempotency_key)
     if verdict.queued:
         return JSONResponse(verdict.receipt.model_dump(mode="json"), 202)
     return Response(status_code=204)
@@ -135,19 +138,16 @@ async def start_handling(
 async def invoice(
     request: Request,
     response: Response,
-    actor: Staff,
+    caller: Staff,
     order_id: OrderId,
     body: InvoiceBody,
     idempotency_key: IdempotencyKey = None,
 ) -> Receipt:
     """Invoice notification. Invoices covering the total make the order invoiced; less is a
     partial invoice, after which the order can't be canceled."""
-    payload = {
-        "actor": actor,
-        "invoice_number": body.invoiceNumber,
-        "value": body.invoiceValue,
-        "issued_at": body.issuanceDate,
-    }
+    payload = caller.command(
+        invoice_number=body.invoiceNumber, value=body.invoiceValue, issued_at=body.issuanceDate
+    )
     verdict = await run_command(request, order_id, Action.INVOICE, payload, idempotency_key)
     return verdict.answer(response)
 
@@ -160,12 +160,12 @@ async def invoice(
 async def payment_approved(
     request: Request,
     response: Response,
-    actor: Staff,
+    caller: Staff,
     order_id: OrderId,
     idempotency_key: IdempotencyKey = None,
 ) -> Receipt:
     """The payment of a payment-pending order is approved; the cancellation window starts now."""
-    verdict = await run_command(request, order_id, Action.APPROVE_PAYMENT, {"actor": actor}, idempotency_key)
+    verdict = await run_command(request, order_id, Action.APPROVE_PAYMENT, caller.command(), idempotency_key)
     return verdict.answer(response)
 
 
@@ -201,16 +201,17 @@ def _check_pending(state: OrderState, request_id: str) -> None:
     # the first time, and anything else with "no cancellation request is waiting".
 
 
-def _parse_statuses(raw: str | None) -> list[Status | None]:
-    if raw is None or not raw.strip():
-        return [None]
-    statuses: list[Status | None] = []
-    for value in (part.strip() for part in raw.split(",")):
+def _parse_statuses(raw: str | None) -> set[Status]:
+    """The statuses asked for, each once (an empty set: all)."""
+    statuses: set[Status] = set()
+    for value in (part.strip() for part in (raw or "").split(",")):
+        if not value:
+            continue
         try:
-            statuses.append(Status(value))
+            statuses.add(Status(value))
         except ValueError:
             known = ", ".join(s.value for s in Status)
             raise ApiError(
-                422, "invalid-request", f"f_status (query): unknown status {value!r}; one of {known}"
+                422, "invalid-request", f"f_status (query): unknown status {value!a}; one of {known}"
             ) from None
     return statuses
