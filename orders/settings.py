@@ -6,6 +6,7 @@ way the `temporal` CLI reads it; everything else is an `ORDERS_*` variable.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -54,6 +55,20 @@ class Settings(BaseSettings):
     worker_max_concurrent_activities: int | None = Field(None, ge=1)
     worker_workflow_task_pollers: int | None = Field(None, ge=2)
     worker_activity_task_pollers: int | None = Field(None, ge=1)
+
+    @field_validator(
+        "webhook_url",
+        "webhook_url_payment",
+        "webhook_url_stock",
+        "webhook_url_store",
+        "webhook_url_customer",
+        "webhook_url_order",
+    )
+    @classmethod
+    def _http_url(cls, url: str | None) -> str | None:
+        if url is not None and not re.fullmatch(r"https?://[^\s/?#]+[^\s]*", url):
+            raise ValueError("must be an http:// or https:// URL")
+        return url
 
     @field_validator("customer_token_secret", "webhook_secret")
     @classmethod

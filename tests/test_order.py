@@ -8,6 +8,7 @@ from typing import Any
 from domain.commands import parse_command
 from domain.events import EventType
 from domain.lifecycle import Action, Move, Refuse, Status, Stay
+from domain.limits import MAX_CANCELLATION_REQUESTS
 from domain.models import OrderInput, StoreSettings
 from domain.order import Order
 
@@ -207,3 +208,18 @@ def test_refused_signals_are_recorded_but_bounded() -> None:
     refused = [e for e in order.state.timeline if e.refused]
     assert len(refused) == 20 and refused[-1].request_id == "x49"
     assert order.status is Status.WINDOW_TO_CANCEL
+
+
+def test_an_order_refuses_to_grow_past_its_limits_and_its_own_moves_still_happen() -> None:
+    order = place()
+    later = PLACED + GRACE + timedelta(minutes=1)
+    for n in range(MAX_CANCELLATION_REQUESTS):
+        asked, _ = send(order, Action.REQUEST_CANCELLATION, later, actor="customer", request_id=f"a{n}")
+        assert isinstance(asked, Move), asked
+        send(order, Action.DENY_CANCELLATION, later, actor="store", reason="no")
+    full, events = send(order, Action.REQUEST_CANCELLATION, later, actor="customer", request_id="one-more")
+    assert isinstance(full, Refuse) and full.code == "order-full" and events == []
+    assert f"{MAX_CANCELLATION_REQUESTS} cancellation requests" in full.reason
+    assert len(order.state.cancellation_requests) == MAX_CANCELLATION_REQUESTS
+    invoiced, _ = send(order, Action.INVOICE, later, actor="erp", invoice_number="NF-1", value=12990)
+    assert invoiced == Move(Status.INVOICED, invoiced.note)  # other commands still apply

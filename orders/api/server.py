@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 
 import uvicorn
 
 from orders.api.app import create_app
 from orders.api.auth import CredentialsError
-from orders.settings import Settings
+from orders.settings import SettingsError, load_settings
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -22,7 +23,11 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> None:
     """Run the API until SIGINT/SIGTERM. Temporal is connected lazily: the API starts while it is down
     (and /readyz says so); a broken ORDERS_API_CREDENTIALS file stops the start with exit status 2."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    settings = Settings()
+    try:
+        settings = load_settings()
+    except SettingsError as err:
+        print(f"orders serve-api: {err}", file=sys.stderr)
+        raise SystemExit(2) from None
     if settings.api_credentials is None:
         log.warning("ORDERS_API_CREDENTIALS is unset: every private call is refused (401)")
     if settings.customer_token_secret is None:
@@ -30,7 +35,7 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> None:
     try:
         app = create_app(settings)
     except CredentialsError as err:
-        log.error("%s", err)
+        print(f"orders serve-api: {err}", file=sys.stderr)
         raise SystemExit(2) from None
     log.info("Orders API on http://%s:%d (OpenAPI docs at /docs)", host, port)
     # Uvicorn's access log shows method, path and status only: never the credential headers.

@@ -21,7 +21,7 @@ from typing import NoReturn
 import click
 
 from orders.cli.commands import cli
-from orders.cli.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_REFUSED, EXIT_USAGE, Failure, one_line
+from orders.cli.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_REFUSED, EXIT_USAGE, Failure, one_line, say
 
 __all__ = ["cli", "main", "run_cli"]
 
@@ -49,14 +49,14 @@ def run_cli(argv: list[str] | None = None) -> int:
         return err.exit_code
     except click.UsageError as err:
         where = err.ctx.command_path if err.ctx else "orders"
-        click.echo(f"{where}: {one_line(err.format_message())} (see '{where} --help')", err=True)
+        say(f"{where}: {one_line(err.format_message())} (see '{where} --help')", err=True)
         return EXIT_USAGE
     except click.ClickException as err:
-        click.echo(f"orders: {one_line(err.format_message())}", err=True)
+        say(f"orders: {one_line(err.format_message())}", err=True)
         return err.exit_code
     except (click.Abort, KeyboardInterrupt):
         return EXIT_INTERRUPTED
     except Exception as err:  # the promise is no tracebacks, even for what we did not foresee
-        click.echo(f"orders: unexpected error: {one_line(f'{type(err).__name__}: {err}')}", err=True)
+        say(f"orders: unexpected error: {one_line(f'{type(err).__name__}: {err}')}", err=True)
         return EXIT_REFUSED
     return code if isinstance(code, int) else EXIT_OK

@@ -23,7 +23,7 @@ from domain.commands import (
 from domain.lifecycle import PAYMENT_APPROVERS, STAFF, Action, Actor
 from domain.models import OrderInput
 from domain.wire import Item, Payment, describe_errors
-from orders.cli.errors import EXIT_CODES_HELP, EXIT_OK, EXIT_USAGE, Failure, load_settings, run
+from orders.cli.errors import EXIT_CODES_HELP, EXIT_OK, EXIT_USAGE, Failure, load_settings, run, say
 from orders.cli.parsing import AMOUNT, DURATION_TYPE, ITEM
 from orders.cli.reads import list_, pending, status, watch
 from orders.cli.render import echo_json, fmt_money, fmt_span
@@ -112,9 +112,7 @@ def place(order_id: str, customer_id: str, total: int, currency: str, items: tup
         echo_json({"order_id": order_id, "created": created})
         return EXIT_OK
     if not created:
-        click.echo(
-            f"Order {order_id} already exists; it was left as it was (see `orders status {order_id}`)."
-        )
+        say(f"Order {order_id} already exists; it was left as it was (see `orders status {order_id}`).")
         return EXIT_OK
     seconds = grace if grace is not None else settings.grace_period_seconds
     window = fmt_span(seconds)
@@ -124,9 +122,7 @@ def place(order_id: str, customer_id: str, total: int, currency: str, items: tup
         payment = f"payment approved; cancellation window open for {window}"
     else:
         payment = "payment approved; no cancellation window (a request waits for the store)"
-    click.echo(
-        f"Order {order_id} placed for customer {customer_id}, {fmt_money(total, order.currency)}: {payment}."
-    )
+    say(f"Order {order_id} placed for customer {customer_id}, {fmt_money(total, order.currency)}: {payment}.")
     return EXIT_OK
 
 

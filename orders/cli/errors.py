@@ -10,12 +10,12 @@ from collections.abc import Coroutine
 from typing import Any, TypeVar
 
 import click
-from pydantic import ValidationError
 
-from domain.wire import describe_errors
+from domain.text import shown
 from orders.client import OrdersClient
 from orders.errors import CommandRejected, OrderNotFound, OrdersError, TemporalUnavailable
-from orders.settings import Settings
+from orders.settings import Settings, SettingsError
+from orders.settings import load_settings as settings_from_environment
 
 T = TypeVar("T")
 
@@ -44,11 +44,18 @@ class Failure(click.ClickException):
         self.exit_code = exit_code
 
     def show(self, file: Any = None) -> None:
-        click.echo(f"orders: {self.format_message()}", err=True)
+        say(f"orders: {self.format_message()}", err=True)
 
 
 def one_line(text: str) -> str:
-    return " ".join(str(text).split()) or "unknown error"
+    """A message on one line, with whatever a caller wrote escaped (SPEC §9: no raw control characters)."""
+    return shown(" ".join(str(text).split())) or "unknown error"
+
+
+def say(text: str, *, err: bool = False) -> None:
+    """Print for people: every line with control characters and bidi overrides escaped, so no text an
+    order carries can move the cursor, rewrite a line or fake a table row."""
+    click.echo("\n".join(shown(line) for line in text.split("\n")), err=err)
 
 
 def exit_code_for(err: OrdersError) -> int:
@@ -71,9 +78,9 @@ def run(work: Coroutine[Any, Any, T]) -> T:
 
 def load_settings() -> Settings:
     try:
-        return Settings()
-    except ValidationError as err:
-        raise Failure(f"bad setting: {describe_errors(err)}", EXIT_USAGE) from None
+        return settings_from_environment()
+    except SettingsError as err:
+        raise Failure(str(err), EXIT_USAGE) from None
 
 
 async def connect() -> OrdersClient:

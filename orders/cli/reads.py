@@ -11,7 +11,7 @@ import click
 
 from domain.lifecycle import Status
 from domain.state import OrderState, TimelineEntry
-from orders.cli.errors import EXIT_CODES_HELP, EXIT_OK, connect, one_line, run
+from orders.cli.errors import EXIT_CODES_HELP, EXIT_OK, connect, one_line, run, say
 from orders.cli.render import (
     echo_json,
     fmt_entry,
@@ -72,7 +72,7 @@ async def watch_order(order_id: str, interval: float) -> None:
     """Print each status change until the order is final. Worker restarts are waited out, not fatal."""
     client = await connect()
     state = await client.state(order_id)
-    click.echo(f"Order {order_id}: {fmt_status(state.status)}")
+    say(f"Order {order_id}: {fmt_status(state.status)}")
     # Refusals are trimmed from the timeline over time; status changes are not, so count those.
     seen = len(moves(state))
     waiting = False
@@ -82,12 +82,12 @@ async def watch_order(order_id: str, interval: float) -> None:
             state = await client.state(order_id)
         except TemporalUnavailable as err:
             if not waiting:
-                click.echo(f"orders: {one_line(str(err))}; still watching", err=True)
+                say(f"orders: {one_line(str(err))}; still watching", err=True)
             waiting = True
             continue
         waiting = False
         for entry in moves(state)[seen:]:
-            click.echo(fmt_entry(entry))
+            say(fmt_entry(entry))
         seen = len(moves(state))
 
 
@@ -104,7 +104,7 @@ def status(order_id: str, as_json: bool) -> int:
     if as_json:
         echo_json(state.model_dump(mode="json"))
     else:
-        click.echo("\n".join(status_lines(state, datetime.now(UTC))))
+        say("\n".join(status_lines(state, datetime.now(UTC))))
     return EXIT_OK
 
 
@@ -119,10 +119,10 @@ def list_(status_: str | None, customer: str | None, limit: int, as_json: bool) 
     if as_json:
         echo_json([summary_json(summary) for summary in found])
     elif not found:
-        click.echo("No orders found.")
+        say("No orders found.")
     else:
         rows = [[s.order_id, s.status.value, s.customer_id, fmt_time(s.placed_at)] for s in found]
-        click.echo("\n".join(table(["ORDER", "STATUS", "CUSTOMER", "PLACED"], rows)))
+        say("\n".join(table(["ORDER", "STATUS", "CUSTOMER", "PLACED"], rows)))
     return EXIT_OK
 
 
@@ -137,14 +137,14 @@ def pending(customer: str | None, limit: int, as_json: bool) -> int:
     now = datetime.now(UTC)
     for summary, state in found:
         if not isinstance(state, OrderState):
-            click.echo(f"orders: order {summary.order_id}: {one_line(str(state))}", err=True)
+            say(f"orders: order {summary.order_id}: {one_line(str(state))}", err=True)
     if as_json:
         echo_json([pending_json(summary, state, now) for summary, state in found])
     elif not found:
-        click.echo("No cancellation requests are waiting for the store.")
+        say("No cancellation requests are waiting for the store.")
     else:
         rows = [pending_row(summary, state, now) for summary, state in found]
-        click.echo("\n".join(table(["ORDER", "CUSTOMER", "BY", "AGE", "DECIDE BY", "REASON"], rows)))
+        say("\n".join(table(["ORDER", "CUSTOMER", "BY", "AGE", "DECIDE BY", "REASON"], rows)))
     return EXIT_OK
 
 

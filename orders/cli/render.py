@@ -6,6 +6,7 @@ next, a queued command's receipt, and the rows of `list` and `pending`.
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -14,6 +15,7 @@ import click
 
 from domain.lifecycle import Action, Actor, Status, Stay, decide
 from domain.state import Cancellation, OrderState, TimelineEntry
+from domain.text import shown
 from orders.cli.errors import one_line
 from orders.cli.parsing import UNIT_SECONDS
 from orders.client import CommandResult, OrderSummary
@@ -54,18 +56,27 @@ def fmt_entry(entry: TimelineEntry) -> str:
     moved = f"{entry.from_status.value if entry.from_status else 'placed'} → {entry.to_status.value}"
     if entry.refused:
         moved = entry.action.value  # its note starts with "refused: "
-    said = f' "{entry.reason}"' if entry.reason else ""
-    return f"{fmt_time(entry.at)}  {moved}  by {entry.actor.value}: {entry.note}{said}"
+    said = f' "{shown(entry.reason)}"' if entry.reason else ""
+    who = f"{entry.actor.value} ({shown(entry.sender)})" if entry.sender else entry.actor.value
+    return f"{fmt_time(entry.at)}  {moved}  by {who}: {shown(entry.note)}{said}"
 
 
 def table(headers: list[str], rows: list[list[str]]) -> list[str]:
+    """Aligned columns; a cell's line feeds and controls are escaped, so a cell can't add a row."""
+    rows = [[shown(cell) for cell in row] for row in rows]
     widths = [max(len(row[i]) for row in [headers, *rows]) for i in range(len(headers))]
     return ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
             for row in [headers, *rows]]  # fmt: skip
 
 
 def echo_json(value: Any) -> None:
-    click.echo(json.dumps(value, indent=2, ensure_ascii=False))
+    """JSON for scripts; what JSON leaves raw but a terminal obeys (C1 controls, bidi overrides) is
+    written as a \\u escape, which any JSON reader reads back as the same text."""
+    text = json.dumps(value, indent=2, ensure_ascii=False)
+    click.echo(_RAW_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
+
+
+_RAW_IN_JSON = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def grace_line(state: OrderState, now: datetime) -> str:
@@ -82,7 +93,7 @@ def pending_line(state: OrderState, now: datetime) -> str | None:
     pending = state.pending_request
     if pending is None or state.decision_deadline is None:
         return None
-    said = f' "{pending.reason}"' if pending.reason else ""
+    said = f' "{shown(pending.reason)}"' if pending.reason else ""
     return (
         f"by {pending.actor.value} {fmt_relative(pending.requested_at, now)}{said}; "
         f"decide by {fmt_time(state.decision_deadline)} ({fmt_relative(state.decision_deadline, now)}),"
@@ -127,7 +138,7 @@ def status_lines(state: OrderState, now: datetime) -> list[str]:
 
 
 def cancellation_summary(c: Cancellation) -> str:
-    said = f' "{c.reason}"' if c.reason else ""
+    said = f' "{shown(c.reason)}"' if c.reason else ""
     confirmed = f", confirmed by {c.confirmed_by.value}" if c.confirmed_by else ""
     return f"requested by {c.requested_by.value} at {fmt_time(c.requested_at)}{said}{confirmed}"
 

@@ -6,6 +6,8 @@ a usage error), sends it as an update (or a signal), and prints the verdict or t
 from __future__ import annotations
 
 import functools
+import getpass
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -15,8 +17,9 @@ from pydantic import ValidationError
 
 from domain.commands import Command
 from domain.lifecycle import Action, Actor
+from domain.text import PRINTABLE
 from domain.wire import describe_errors
-from orders.cli.errors import EXIT_OK, EXIT_REFUSED, EXIT_USAGE, Failure, connect, run
+from orders.cli.errors import EXIT_OK, EXIT_REFUSED, EXIT_USAGE, Failure, connect, run, say
 from orders.cli.render import echo_json, queued_lines, verdict_lines
 from orders.client import CommandResult
 
@@ -42,11 +45,21 @@ class Delivery:
     as_json: bool
     as_signal: bool
     request_id: str | None
+    sender: str | None
+
+
+def default_sender() -> str | None:
+    """Who runs the tool: $ORDERS_SENDER, else the user name (when it is printable ASCII)."""
+    try:
+        name = os.environ.get("ORDERS_SENDER") or getpass.getuser()
+    except (KeyError, OSError):
+        return None
+    return name if PRINTABLE.fullmatch(name) else None
 
 
 def deliver(order_id: str, action: Action, model: type[Command], how: Delivery, **fields: Any) -> int:
     """Send one command and report the verdict (or that it is queued); the common path of every command."""
-    command = build(model, request_id=how.request_id, **fields)
+    command = build(model, request_id=how.request_id, sender=how.sender or default_sender(), **fields)
     try:
         result = run(send(order_id, action, command, how.as_signal))
     except Failure as failure:
@@ -56,9 +69,9 @@ def deliver(order_id: str, action: Action, model: type[Command], how: Delivery, 
         echo_json({"order_id": order_id, "action": action.value, "request_id": result.request_id,
                    "queued": result.queued, "state": state})  # fmt: skip
     elif result.queued:
-        click.echo("\n".join(queued_lines(action, result, order_id, how.as_signal)))
+        say("\n".join(queued_lines(action, result, order_id, how.as_signal)))
     else:
-        click.echo("\n".join(verdict_lines(result, order_id, action, Actor(fields["actor"]))))
+        say("\n".join(verdict_lines(result, order_id, action, Actor(fields["actor"]))))
     return EXIT_OK
 
 
@@ -73,8 +86,10 @@ def command_options(f: Callable[..., int]) -> Callable[..., int]:
     """Add the options every command shares; they reach the command as one `how: Delivery`."""
 
     @functools.wraps(f)
-    def command(*args: Any, as_json: bool, as_signal: bool, request_id: str | None, **kwargs: Any) -> int:
-        return f(*args, how=Delivery(as_json, as_signal, request_id), **kwargs)
+    def command(
+        *args: Any, as_json: bool, as_signal: bool, request_id: str | None, sender: str | None, **kwargs: Any
+    ) -> int:
+        return f(*args, how=Delivery(as_json, as_signal, request_id, sender), **kwargs)
 
     shared = [
         click.option("--json", "as_json", is_flag=True,
@@ -83,6 +98,8 @@ def command_options(f: Callable[..., int]) -> Callable[..., int]:
                      help="Send it as a signal: don't wait for a worker's verdict."),
         click.option("--request-id",
                      help="Idempotency key: a repeat with the same id changes nothing. Default: a new one."),
+        click.option("--sender", help="Who sends it, as the timeline shows it; your --request-id values "
+                     "are yours alone. Default: $ORDERS_SENDER, else your user name."),
     ]  # fmt: skip
     for option in reversed(shared):
         command = option(command)
