@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from domain.lifecycle import Action, Actor
+from domain.reasons import ReasonCode
 from domain.text import Name, RequestId, RequiredText, Sender, Text
 from domain.wire import PositiveCents, UtcTime, WireModel, describe_errors
 
@@ -25,14 +26,24 @@ class Command(WireModel):
     def reason_text(self) -> str:
         return ""
 
+    @property
+    def code(self) -> str | None:
+        """The reason code the command gives, if it carries a reason."""
+        return None
+
 
 class RequestCancellation(Command):
     actor: Actor
     reason: Text = ""
+    reason_code: ReasonCode | None = None
 
     @property
     def reason_text(self) -> str:
         return self.reason
+
+    @property
+    def code(self) -> str | None:
+        return self.reason_code
 
 
 class ConfirmCancellation(Command):
@@ -42,10 +53,15 @@ class ConfirmCancellation(Command):
 class DenyCancellation(Command):
     actor: Actor
     reason: RequiredText
+    reason_code: ReasonCode | None = None
 
     @property
     def reason_text(self) -> str:
         return self.reason
+
+    @property
+    def code(self) -> str | None:
+        return self.reason_code
 
 
 class ApprovePayment(Command):

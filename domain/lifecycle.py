@@ -215,6 +215,14 @@ TRANSITIONS: tuple[Rule, ...] = (
 )  # fmt: skip
 
 
+class CancelPath(StrEnum):
+    """How an order came to be canceled: what the report counts."""
+
+    INSIDE_WINDOW = "inside-window"  # at once: in the window, or before the payment was approved
+    AFTER_CONFIRMATION = "after-confirmation"  # the store confirmed a request (or asked twice)
+    DECISION_TIMEOUT = "decision-timeout"  # the store did not decide in time
+
+
 class Deadline(StrEnum):
     """The order's deadlines; `OrderState.deadline` says when each one is."""
 

@@ -7,6 +7,7 @@ from typing import Annotated
 from pydantic import Field
 
 from domain.answers import Answers
+from domain.reasons import BUILT_IN, ReasonCodes
 from domain.state import OrderState
 from domain.text import Id
 from domain.wire import MAX_ITEMS, Cents, Currency, Item, Payment, PositiveSeconds, Seconds, WireModel
@@ -16,10 +17,11 @@ DEFAULT_DECISION_TIMEOUT_SECONDS = 30 * 24 * 60 * 60
 
 
 class StoreSettings(WireModel):
-    """The store's defaults for orders placed without their own durations."""
+    """The store's defaults for orders placed without their own durations and reason codes."""
 
     grace_period_seconds: Seconds = DEFAULT_GRACE_PERIOD_SECONDS
     decision_timeout_seconds: PositiveSeconds = DEFAULT_DECISION_TIMEOUT_SECONDS
+    reasons: ReasonCodes = BUILT_IN.snapshot()
 
 
 class CarriedOver(WireModel):
@@ -41,11 +43,13 @@ class OrderInput(WireModel):
     payment_approved: bool = True
     grace_period_seconds: Seconds | None = None
     decision_timeout_seconds: PositiveSeconds | None = None
+    # The reason codes the order accepts (the store's catalogue when it was placed).
+    reasons: ReasonCodes | None = None
     # Set only by continue-as-new.
     carried_over: CarriedOver | None = None
 
     def missing_settings(self) -> bool:
-        return self.grace_period_seconds is None or self.decision_timeout_seconds is None
+        return None in (self.grace_period_seconds, self.decision_timeout_seconds, self.reasons)
 
     def with_defaults(self, store: StoreSettings) -> OrderInput:
         """The input with the store's defaults for what it left out."""
@@ -54,5 +58,6 @@ class OrderInput(WireModel):
             update={
                 "grace_period_seconds": store.grace_period_seconds if grace is None else grace,
                 "decision_timeout_seconds": decision or store.decision_timeout_seconds,
+                "reasons": self.reasons or store.reasons,
             }
         )

@@ -17,6 +17,7 @@ from domain.events import EventType, FailedEvent, OrderEvent
 from domain.lifecycle import (
     Action,
     Actor,
+    CancelPath,
     Move,
     Outcome,
     Refuse,
@@ -27,6 +28,7 @@ from domain.lifecycle import (
 )
 from domain.limits import MAX_REFUSALS_KEPT, over_limit
 from domain.models import CarriedOver, OrderInput
+from domain.reasons import OTHER, Use, use_for
 from domain.state import Cancellation, CancellationRequest, Invoice, OrderState, TimelineEntry
 
 
@@ -60,6 +62,7 @@ class Order:
     def place(cls, order: OrderInput, now: datetime) -> tuple[Order, list[OrderEvent]]:
         """A new order; `order` carries its durations (`OrderInput.with_defaults`)."""
         assert order.grace_period_seconds is not None and order.decision_timeout_seconds is not None
+        assert order.reasons is not None
         status = Status.WINDOW_TO_CANCEL if order.payment_approved else Status.PAYMENT_PENDING
         state = OrderState(
             order_id=order.order_id,
@@ -73,6 +76,7 @@ class Order:
             payment_approved_at=now if order.payment_approved else None,
             grace_period_seconds=order.grace_period_seconds,
             decision_timeout_seconds=order.decision_timeout_seconds,
+            reasons=order.reasons,
         )
         placed = cls(state)
         note = "order placed; payment approved" if order.payment_approved else "order placed; payment pending"
@@ -122,6 +126,9 @@ class Order:
         repeat = self.answers.repeat(command, action)
         if repeat is not None:
             return repeat
+        wrong_code = self._reason_code_refusal(action, command)
+        if wrong_code is not None:
+            return wrong_code
         status = self.status
         pending = self.state.next_deadline()
         if pending is not None and pending[1] <= now:
@@ -136,6 +143,19 @@ class Order:
         if isinstance(outcome, Move):
             return over_limit(self.state, action) or outcome
         return outcome
+
+    def _reason_code_refusal(self, action: Action, command: Command) -> Refuse | None:
+        use = use_for(action, command.actor)
+        if command.code is None or use is None:
+            return None
+        reason = self.state.reasons.refusal(command.code, use)
+        return None if reason is None else Refuse(reason, "reason-code")
+
+    def _reason(self, command: Command, action: Action) -> tuple[str, str]:
+        """The command's reason code (`other` when it gave none) and that code's label."""
+        use = use_for(action, command.actor) or Use.STORE
+        code = command.code or OTHER
+        return code, self.state.reasons.label(code, use)
 
     def handle(
         self, action: Action, command: Command, now: datetime, *, remember: bool = True
@@ -225,16 +245,19 @@ class Order:
         if self.state.pending_request is not None:  # the store's second step confirms what is pending
             return self._confirm_pending(change)
         command = change.command
+        code, label = self._reason(command, change.action)
         request = CancellationRequest(
             id=command.request_id or f"{change.action.value}-{len(self.state.timeline)}",
             actor=command.actor,
             sender=command.sender,
             reason=command.reason_text,
+            reason_code=code,
+            reason_label=label,
             requested_at=change.at,
         )
         self.state.cancellation_requests.append(request)
         if change.to is Status.CANCEL:
-            self.state.cancellation = _cancellation_from(request)
+            self.state.cancellation = _cancellation_from(request, CancelPath.INSIDE_WINDOW, change.now)
             return []
         self.state.status_before_request = change.before
         if command.actor is Actor.CUSTOMER:
@@ -244,11 +267,12 @@ class Order:
     def _confirm_pending(self, change: Change) -> list[OrderEvent]:
         pending = self.state.pending_request
         assert pending is not None
-        self.state.cancellation = _cancellation_from(pending, change.command)
+        path = CancelPath.AFTER_CONFIRMATION
+        self.state.cancellation = _cancellation_from(pending, path, change.now, change.command)
         return []
 
     def _deny_pending(self, change: Change) -> list[OrderEvent]:
-        return [self._deny(change.command, change.command.reason_text, change.now)]
+        return [self._deny(change.command, change.command.reason_text, change.now, change.action)]
 
     def _start_handling(self, change: Change) -> list[OrderEvent]:
         self.state.handling_started = True
@@ -267,7 +291,7 @@ class Order:
         self.state.invoices.append(invoice)
         if self.state.pending_request is None:
             return []
-        return [self._deny(command, "the order was invoiced", change.now)]
+        return [self._deny(command, "the order was invoiced", change.now, change.action)]
 
     def _decision_timeout(self, change: Change) -> list[OrderEvent]:
         pending = self.state.pending_request
@@ -277,7 +301,11 @@ class Order:
             request_id=pending.id,
             requested_by=Actor.SYSTEM,
             reason=f"the store did not decide within {days:g} days",
+            reason_code=pending.reason_code,  # why it was asked for: what the report counts
+            reason_label=pending.reason_label,
             requested_at=change.at,
+            path=CancelPath.DECISION_TIMEOUT,
+            decided_at=change.at,
         )
         return []
 
@@ -292,15 +320,17 @@ class Order:
         self.state.event_sequence += 1
         return self.state.event_sequence
 
-    def _deny(self, command: Command, reason: str, now: datetime) -> OrderEvent:
+    def _deny(self, command: Command, reason: str, now: datetime, action: Action) -> OrderEvent:
         pending = self.state.pending_request
         assert pending is not None
         pending.denied, pending.deny_reason, pending.denied_at = True, reason, now
         pending.denied_by, pending.denied_by_sender = command.actor, command.sender
+        pending.deny_reason_code, pending.deny_reason_label = self._reason(command, action)
         data = {
             "customer_id": self.state.customer_id,
             "message": "cancellation-denied",
             "reason": reason,
+            "reason_code": pending.deny_reason_code,
             "request_id": pending.id,
         }
         number = self._next_number()
@@ -312,6 +342,7 @@ class Order:
             "request_id": request.id,
             "actor": request.actor.value,
             "reason": request.reason,
+            "reason_code": request.reason_code,
             "requested_at": request.requested_at,
             "decision_deadline": deadline,
         }
@@ -338,6 +369,7 @@ class Order:
             action=action,
             note=note,
             reason=reason,
+            reason_code=command.code,
             request_id=command.request_id,
         )
         self.state.timeline.append(entry)
@@ -376,12 +408,18 @@ class Order:
             del timeline[refusals[0]]
 
 
-def _cancellation_from(request: CancellationRequest, confirmed: Command | None = None) -> Cancellation:
+def _cancellation_from(
+    request: CancellationRequest, path: CancelPath, decided_at: datetime, confirmed: Command | None = None
+) -> Cancellation:
     return Cancellation(
+        path=path,
+        decided_at=decided_at,
         request_id=request.id,
         requested_by=request.actor,
         requested_by_sender=request.sender,
         reason=request.reason,
+        reason_code=request.reason_code,
+        reason_label=request.reason_label,
         requested_at=request.requested_at,
         confirmed_by=confirmed.actor if confirmed else None,
         confirmed_by_sender=confirmed.sender if confirmed else None,

@@ -12,12 +12,14 @@ from domain.lifecycle import (
     TIMERS,
     Action,
     Actor,
+    CancelPath,
     Deadline,
     Situation,
     Status,
     cancellation_action,
     cancellation_allowed,
 )
+from domain.reasons import OTHER, ReasonCodes
 from domain.wire import Item, Payment, WireModel
 
 
@@ -26,9 +28,13 @@ class CancellationRequest(WireModel):
     actor: Actor
     sender: str | None = None
     reason: str = ""
+    reason_code: str = OTHER
+    reason_label: str = ""
     requested_at: datetime
     denied: bool = False
     deny_reason: str | None = None
+    deny_reason_code: str | None = None
+    deny_reason_label: str | None = None
     denied_at: datetime | None = None
     denied_by: Actor | None = None
     denied_by_sender: str | None = None
@@ -41,7 +47,11 @@ class Cancellation(WireModel):
     requested_by: Actor
     requested_by_sender: str | None = None
     reason: str = ""
+    reason_code: str = OTHER
+    reason_label: str = ""
     requested_at: datetime
+    path: CancelPath = CancelPath.INSIDE_WINDOW
+    decided_at: datetime | None = None  # when it became a cancellation (at once, confirmed, timed out)
     confirmed_by: Actor | None = None
     confirmed_by_sender: str | None = None
     canceled_at: datetime | None = None
@@ -64,6 +74,7 @@ class TimelineEntry(WireModel):
     action: Action
     note: str = ""  # what happened, in the lifecycle's words
     reason: str = ""  # the reason the actor gave
+    reason_code: str | None = None
     request_id: str | None = None
     # A refused signal is recorded so its sender can see why; it changed nothing.
     refused: bool = False
@@ -81,6 +92,7 @@ class OrderState(WireModel):
     payment_approved_at: datetime | None = None
     grace_period_seconds: int
     decision_timeout_seconds: int
+    reasons: ReasonCodes = ReasonCodes()
     handling_started: bool = False
     status_before_request: Status | None = None
     cancellation: Cancellation | None = None

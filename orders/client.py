@@ -31,6 +31,7 @@ from domain.lifecycle import Action, Status, why_refused
 from domain.models import OrderInput
 from domain.state import OrderState
 from domain.text import ORDER_ID
+from domain.visibility import MEMO_KEY, OrderMemo
 from orders.connection import connect
 from orders.errors import (
     CommandRejected,
@@ -146,6 +147,10 @@ class OrdersClient:
                         SearchAttributePair(CUSTOMER_ID, order.customer_id),
                     ]
                 ),
+                # What the workflow would write at placement, written here: it then writes nothing.
+                memo={
+                    MEMO_KEY: OrderMemo(total=order.total, currency=order.currency).model_dump(mode="json")
+                },
             )
         except WorkflowAlreadyStartedError:
             return Placed(order.order_id, created=False)

@@ -9,11 +9,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, PrivateAttr, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from activities.delivery import webhook_key
 from domain.models import DEFAULT_DECISION_TIMEOUT_SECONDS, DEFAULT_GRACE_PERIOD_SECONDS, StoreSettings
+from domain.reasons import BUILT_IN, Catalogue, CatalogueError
 
 EVENT_KINDS = ("payment", "stock", "store", "customer", "order")
 # Secrets shorter than this can be guessed offline from what they sign (SPEC §6).
@@ -41,6 +42,9 @@ class Settings(BaseSettings):
     customer_token_secret: SecretStr | None = None
     # A customer token may live this long at most (`exp` - `iat`).
     customer_token_max_lifetime_seconds: int = Field(24 * 60 * 60, gt=0, le=30 * 24 * 60 * 60)
+    # A TOML reason catalogue (domain/reasons.py); unset: the built-in one.
+    reasons: Path | None = None
+    _catalogue: Catalogue | None = PrivateAttr(None)
     api_host: str = "127.0.0.1"
     api_port: int = Field(8000, ge=1, le=65535)
     # The worker's Prometheus endpoint (the SDK runtime's metrics), e.g. 9464; unset: off.
@@ -86,10 +90,20 @@ class Settings(BaseSettings):
         return secret
 
     @property
+    def catalogue(self) -> Catalogue:
+        """The reason catalogue: ORDERS_REASONS's file, or the built-in one."""
+        if self.reasons is None:
+            return BUILT_IN
+        if self._catalogue is None:
+            self._catalogue = Catalogue.from_toml(self.reasons)
+        return self._catalogue
+
+    @property
     def store(self) -> StoreSettings:
         return StoreSettings(
             grace_period_seconds=self.grace_period_seconds,
             decision_timeout_seconds=self.decision_timeout_seconds,
+            reasons=self.catalogue.snapshot(),
         )
 
     @property
@@ -112,9 +126,14 @@ class SettingsError(Exception):
 
 
 def load_settings() -> Settings:
-    """The settings from the environment, or a `SettingsError` in one line naming the variables."""
+    """The settings from the environment, or a `SettingsError` in one line naming the variables (or the
+    line of the reason catalogue that is wrong)."""
     try:
-        return Settings()
+        settings = Settings()
+        settings.catalogue  # noqa: B018 - read now: a broken catalogue stops the start
+        return settings
+    except CatalogueError as err:
+        raise SettingsError(f"bad setting: {err}") from None
     except ValidationError as err:
         problems = [
             f"ORDERS_{'_'.join(map(str, e['loc'])).upper()}: {e['msg'].removeprefix('Value error, ')}"

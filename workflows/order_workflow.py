@@ -24,9 +24,10 @@ with workflow.unsafe.imports_passed_through():
     from domain.models import OrderInput
     from domain.order import Order
     from domain.state import OrderState
+    from domain.visibility import MEMO_KEY, memo_of, search_attributes_of
     from workflows.names import QUERY_STATE, QUERY_STATUS
     from workflows.outbox import Outbox
-    from workflows.search_attributes import CUSTOMER_ID, ORDER_STATUS
+    from workflows.search_attributes import BY_NAME
 
 # A run continues as new after this many commands, whatever the server suggests: a flood of signals
 # then never piles up in one run (docs/reliability.md, "Flood").
@@ -71,7 +72,9 @@ class OrderWorkflow:
         carried = new_order.carried_over
         self._order: Order | None = Order.resume(carried) if carried else None
         self._outbox = Outbox(self._placed_order)
-        self._published_status: Status | None = self._order.status if self._order else None
+        # What visibility shows of the order (search attributes, memo): written only when it changes.
+        self._shown_attributes = {key: str(value) for key, value in _started_with().items()}
+        self._shown_memo: Any = workflow.memo_value(MEMO_KEY, None, type_hint=dict)
         self._changes = 0  # bumped by every change: wakes the run loop
         self._commands = 0  # signals and updates received by this run
 
@@ -186,10 +189,6 @@ class OrderWorkflow:
         # Placed when its workflow was started, not when a worker first ran it: an order placed while no
         # worker ran doesn't get a longer window.
         self._order, events = Order.place(order, workflow.info().workflow_start_time)
-        started_with = workflow.info().typed_search_attributes
-        self._published_status = _status_or_none(started_with.get(ORDER_STATUS))
-        if started_with.get(CUSTOMER_ID) != order.customer_id:
-            workflow.upsert_search_attributes([CUSTOMER_ID.value_set(order.customer_id)])
         self._publish(events)
 
     def _publish(self, events: list[Any], *, awaited: bool = False) -> None:
@@ -198,11 +197,23 @@ class OrderWorkflow:
         if not events:
             return
         self._outbox.add(events, awaited=awaited)
-        status = self._ready_order.status
-        if status is not self._published_status:
-            self._published_status = status
-            workflow.upsert_search_attributes([ORDER_STATUS.value_set(status.value)])
+        self._show()
         self._changes += 1
+
+    def _show(self) -> None:
+        """Write to visibility what changed of what it shows: one upsert each, at most, per change."""
+        state = self._ready_order.state
+        wanted = search_attributes_of(state)
+        changed = {name: value for name, value in wanted.items() if self._shown_attributes.get(name) != value}
+        if changed:
+            workflow.upsert_search_attributes(
+                [BY_NAME[name].value_set(value) for name, value in changed.items()]
+            )
+            self._shown_attributes |= changed
+        memo = memo_of(state).model_dump(mode="json")
+        if memo != self._shown_memo:
+            workflow.upsert_memo({MEMO_KEY: memo})
+            self._shown_memo = memo
 
     async def _wait_for_change_or_deadline(self) -> None:
         seen = self._changes
@@ -230,8 +241,6 @@ class OrderWorkflow:
                 return
 
 
-def _status_or_none(value: str | None) -> Status | None:
-    try:
-        return Status(value)
-    except ValueError:
-        return None
+def _started_with() -> dict[str, Any]:
+    """The search attributes the order's workflow was started (or continued) with."""
+    return {pair.key.name: pair.value for pair in workflow.info().typed_search_attributes}

@@ -1,9 +1,15 @@
-"""Search attributes the orders keep current: staff find orders by them in the CLI, the UI and
-`temporal workflow list`."""
+"""The search attributes orders keep current (`domain.visibility` says what each holds): staff find orders
+by them in the CLI, the console, the Temporal UI and `temporal workflow list`."""
 
 from temporalio.common import SearchAttributeKey
 
-ORDER_STATUS = SearchAttributeKey.for_keyword("OrderStatus")
-CUSTOMER_ID = SearchAttributeKey.for_keyword("CustomerId")
+from domain import visibility
 
-ALL = (ORDER_STATUS, CUSTOMER_ID)
+ORDER_STATUS = SearchAttributeKey.for_keyword(visibility.ORDER_STATUS)
+CUSTOMER_ID = SearchAttributeKey.for_keyword(visibility.CUSTOMER_ID)
+REASON_CODE = SearchAttributeKey.for_keyword(visibility.REASON_CODE)
+CANCEL_PATH = SearchAttributeKey.for_keyword(visibility.CANCEL_PATH)
+CANCELED_BY = SearchAttributeKey.for_keyword(visibility.CANCELED_BY)
+
+ALL = (ORDER_STATUS, CUSTOMER_ID, REASON_CODE, CANCEL_PATH, CANCELED_BY)
+BY_NAME = {key.name: key for key in ALL}

@@ -1,0 +1,124 @@
+"""What Temporal's visibility shows of an order, so lists, the console's queue and the report read many
+orders without asking each one (SPEC §4, §10, §11).
+
+- Search attributes (filters): `OrderStatus`, `CustomerId`, `ReasonCode` (of the pending request or the
+  cancellation), `CancelPath` and `CanceledBy` (once canceling).
+- Memo `order`: the amounts, the pending request as the queue shows it, and each decision's times.
+
+The workflow keeps both current, writing only what changed, and only when it changed: an order canceled
+in its window changes its memo not at all.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Literal
+
+from domain.lifecycle import CancelPath
+from domain.state import OrderState
+from domain.wire import WireModel
+
+MEMO_KEY = "order"
+DECIDED_PATHS = {CancelPath.AFTER_CONFIRMATION, CancelPath.DECISION_TIMEOUT}
+
+# Search attribute names (workflows/search_attributes.py declares their types).
+ORDER_STATUS = "OrderStatus"
+CUSTOMER_ID = "CustomerId"
+REASON_CODE = "ReasonCode"
+CANCEL_PATH = "CancelPath"
+CANCELED_BY = "CanceledBy"
+
+
+class PendingSummary(WireModel):
+    request_id: str
+    actor: str
+    sender: str | None = None
+    reason: str = ""
+    reason_code: str
+    reason_label: str = ""
+    requested_at: datetime
+    decision_deadline: datetime
+
+
+class Decision(WireModel):
+    requested_at: datetime
+    decided_at: datetime
+    outcome: Literal["canceled", "denied", "timed-out"]
+    actor: str  # who asked
+    reason_code: str
+
+
+class OrderMemo(WireModel):
+    total: int
+    currency: str
+    pending: PendingSummary | None = None
+    decisions: list[Decision] = []
+    denied: int = 0
+
+
+def search_attributes_of(state: OrderState) -> dict[str, str]:
+    found = {ORDER_STATUS: state.status.value, CUSTOMER_ID: state.customer_id}
+    pending, cancellation = state.pending_request, state.cancellation
+    if cancellation is not None:
+        found |= {
+            REASON_CODE: cancellation.reason_code,
+            CANCEL_PATH: cancellation.path.value,
+            CANCELED_BY: cancellation.requested_by.value,
+        }
+    elif pending is not None:
+        found[REASON_CODE] = pending.reason_code
+    return found
+
+
+def memo_of(state: OrderState) -> OrderMemo:
+    pending = state.pending_request
+    summary = None
+    if pending is not None:
+        summary = PendingSummary(
+            request_id=pending.id,
+            actor=pending.actor.value,
+            sender=pending.sender,
+            reason=pending.reason,
+            reason_code=pending.reason_code,
+            reason_label=pending.reason_label,
+            requested_at=pending.requested_at,
+            decision_deadline=pending.requested_at + timedelta(seconds=state.decision_timeout_seconds),
+        )
+    return OrderMemo(
+        total=state.total,
+        currency=state.currency,
+        pending=summary,
+        decisions=decisions_of(state),
+        denied=sum(request.denied for request in state.cancellation_requests),
+    )
+
+
+def decisions_of(state: OrderState) -> list[Decision]:
+    """Every request the store decided (or let time out), with when it was asked and decided."""
+    decided = [
+        Decision(
+            requested_at=r.requested_at,
+            decided_at=r.denied_at,
+            outcome="denied",
+            actor=r.actor.value,
+            reason_code=r.reason_code,
+        )
+        for r in state.cancellation_requests
+        if r.denied and r.denied_at is not None
+    ]
+    cancellation = state.cancellation
+    if cancellation is not None and cancellation.decided_at and cancellation.path in DECIDED_PATHS:
+        outcome: Literal["canceled", "timed-out"] = (
+            "timed-out" if cancellation.path is CancelPath.DECISION_TIMEOUT else "canceled"
+        )
+        asked = next((r for r in state.cancellation_requests if r.id == cancellation.request_id), None)
+        decided.append(
+            Decision(
+                requested_at=asked.requested_at if asked else cancellation.requested_at,
+                decided_at=cancellation.decided_at,
+                outcome=outcome,
+                actor=(asked.actor if asked else cancellation.requested_by).value,
+                reason_code=cancellation.reason_code,
+            )
+        )
+    return decided
