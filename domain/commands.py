@@ -13,7 +13,7 @@ from pydantic import BaseModel, ValidationError
 from domain.lifecycle import Action, Actor
 from domain.reasons import ReasonCode
 from domain.text import Name, RequestId, RequiredText, Sender, Text
-from domain.wire import PositiveCents, UtcTime, WireModel, describe_errors
+from domain.wire import InvoiceKind, PositiveCents, UtcTime, WireModel, describe_errors
 
 
 class Command(WireModel):
@@ -77,6 +77,8 @@ class InvoiceCommand(Command):
     invoice_number: Name
     value: PositiveCents
     issued_at: UtcTime | None = None
+    # `output` invoices the order; `input` is a return (VTEX's invoice types), lowering what is invoiced.
+    kind: InvoiceKind = InvoiceKind.OUTPUT
 
 
 COMMAND_MODELS: dict[Action, type[Command]] = {

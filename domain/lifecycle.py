@@ -109,6 +109,9 @@ class Situation:
     inside_grace_window: bool = False
     # An invoice whose value brings the invoiced total to the order total or beyond.
     invoice_covers_total: bool = False
+    # A return invoice (VTEX's `Input`), and whether its value is within what is invoiced now.
+    invoice_is_return: bool = False
+    return_within_invoiced: bool = False
     status_before_request: Status | None = None
 
 
@@ -154,7 +157,16 @@ def requested_inside_window(s: Situation) -> bool:
 
 
 def invoice_covers_total(s: Situation) -> bool:
-    return s.invoice_covers_total
+    return not s.invoice_is_return and s.invoice_covers_total
+
+
+def not_a_return(s: Situation) -> bool:
+    return not s.invoice_is_return
+
+
+def returns_part_of_what_is_invoiced(s: Situation) -> bool:
+    """A return reduces a partial invoice; once nothing stays invoiced the order can be canceled again."""
+    return s.invoice_is_return and s.partially_invoiced and s.return_within_invoiced
 
 
 @dataclass(frozen=True)
@@ -208,8 +220,10 @@ TRANSITIONS: tuple[Rule, ...] = (
     _rule({S.CANCELLATION_REQUESTED}, A.DENY_CANCELLATION, STAFF, BACK, "cancellation request denied"),
     _rule({S.CANCELLATION_REQUESTED}, A.DECISION_TIMEOUT, SYSTEM, S.CANCEL,
           "canceled: the store did not decide in time"),
+    _rule({S.HANDLING}, A.INVOICE, STAFF, S.HANDLING, "return invoice: less is invoiced",
+          when=returns_part_of_what_is_invoiced),
     _rule(INVOICEABLE, A.INVOICE, STAFF, S.INVOICED, "invoiced in full", when=invoice_covers_total),
-    _rule(INVOICEABLE, A.INVOICE, STAFF, S.HANDLING, "partially invoiced"),
+    _rule(INVOICEABLE, A.INVOICE, STAFF, S.HANDLING, "partially invoiced", when=not_a_return),
     _rule({S.CANCEL}, A.REQUEST_CANCELLATION, ANYONE, None, "the order is already being canceled"),
     _rule({S.CANCEL}, A.COMPENSATED, SYSTEM, S.CANCELED, "canceled; payment, stock and customer handled"),
 )  # fmt: skip
@@ -288,6 +302,12 @@ def why_refused(situation: Situation, action: Action, actor: Actor) -> Refuse:
         return Refuse("no cancellation request is waiting for a decision", "no-pending-request")
     if action is Action.APPROVE_PAYMENT:
         return Refuse(f"the payment is already approved; the order is {status.value}", "already-approved")
+    if action is Action.INVOICE and situation.invoice_is_return:
+        if not situation.partially_invoiced:
+            return Refuse(
+                "a return invoice needs a partially invoiced order; nothing is invoiced", "nothing-invoiced"
+            )
+        return Refuse("a return invoice can't exceed what is invoiced", "return-exceeds-invoiced")
     if action is Action.INVOICE:
         return Refuse(
             f"an order can be invoiced only after its cancellation window; the order is {status.value}",

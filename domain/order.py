@@ -30,6 +30,7 @@ from domain.limits import MAX_REFUSALS_KEPT, over_limit
 from domain.models import CarriedOver, OrderInput
 from domain.reasons import OTHER, Use, use_for
 from domain.state import Cancellation, CancellationRequest, Invoice, OrderState, TimelineEntry
+from domain.wire import InvoiceKind
 
 
 @dataclass(frozen=True)
@@ -137,8 +138,13 @@ class Order:
             status = caught_up.to
         situation = self.state.situation(status=status, at=self.judged_at(command, now))
         if isinstance(command, InvoiceCommand):
-            covers = self.state.invoiced_value + command.value >= self.state.total
-            situation = replace(situation, invoice_covers_total=covers)
+            invoiced, returning = self.state.invoiced_value, command.kind is InvoiceKind.INPUT
+            situation = replace(
+                situation,
+                invoice_covers_total=invoiced + command.value >= self.state.total,
+                invoice_is_return=returning,
+                return_within_invoiced=command.value <= invoiced,
+            )
         outcome = decide(situation, action, command.actor)
         if isinstance(outcome, Move):
             return over_limit(self.state, action) or outcome
@@ -287,6 +293,7 @@ class Order:
             issued_at=command.issued_at or change.now,
             actor=command.actor,
             sender=command.sender,
+            kind=command.kind,
         )
         self.state.invoices.append(invoice)
         if self.state.pending_request is None:

@@ -20,7 +20,7 @@ from domain.lifecycle import (
     cancellation_allowed,
 )
 from domain.reasons import OTHER, ReasonCodes
-from domain.wire import Item, Payment, WireModel
+from domain.wire import InvoiceKind, Item, Payment, WireModel
 
 
 class CancellationRequest(WireModel):
@@ -63,6 +63,7 @@ class Invoice(WireModel):
     issued_at: datetime
     actor: Actor
     sender: str | None = None
+    kind: InvoiceKind = InvoiceKind.OUTPUT
 
 
 class TimelineEntry(WireModel):
@@ -113,12 +114,13 @@ class OrderState(WireModel):
     @computed_field  # type: ignore[prop-decorator]
     @property
     def invoiced_value(self) -> int:
-        return sum(invoice.value for invoice in self.invoices)
+        """Invoiced less returned."""
+        return sum(i.value if i.kind is InvoiceKind.OUTPUT else -i.value for i in self.invoices)
 
     @computed_field  # type: ignore[prop-decorator]
     @property
     def partially_invoiced(self) -> bool:
-        return bool(self.invoices) and self.invoiced_value < self.total
+        return 0 < self.invoiced_value < self.total
 
     @computed_field  # type: ignore[prop-decorator]
     @property

@@ -8,6 +8,7 @@ input with a clear message.
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
@@ -43,6 +44,11 @@ def _utc(value: datetime) -> datetime:
 
 UtcTime = Annotated[datetime, AfterValidator(_utc)]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+
+
+class InvoiceKind(StrEnum):
+    OUTPUT = "output"  # the order is invoiced (VTEX `Output`)
+    INPUT = "input"  # goods come back: a return invoice (VTEX `Input`)
 
 
 class WireModel(BaseModel):

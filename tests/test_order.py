@@ -223,3 +223,33 @@ def test_an_order_refuses_to_grow_past_its_limits_and_its_own_moves_still_happen
     assert len(order.state.cancellation_requests) == MAX_CANCELLATION_REQUESTS
     invoiced, _ = send(order, Action.INVOICE, later, actor="erp", invoice_number="NF-1", value=12990)
     assert invoiced == Move(Status.INVOICED, invoiced.note)  # other commands still apply
+
+
+def test_a_return_invoice_lowers_what_is_invoiced_and_then_the_order_can_be_canceled() -> None:
+    order = place()
+    later = PLACED + GRACE + timedelta(minutes=1)
+    nothing, _ = send(order, Action.INVOICE, later, actor="erp", invoice_number="R-0", value=10, kind="input")
+    assert isinstance(nothing, Refuse) and nothing.code == "nothing-invoiced"
+    send(order, Action.INVOICE, later, actor="erp", invoice_number="NF-1", value=5000)
+    assert order.state.partially_invoiced
+    refused, _ = send(order, Action.REQUEST_CANCELLATION, later, actor="customer")
+    assert isinstance(refused, Refuse) and refused.code == "partially-invoiced"
+    too_much, _ = send(
+        order, Action.INVOICE, later, actor="erp", invoice_number="R-1", value=5001, kind="input"
+    )
+    assert isinstance(too_much, Refuse) and too_much.code == "return-exceeds-invoiced"
+    returned, _ = send(
+        order, Action.INVOICE, later, actor="erp", invoice_number="R-1", value=5000, kind="input"
+    )
+    assert returned == Move(Status.HANDLING, returned.note)
+    assert order.state.invoiced_value == 0 and not order.state.partially_invoiced
+    asked, _ = send(order, Action.REQUEST_CANCELLATION, later, actor="customer")
+    assert asked == Move(Status.CANCELLATION_REQUESTED, asked.note)
+
+
+def test_an_invoiced_order_takes_no_return() -> None:
+    order = place()
+    later = PLACED + GRACE + timedelta(minutes=1)
+    send(order, Action.INVOICE, later, actor="erp", invoice_number="NF-1", value=12990)
+    back, _ = send(order, Action.INVOICE, later, actor="erp", invoice_number="R-1", value=100, kind="input")
+    assert isinstance(back, Refuse) and back.code == "final"
