@@ -9,8 +9,19 @@ from pydantic import Field
 from domain.answers import Answers
 from domain.reasons import BUILT_IN, ReasonCodes
 from domain.state import OrderState
-from domain.text import Id
-from domain.wire import MAX_ITEMS, Cents, Currency, Item, Payment, PositiveSeconds, Seconds, WireModel
+from domain.text import Id, Name
+from domain.wire import (
+    MAX_ITEMS,
+    Cents,
+    ClientProfile,
+    Currency,
+    Item,
+    Origin,
+    Payment,
+    PositiveSeconds,
+    Seconds,
+    WireModel,
+)
 
 DEFAULT_GRACE_PERIOD_SECONDS = 30 * 60
 DEFAULT_DECISION_TIMEOUT_SECONDS = 30 * 24 * 60 * 60
@@ -41,6 +52,9 @@ class OrderInput(WireModel):
     items: Annotated[list[Item], Field(max_length=MAX_ITEMS)] = []
     payment: Payment = Payment()
     payment_approved: bool = True
+    sales_channel: Name = "1"  # VTEX's default trade policy
+    origin: Origin = "Marketplace"
+    client: ClientProfile | None = None
     grace_period_seconds: Seconds | None = None
     decision_timeout_seconds: PositiveSeconds | None = None
     # The reason codes the order accepts (the store's catalogue when it was placed).

@@ -20,7 +20,7 @@ from domain.lifecycle import (
     cancellation_allowed,
 )
 from domain.reasons import OTHER, ReasonCodes
-from domain.wire import InvoiceKind, Item, Payment, WireModel
+from domain.wire import ClientProfile, InvoiceKind, Item, Origin, Payment, WireModel
 
 
 class CancellationRequest(WireModel):
@@ -89,6 +89,9 @@ class OrderState(WireModel):
     currency: str
     items: list[Item] = []
     payment: Payment = Payment()
+    sales_channel: str = "1"
+    origin: Origin = "Marketplace"
+    client: ClientProfile | None = None
     placed_at: datetime
     payment_approved_at: datetime | None = None
     grace_period_seconds: int

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
@@ -59,6 +59,19 @@ class Item(WireModel):
     sku: Name
     quantity: Quantity
     price: Cents
+
+
+class ClientProfile(WireModel):
+    """Who the customer is, as the order was placed with it (VTEX's `clientProfileData`); all optional."""
+
+    first_name: Name | None = None
+    last_name: Name | None = None
+    email: Annotated[str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")] | None = None
+    phone: Annotated[str, Field(max_length=32, pattern=r"^\+?[0-9 ()-]{3,32}$")] | None = None
+    document: Name | None = None
+
+
+Origin = Literal["Marketplace", "Fulfillment", "Chain"]
 
 
 class Payment(WireModel):
