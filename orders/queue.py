@@ -1,0 +1,87 @@
+"""The store's queue: every order waiting for a decision on a cancellation request, soonest deadline
+first, read from Temporal's visibility (the `CustomerId`/`ReasonCode` search attributes and the memo's
+pending request), so it needs no worker and no query per order (SPEC §10, §11)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from temporalio.client import Client, WorkflowExecution
+from temporalio.service import RPCError
+
+from domain.lifecycle import Status
+from domain.visibility import CUSTOMER_ID, MEMO_KEY, ORDER_STATUS, REASON_CODE, OrderMemo, PendingSummary
+from orders.errors import unavailable
+from workflows.names import WORKFLOW_TYPE, order_id_of
+
+PAGE = 1000
+MAX_QUEUE = 10_000
+URGENT = timedelta(hours=24)  # a request this close to its deadline is marked (SPEC §11)
+
+
+@dataclass(frozen=True)
+class PendingRequest:
+    order_id: str
+    customer_id: str
+    total: int
+    currency: str
+    request: PendingSummary
+
+    def time_left(self, now: datetime | None = None) -> timedelta:
+        return self.request.decision_deadline - (now or datetime.now(UTC))
+
+    def urgent(self, now: datetime | None = None) -> bool:
+        return self.time_left(now) < URGENT
+
+
+def queue_query(customer_id: str | None = None, reason_code: str | None = None) -> str:
+    clauses = [
+        f'WorkflowType = "{WORKFLOW_TYPE}"',
+        'ExecutionStatus = "Running"',
+        f'{ORDER_STATUS} = "{Status.CANCELLATION_REQUESTED.value}"',
+    ]
+    if customer_id:
+        clauses.append(f'{CUSTOMER_ID} = "{_quoted(customer_id)}"')
+    if reason_code:
+        clauses.append(f'{REASON_CODE} = "{_quoted(reason_code)}"')
+    return " AND ".join(clauses)
+
+
+async def pending_requests(
+    client: Client, customer_id: str | None = None, reason_code: str | None = None, limit: int = MAX_QUEUE
+) -> list[PendingRequest]:
+    """The queue, soonest decision deadline first. Visibility can lag the order by a moment: an order
+    whose memo has no pending request yet is left out until it has one."""
+    found: list[PendingRequest] = []
+    try:
+        async for execution in client.list_workflows(queue_query(customer_id, reason_code), page_size=PAGE):
+            row = await _row(execution)
+            if row is not None:
+                found.append(row)
+            if len(found) >= limit:
+                break
+    except RPCError as err:
+        raise unavailable(err) from None
+    return sorted(found, key=lambda row: (row.request.decision_deadline, row.order_id))
+
+
+async def _row(execution: WorkflowExecution) -> PendingRequest | None:
+    raw = (await execution.memo()).get(MEMO_KEY)
+    if not isinstance(raw, dict):
+        return None
+    memo = OrderMemo.model_validate(raw)
+    if memo.pending is None:
+        return None
+    attributes = {pair.key.name: str(pair.value) for pair in execution.typed_search_attributes}
+    return PendingRequest(
+        order_id=order_id_of(execution.id),
+        customer_id=attributes.get(CUSTOMER_ID, ""),
+        total=memo.total,
+        currency=memo.currency,
+        request=memo.pending,
+    )
+
+
+def _quoted(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"')
