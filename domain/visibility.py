@@ -11,7 +11,7 @@ in its window changes its memo not at all.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Literal
 
 from domain.lifecycle import CancelPath
@@ -82,7 +82,7 @@ def memo_of(state: OrderState) -> OrderMemo:
             reason_code=pending.reason_code,
             reason_label=pending.reason_label,
             requested_at=pending.requested_at,
-            decision_deadline=pending.requested_at + timedelta(seconds=state.decision_timeout_seconds),
+            decision_deadline=state.deadline_of(pending),
         )
     return OrderMemo(
         total=state.total,

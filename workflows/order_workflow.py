@@ -66,6 +66,9 @@ class OrderWorkflow:
     deny_cancellation_signal, deny_cancellation = _command(Action.DENY_CANCELLATION)
     start_handling_signal, start_handling = _command(Action.START_HANDLING)
     invoice_signal, invoice = _command(Action.INVOICE)
+    deny_payment_signal, deny_payment = _command(Action.DENY_PAYMENT)
+    extend_grace_period_signal, extend_grace_period = _command(Action.EXTEND_GRACE_PERIOD)
+    extend_decision_deadline_signal, extend_decision_deadline = _command(Action.EXTEND_DECISION_DEADLINE)
 
     @workflow.init
     def __init__(self, new_order: OrderInput) -> None:

@@ -70,8 +70,7 @@ class Outbox:
         beside: list[OrderEvent] = []
         if not self.busy():
             beside, self._queue, self._awaited = self._queue, [], False
-        waves = [[compensation.payment, compensation.stock], [compensation.customer]]
-        report = await self._deliver(Delivery(waves=waves, alongside=beside), local=False)
+        report = await self._deliver(Delivery(waves=compensation.waves(), alongside=beside), local=False)
         held_back = set(report.undelivered)
         self._queue[:0] = [event for event in beside if event.id in held_back]
 

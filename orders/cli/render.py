@@ -17,26 +17,13 @@ from domain.lifecycle import Action, Actor, Status, Stay, decide
 from domain.state import Cancellation, OrderState, TimelineEntry
 from domain.text import shown
 from orders.cli.errors import one_line
-from orders.cli.parsing import UNIT_SECONDS
 from orders.client import CommandResult, OrderSummary
+from orders.durations import fmt_span
 from orders.errors import OrdersError
 
 
 def fmt_time(at: datetime | None) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if at else "-"
-
-
-def fmt_span(seconds: float) -> str:
-    """At most the two largest units, zeros left out: `29d 23h`, `30m`, `4m 5s`, `12s`."""
-    remaining = int(abs(seconds))
-    parts: list[str] = []
-    for unit, label in zip(UNIT_SECONDS, "dhms", strict=True):
-        value, remaining = divmod(remaining, unit)
-        if value or parts:
-            parts.append(f"{value}{label}" if value else "")
-        if len(parts) == 2:
-            break
-    return " ".join(part for part in parts if part) or "0s"
 
 
 def fmt_relative(at: datetime, now: datetime) -> str:
