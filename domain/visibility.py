@@ -45,7 +45,7 @@ class Decision(WireModel):
     decided_at: datetime
     outcome: Literal["canceled", "denied", "timed-out"]
     actor: str  # who asked
-    reason_code: str
+    reason_code: str  # a denial's own code; else the request's
 
 
 class OrderMemo(WireModel):
@@ -101,7 +101,7 @@ def decisions_of(state: OrderState) -> list[Decision]:
             decided_at=r.denied_at,
             outcome="denied",
             actor=r.actor.value,
-            reason_code=r.reason_code,
+            reason_code=r.deny_reason_code or r.reason_code,
         )
         for r in state.cancellation_requests
         if r.denied and r.denied_at is not None
