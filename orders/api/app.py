@@ -19,7 +19,7 @@ from orders.api.auth import Authenticator
 from orders.api.errors import install_error_handlers
 from orders.api.middleware import MAX_BODY_BYTES, BodyLimit, CatchAll
 from orders.api.provider import OrdersProvider
-from orders.api.routes import customer, ops, policy, staff
+from orders.api.routes import customer, items, ops, policy, staff
 from orders.client import OrdersClient
 from orders.errors import TemporalUnavailable
 from orders.settings import Settings
@@ -52,6 +52,6 @@ def create_app(settings: Settings, orders: OrdersClient | None = None) -> FastAP
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(CatchAll)  # added last: outermost of ours
-    for routes in (ops, staff, policy, customer):
+    for routes in (ops, staff, items, policy, customer):
         app.include_router(routes.router)
     return app
