@@ -203,7 +203,8 @@ class OrdersClient:
         handle = self._handle(order_id)
         timeout = timedelta(seconds=self.settings.update_timeout_seconds)
         try:
-            return await handle.query(QUERY_STATE, result_type=OrderState, rpc_timeout=timeout)
+            state: OrderState = await handle.query(QUERY_STATE, result_type=OrderState, rpc_timeout=timeout)
+            return state
         except RPCError as err:
             if err.status is not RPCStatusCode.NOT_FOUND and not _no_worker(err):
                 raise unavailable(err) from None
@@ -294,15 +295,16 @@ class OrdersClient:
             raise unavailable(err) from None
         if description.status is WorkflowExecutionStatus.COMPLETED:
             try:
-                return await self.temporal.get_workflow_handle(
-                    workflow_id(order_id), result_type=OrderState
-                ).result()
+                handle = self.temporal.get_workflow_handle(workflow_id(order_id), result_type=OrderState)
+                final: OrderState = await handle.result()
+                return final
             except WorkflowFailureError:
                 pass
         if description.status is WorkflowExecutionStatus.RUNNING:
             log.warning("no worker answered for order %s: %s", order_id, first_line(failure))
             raise TemporalUnavailable(f"no worker answered for order {order_id}; is the worker running?")
-        raise OrdersError(f"order {order_id}'s workflow is {description.status.name.lower()}")
+        status = description.status.name.lower() if description.status else "gone"
+        raise OrdersError(f"order {order_id}'s workflow is {status}")
 
     async def _after_finish(
         self, order_id: str, action: Action, command: Command, err: RPCError

@@ -29,9 +29,10 @@ from orders.cli.errors import EXIT_CODES_HELP, EXIT_OK, EXIT_USAGE, Failure, loa
 from orders.cli.parsing import AMOUNT, DURATION_TYPE, ITEM, LINE
 from orders.cli.policy import check_reason_code, deny_payment, extend, reason_code_option, reasons, report
 from orders.cli.reads import list_, pending, status, watch
-from orders.cli.render import echo_json, fmt_money, fmt_span
+from orders.cli.render import echo_json, fmt_money
 from orders.cli.sending import Delivery, command_options, deliver
 from orders.client import OrdersClient
+from orders.durations import fmt_span
 
 ENVIRONMENT_HELP = """\b
 Environment:
