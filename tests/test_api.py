@@ -2,7 +2,8 @@
 
 Every endpoint's happy path, every error code of the issue in VTEX's envelope, the two-step cancel
 after a real (1 s) grace timer, idempotent repeats, customer tokens, and the response bodies checked
-field by field against VTEX's names and types.
+field by field against VTEX's names and types. Every answer of a VTEX path is also validated against
+VTEX's own OpenAPI schema as it arrives (`tests.vtex_schema`, with the allowances docs/api.md lists).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from orders.api.auth import CredentialsError
 from orders.client import OrdersClient
 from orders.settings import Settings
 from tests.conftest import eventually, read_events, running_worker, settings_for
+from tests.vtex_schema import VtexSchema
 
 SECRET = "customer-token-secret-for-the-api-tests-0123456789"
 ERP = {"X-VTEX-API-AppKey": "erp-key", "X-VTEX-API-AppToken": "erp-token-8b1f0c-5e6a"}
@@ -258,14 +260,18 @@ async def api(dev_env: WorkflowEnvironment, tmp_path_factory: pytest.TempPathFac
     async with (
         running_worker(dev_env.client, settings) as orders,
         serving(create_app(settings, orders)) as url,
-        httpx.AsyncClient(base_url=url) as http,
+        httpx.AsyncClient(base_url=url, event_hooks={"response": [VtexSchema().hook]}) as http,
     ):
         yield Api(http, orders, settings)
 
 
 @asynccontextmanager
 async def in_process(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as http:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://api",
+        event_hooks={"response": [VtexSchema().hook]},
+    ) as http:
         yield http
 
 
