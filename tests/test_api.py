@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import socket
 import time
 import uuid
@@ -281,7 +282,17 @@ async def in_process(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 async def test_health_readiness_and_docs(api: Api) -> None:
     assert (await api.http.get("/healthz")).json() == {"status": "ok"}
     assert (await api.http.get("/readyz")).json() == {"status": "ready"}
-    assert "swagger" in (await api.http.get("/docs")).text.lower()
+    for page in ("/docs", "/redoc"):
+        html = (await api.http.get(page)).text
+        assert "swagger" in html.lower() or "redoc" in html.lower()
+        # Offline: every script, style and icon is served by the API itself, none from a CDN.
+        assets = set(re.findall(r"""(?:src|href)\s*=\s*["']([^"']+)["']""", html))
+        assets |= set(re.findall(r"""url:\s*["']([^"']+)["']""", html))
+        assert assets and all(a.startswith("/") and not a.startswith("//") for a in assets), assets
+        assert "http://" not in html and "https://" not in html.replace("https://github.com", ""), html
+        for asset in assets:
+            served = await api.http.get(asset)
+            assert served.status_code == 200 and served.content, asset
     paths = (await api.http.get("/openapi.json")).json()["paths"]
     assert {f"{PVT}/{{orderId}}/cancel", "/api/checkout/pub/orders/{orderId}/user-cancel-request"} <= set(
         paths
