@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -44,6 +44,7 @@ from orders.errors import (
     unavailable,
 )
 from orders.listing import Cursor, newest_first
+from orders.placement import PLACEMENT_KEY, PlacementMemo
 from orders.settings import Settings
 from workflows.names import QUERY_STATE, WORKFLOW_TYPE, order_id_of, workflow_id
 from workflows.search_attributes import CUSTOMER_ID, ORDER_STATUS
@@ -71,9 +72,11 @@ class OrderSummary:
     customer_id: str
     placed_at: datetime | None
     closed: bool
+    # The memo as visibility shows it (domain.visibility's `order`, orders.placement's `placement`).
+    memo: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, execution: WorkflowExecution) -> OrderSummary:
+    def of(cls, execution: WorkflowExecution, memo: dict[str, Any] | None = None) -> OrderSummary:
         attributes = execution.typed_search_attributes
         return cls(
             order_id=order_id_of(execution.id),
@@ -81,6 +84,7 @@ class OrderSummary:
             customer_id=attributes.get(CUSTOMER_ID) or "",
             placed_at=execution.start_time,
             closed=execution.status is not WorkflowExecutionStatus.RUNNING,
+            memo=memo or {},
         )
 
 
@@ -149,7 +153,8 @@ class OrdersClient:
                 ),
                 # What the workflow would write at placement, written here: it then writes nothing.
                 memo={
-                    MEMO_KEY: OrderMemo(total=order.total, currency=order.currency).model_dump(mode="json")
+                    MEMO_KEY: OrderMemo(total=order.total, currency=order.currency).model_dump(mode="json"),
+                    PLACEMENT_KEY: PlacementMemo.of(order).model_dump(mode="json"),
                 },
             )
         except WorkflowAlreadyStartedError:
@@ -229,6 +234,17 @@ class OrdersClient:
             raise unavailable(err) from None
         return description.typed_search_attributes.get(CUSTOMER_ID)
 
+    async def summary(self, order_id: str) -> OrderSummary:
+        """The order as visibility shows it (status, customer, memo), read with one describe call that
+        needs no worker."""
+        try:
+            description = await self._handle(order_id).describe()
+        except RPCError as err:
+            if err.status is RPCStatusCode.NOT_FOUND:
+                raise OrderNotFound(order_id) from None
+            raise unavailable(err) from None
+        return OrderSummary.of(description, await description.memo())
+
     async def list_page(
         self,
         statuses: set[Status] | None = None,
@@ -247,7 +263,7 @@ class OrdersClient:
         except RPCError as err:
             raise unavailable(err) from None
         return OrderPage(
-            [OrderSummary.of(execution) for execution in page.executions],
+            [OrderSummary.of(execution, await execution.memo()) for execution in page.executions],
             page.next.token() if page.next else None,
         )
 
