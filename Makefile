@@ -6,7 +6,7 @@ VENV := $(ROOT).venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test chaos bench lint format clean
+.PHONY: run test unit chaos bench lint format clean
 
 $(STAMP): $(ROOT)pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
@@ -23,6 +23,13 @@ run: $(STAMP)
 test: $(STAMP)
 	PATH="$(BIN):$$PATH" $(BIN)/pytest
 
+# The pure tests: the rules, the order, line items, reasons, the property tests and the replay of saved
+# histories. No server, no process: seconds.
+UNIT := tests/test_lifecycle.py tests/test_order.py tests/test_items.py tests/test_reasons.py \
+	tests/test_properties.py tests/test_replay.py
+unit: $(STAMP)
+	cd $(ROOT) && $(BIN)/pytest -q $(UNIT)
+
 # The slow fault tests (processes killed, servers restarted): see docs/reliability.md.
 chaos: $(STAMP)
 	PATH="$(BIN):$$PATH" $(BIN)/pytest -m chaos
@@ -31,13 +38,15 @@ chaos: $(STAMP)
 bench: $(STAMP)
 	PATH="$(BIN):$$PATH" $(BIN)/python -m bench $(ARGS)
 
+# ruff, and mypy --strict over domain/, workflows/, activities/, orders/ and worker.py (pyproject.toml).
 lint: $(STAMP)
-	$(BIN)/ruff format --check .
-	$(BIN)/ruff check .
+	cd $(ROOT) && $(BIN)/ruff format --check .
+	cd $(ROOT) && $(BIN)/ruff check .
+	cd $(ROOT) && $(BIN)/mypy
 
 format: $(STAMP)
-	$(BIN)/ruff format .
-	$(BIN)/ruff check --fix .
+	cd $(ROOT) && $(BIN)/ruff format .
+	cd $(ROOT) && $(BIN)/ruff check --fix .
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

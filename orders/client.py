@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -76,7 +77,7 @@ class OrderSummary:
     memo: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, execution: WorkflowExecution, memo: dict[str, Any] | None = None) -> OrderSummary:
+    def of(cls, execution: WorkflowExecution, memo: Mapping[str, Any] | None = None) -> OrderSummary:
         attributes = execution.typed_search_attributes
         return cls(
             order_id=order_id_of(execution.id),
@@ -84,7 +85,7 @@ class OrderSummary:
             customer_id=attributes.get(CUSTOMER_ID) or "",
             placed_at=execution.start_time,
             closed=execution.status is not WorkflowExecutionStatus.RUNNING,
-            memo=memo or {},
+            memo=dict(memo or {}),
         )
 
 

@@ -131,7 +131,8 @@ class EmbeddedTemporal:
         server that was already running: this process doesn't own it)."""
         process = self._process
         if process is None:
-            await asyncio.Future()  # forever
+            forever: asyncio.Future[int] = asyncio.Future()
+            return await forever
         while process.poll() is None:
             await asyncio.sleep(EXIT_POLL_SECONDS)
         return process.returncode

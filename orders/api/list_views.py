@@ -8,6 +8,7 @@ lists them and the decisions (stats over the page shown, facets keyed by the val
 
 from __future__ import annotations
 
+import builtins
 import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -101,8 +102,8 @@ class Stats(Out):
 
 
 class OrderList(Out):
-    list: list[ListItemView]
-    facets: list[str] = []
+    list: builtins.list[ListItemView]
+    facets: builtins.list[str] = []
     paging: Paging
     stats: Stats
 
