@@ -6,6 +6,7 @@ read and no internal address (the detail goes to the log).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections.abc import Mapping
@@ -185,11 +186,16 @@ class OrdersClient:
         if not as_signal:
             timeout = update_timeout if update_timeout is not None else self.settings.update_timeout_seconds
             try:
-                state = await handle.execute_update(
-                    action.value, stamped, result_type=OrderState, rpc_timeout=timedelta(seconds=timeout)
+                # The SDK may make two calls (start, then poll), each with its own rpc_timeout: the
+                # whole wait is bounded here, so no caller waits longer than the setting says.
+                state: OrderState = await asyncio.wait_for(
+                    handle.execute_update(
+                        action.value, stamped, result_type=OrderState, rpc_timeout=timedelta(seconds=timeout)
+                    ),
+                    timeout,
                 )
                 return CommandResult(request_id, state)
-            except WorkflowUpdateRPCTimeoutOrCancelledError:
+            except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
                 pass  # no worker answered in time: queue it as a signal
             except WorkflowUpdateFailedError as err:
                 raise _rejection(err) from None
