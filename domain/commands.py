@@ -43,8 +43,9 @@ class Command(WireModel):
         return None
 
 
-class RequestCancellation(Command):
-    actor: Actor
+class WithReason(Command):
+    """A command that says why: free text, and a code from the reason catalogue (SPEC §11)."""
+
     reason: Text = ""
     reason_code: ReasonCode | None = None
 
@@ -57,22 +58,17 @@ class RequestCancellation(Command):
         return self.reason_code
 
 
+class RequestCancellation(WithReason):
+    actor: Actor
+
+
 class ConfirmCancellation(Command):
     actor: Actor
 
 
-class DenyCancellation(Command):
+class DenyCancellation(WithReason):
     actor: Actor
     reason: RequiredText
-    reason_code: ReasonCode | None = None
-
-    @property
-    def reason_text(self) -> str:
-        return self.reason
-
-    @property
-    def code(self) -> str | None:
-        return self.reason_code
 
 
 class ApprovePayment(Command):
@@ -92,24 +88,18 @@ class InvoiceCommand(Command):
     kind: InvoiceKind = InvoiceKind.OUTPUT
 
 
-class DenyPayment(Command):
+class DenyPayment(WithReason):
     """A payment gateway's notification that the payment of a pending order was refused."""
 
     actor: Actor
-    reason: Text = ""
-
-    @property
-    def reason_text(self) -> str:
-        return self.reason
 
 
-class ExtendDeadline(Command):
+class ExtendDeadline(WithReason):
     """Move a deadline later: to `until`, or by `seconds` past the current deadline (exactly one)."""
 
     actor: Actor
     until: UtcTime | None = None
     seconds: PositiveSeconds | None = None
-    reason: Text = ""
 
     @model_validator(mode="after")
     def _one_of(self) -> ExtendDeadline:
@@ -117,31 +107,17 @@ class ExtendDeadline(Command):
             raise ValueError("give exactly one of until (a time) or seconds (added to the current deadline)")
         return self
 
-    @property
-    def reason_text(self) -> str:
-        return self.reason
-
     def new_deadline(self, current: datetime) -> datetime:
         return self.until if self.until is not None else current + timedelta(seconds=self.seconds or 0)
 
 
-class CancelItems(Command):
+class CancelItems(WithReason):
     """Cancel quantities of the order's lines (SPEC §3 "Items")."""
 
     actor: Actor
     items: Annotated[
         list[ItemQuantity], Field(min_length=1, max_length=MAX_ITEMS), AfterValidator(one_line_per_sku)
     ]
-    reason: Text = ""
-    reason_code: ReasonCode | None = None
-
-    @property
-    def reason_text(self) -> str:
-        return self.reason
-
-    @property
-    def code(self) -> str | None:
-        return self.reason_code
 
 
 COMMAND_MODELS: dict[Action, type[Command]] = {

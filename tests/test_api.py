@@ -107,12 +107,16 @@ CANCELLATION_DATA_FIELDS: dict[str, Callable[[Any], bool]] = {
     "requestedBySellerNotification": of(bool),
     "requestedByPaymentNotification": of(bool),
     "reason": of(str),
+    "reasonCode": of(str),
+    "reasonLabel": of(str),
     "cancellationDate": iso,  # left out until the order is canceled
     "cancellationRequestId": of(str),
 }
 CANCELLATION_REQUEST_FIELDS: dict[str, Callable[[Any], bool]] = {
     "id": of(str),
     "reason": of(str),
+    "reasonCode": of(str),
+    "reasonLabel": of(str),
     "cancellationRequestDate": iso,
     "requestedByUser": of(bool),
     "deniedBySeller": of(bool),
@@ -428,6 +432,8 @@ async def test_two_step_cancel_after_the_grace_timer(api: Api) -> None:
         "requestedBySellerNotification": True,
         "requestedByPaymentNotification": False,
         "reason": "out of stock",
+        "reasonCode": "other",  # a text-only caller's code
+        "reasonLabel": "Other",
         "cancellationRequestId": first["receipt"],
     }
     receipt(await api.cancel(order_id, headers=STORE), order_id)  # the second click confirms

@@ -27,7 +27,7 @@ from tests.conftest import eventually, running_worker, settings_for
 from tests.processes import free_port
 from tests.test_api import ERP, PVT, STORE
 from tests.test_faults import in_thread, place, reaches
-from tests.test_trust_boundary import service
+from tests.test_trust_boundary import CHECKOUT, service
 
 
 async def test_reason_codes_extensions_and_payment_denial_through_the_cli(
@@ -246,3 +246,35 @@ async def test_the_worker_refuses_a_malformed_reason_catalogue_in_one_line(tmp_p
     lines = done.stderr.strip().splitlines()
     assert done.returncode == 2 and len(lines) == 1, done.stderr
     assert "ORDERS_REASONS" in lines[0] and "line 1" in lines[0] and "needs a label for pt-BR" in lines[0]
+
+
+async def test_reason_codes_through_the_rest_api(dev_env: WorkflowEnvironment, tmp_path: Path) -> None:
+    async with service(dev_env, tmp_path, grace_period_seconds=0) as svc:
+        order_id = await place(svc.orders)
+        await reaches(svc.orders, order_id, Status.READY_FOR_HANDLING)
+        url = f"{CHECKOUT}/{order_id}/user-cancel-request"
+        wrong = await svc.http.post(url, json={"reasonCode": "fraud-suspected"}, headers=svc.customer("c-42"))
+        assert wrong.status_code == 409 and wrong.json()["error"]["code"] == "reason-code"
+        assert "changed-mind" in wrong.json()["error"]["message"]
+        body = {"reason": "a better price", "reasonCode": "found-cheaper"}
+        asked = await svc.http.post(url, json=body, headers=svc.customer("c-42"))
+        assert asked.status_code == 200, asked.text
+        order = (await svc.http.get(f"{PVT}/{order_id}", headers=ERP)).json()
+        pending = order["cancellationData"]
+        assert (pending["reasonCode"], pending["reasonLabel"]) == (
+            "found-cheaper",
+            "Found it cheaper elsewhere",
+        )
+        deny = {
+            "cancellationRequestId": asked.json()["receipt"],
+            "denyReason": "shipped",
+            "reasonCode": "already-shipped",
+        }
+        denied = await svc.http.post(f"{PVT}/{order_id}/deny-cancellation-request", json=deny, headers=STORE)
+        assert denied.status_code == 200, denied.text
+        state = await svc.orders.state(order_id)
+        assert state.cancellation_requests[-1].deny_reason_code == "already-shipped"
+        text_only = await svc.http.post(f"{PVT}/{order_id}/cancel", json={"reason": "fraud"}, headers=ERP)
+        assert text_only.status_code == 200
+        order = (await svc.http.get(f"{PVT}/{order_id}", headers=ERP)).json()
+        assert order["cancellationData"]["reasonCode"] == "other"  # text-only callers: other

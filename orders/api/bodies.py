@@ -23,6 +23,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from domain.models import OrderInput
+from domain.reasons import ReasonCode
 from domain.text import Id, Name, RequestId, RequiredText, Text
 from domain.wire import (
     MAX_ITEMS,
@@ -98,6 +99,8 @@ class PlaceOrderBody(Body):
 
 class CancelBody(Body):
     reason: Text = ""
+    # A code from the reason catalogue (`orders reasons`, SPEC §11); VTEX callers send text only: `other`.
+    reasonCode: ReasonCode | None = None
     # VTEX's "Order canceling improvements": true when a marketplace or ERP cancels for the shopper.
     requestedByUser: bool = False
 
@@ -105,6 +108,7 @@ class CancelBody(Body):
 class DenyBody(Body):
     cancellationRequestId: RequestId
     denyReason: RequiredText
+    reasonCode: ReasonCode | None = None
 
 
 def _as_utc(value: datetime) -> datetime:

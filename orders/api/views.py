@@ -87,6 +87,9 @@ class CancellationDataView(Out):
     requestedBySellerNotification: bool
     requestedByPaymentNotification: bool
     reason: str
+    # The reason catalogue's code and its label (SPEC §11): a project extension beside VTEX's text.
+    reasonCode: str
+    reasonLabel: str
     cancellationDate: datetime | None = omitted("when the order reached canceled")
     cancellationRequestId: str
 
@@ -94,6 +97,8 @@ class CancellationDataView(Out):
 class CancellationRequestView(Out):
     id: str
     reason: str
+    reasonCode: str
+    reasonLabel: str
     cancellationRequestDate: datetime
     requestedByUser: bool
     deniedBySeller: bool
@@ -185,17 +190,16 @@ def cancellation_data(state: OrderState) -> CancellationDataView | None:
     endpoint takes is right there; else nothing."""
     cancellation, pending = state.cancellation, state.pending_request
     if cancellation is not None:
-        by = cancellation.requested_by
+        by, gateway = cancellation.requested_by, cancellation.path is CancelPath.PAYMENT_DENIED
         return CancellationDataView(
             requestedByUser=by is Actor.CUSTOMER,
-            requestedBySystem=by is Actor.SYSTEM,
-            requestedBySellerNotification=by in STAFF,
-            # The system asks to cancel on its own when a decision times out; otherwise it relays a
-            # payment notification.
-            requestedByPaymentNotification=(
-                by is Actor.SYSTEM and cancellation.path is not CancelPath.DECISION_TIMEOUT
-            ),
+            requestedBySystem=by is Actor.SYSTEM and not gateway,
+            requestedBySellerNotification=by in STAFF and not gateway,
+            # deny_payment: the payment gateway's notification, relayed by the system or the erp.
+            requestedByPaymentNotification=gateway,
             reason=cancellation.reason,
+            reasonCode=cancellation.reason_code,
+            reasonLabel=cancellation.reason_label,
             cancellationDate=cancellation.canceled_at,
             cancellationRequestId=cancellation.request_id,
         )
@@ -206,13 +210,17 @@ def cancellation_data(state: OrderState) -> CancellationDataView | None:
             requestedBySellerNotification=pending.actor in STAFF,
             requestedByPaymentNotification=False,
             reason=pending.reason,
+            reasonCode=pending.reason_code,
+            reasonLabel=pending.reason_label,
             cancellationRequestId=pending.id,
         )
     return None
 
 
 def order_view(state: OrderState) -> OrderView:
-    items_value = sum(item.price * item.quantity for item in state.items) if state.items else state.total
+    items_value = (
+        sum(line.price * line.remaining for line in state.lines) if state.items else state.remaining_total
+    )
     client = state.client
     method = state.payment.method
     invoiced_at = next((e.at for e in state.moves() if e.to_status is Status.INVOICED), None)
@@ -224,7 +232,7 @@ def order_view(state: OrderState) -> OrderView:
         customerId=state.customer_id,
         status=state.status,
         statusDescription=state.status_description,
-        value=state.invoiced_value if state.partially_invoiced else state.total,
+        value=state.invoiced_value if state.partially_invoiced else state.remaining_total,
         currencyCode=state.currency,
         creationDate=state.placed_at,
         lastChange=max((entry.at for entry in state.timeline), default=state.placed_at),
@@ -235,7 +243,8 @@ def order_view(state: OrderState) -> OrderView:
         workflowIsInError=bool(state.failed_events),
         allowCancellation=state.cancellation_allowed,
         totals=[TotalView(id="Items", name="Items Total", value=items_value)],
-        items=[ItemView(id=i.sku, quantity=i.quantity, price=i.price) for i in state.items],
+        # What remains of each line: items canceled on their own no longer count (SPEC §3 "Items").
+        items=[ItemView(id=line.sku, quantity=line.remaining, price=line.price) for line in state.lines],
         clientProfileData=ClientProfileView(
             userProfileId=state.customer_id,
             firstName=client.first_name if client else None,
@@ -264,6 +273,8 @@ def order_view(state: OrderState) -> OrderView:
             CancellationRequestView(
                 id=r.id,
                 reason=r.reason,
+                reasonCode=r.reason_code,
+                reasonLabel=r.reason_label,
                 cancellationRequestDate=r.requested_at,
                 requestedByUser=r.actor is Actor.CUSTOMER,
                 deniedBySeller=r.denied,

@@ -37,10 +37,16 @@ async def user_cancel_request(
     """The customer asks to cancel their order: canceled at once inside the cancellation window,
     otherwise a request the store confirms or declines. Another customer's order is 404, answered as
     for an order that doesn't exist, at once, with or without a worker running."""
-    orders = await provider_of(request).get()
-    # Ownership first, from the CustomerId search attribute: one call that needs no worker.
-    if await orders.customer_of(order_id) != customer_id:
-        raise OrderNotFound(order_id)
-    payload = {"actor": Actor.CUSTOMER, "sender": customer_id, "reason": body.reason if body else ""}
+    await own_order(request, order_id, customer_id)
+    said = {"reason": body.reason, "reason_code": body.reasonCode} if body else {}
+    payload = {"actor": Actor.CUSTOMER, "sender": customer_id, **said}
     verdict = await run_command(request, order_id, Action.REQUEST_CANCELLATION, payload, idempotency_key)
     return verdict.answer(response)
+
+
+async def own_order(request: Request, order_id: str, customer_id: str) -> None:
+    """Ownership first, from the `CustomerId` search attribute (one call that needs no worker): another
+    customer's order is answered exactly as one that doesn't exist, and as fast."""
+    orders = await provider_of(request).get()
+    if await orders.customer_of(order_id) != customer_id:
+        raise OrderNotFound(order_id)

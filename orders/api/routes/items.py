@@ -17,12 +17,11 @@ from domain.wire import MAX_ITEMS, Quantity, one_line_per_sku
 from orders.api.bodies import Body
 from orders.api.commands import QUEUED, run_command
 from orders.api.errors import ERRORS
-from orders.api.provider import provider_of
+from orders.api.routes.customer import own_order
 from orders.api.routes.params import IdempotencyKey, OrderId
 from orders.api.routes.staff import PVT
 from orders.api.security import Customer, Staff
 from orders.api.views import Receipt
-from orders.errors import OrderNotFound
 
 router = APIRouter(tags=["items"])
 
@@ -77,9 +76,7 @@ async def user_cancel_items_request(
 ) -> Receipt:
     """The customer asks to cancel some items of their order: at once inside the cancellation window,
     otherwise a request the store confirms or declines. Another customer's order is 404."""
-    orders = await provider_of(request).get()
-    if await orders.customer_of(order_id) != customer_id:
-        raise OrderNotFound(order_id)
+    await own_order(request, order_id, customer_id)
     payload = {"actor": Actor.CUSTOMER, "sender": customer_id, **body.command()}
     verdict = await run_command(request, order_id, Action.CANCEL_ITEMS, payload, idempotency_key)
     return verdict.answer(response)

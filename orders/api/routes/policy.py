@@ -18,7 +18,7 @@ from orders.api.commands import QUEUED, run_command
 from orders.api.errors import ERRORS
 from orders.api.routes.params import IdempotencyKey, OrderId
 from orders.api.routes.staff import PVT
-from orders.api.security import Staff
+from orders.api.security import Caller, Staff
 from orders.api.views import Receipt
 
 router = APIRouter(tags=["decision policy"])
@@ -71,10 +71,9 @@ async def extend_grace_period(
     idempotency_key: IdempotencyKey = None,
 ) -> Receipt:
     """Move the cancellation window's end later (only while it is open; at most a year ahead)."""
-    verdict = await run_command(
-        request, order_id, Action.EXTEND_GRACE_PERIOD, caller.command(**body.command()), idempotency_key
+    return await _extend(
+        request, response, caller, order_id, body, idempotency_key, Action.EXTEND_GRACE_PERIOD
     )
-    return verdict.answer(response)
 
 
 @router.post(f"{PVT}/{{orderId}}/extend-decision-deadline", response_model=Receipt, responses=ERRORS | QUEUED)
@@ -87,7 +86,18 @@ async def extend_decision_deadline(
     idempotency_key: IdempotencyKey = None,
 ) -> Receipt:
     """Give the store longer to decide the pending cancellation request; its reminders follow."""
-    verdict = await run_command(
-        request, order_id, Action.EXTEND_DECISION_DEADLINE, caller.command(**body.command()), idempotency_key
-    )
+    action = Action.EXTEND_DECISION_DEADLINE
+    return await _extend(request, response, caller, order_id, body, idempotency_key, action)
+
+
+async def _extend(
+    request: Request,
+    response: Response,
+    caller: Caller,
+    order_id: str,
+    body: ExtendBody,
+    idempotency_key: str | None,
+    action: Action,
+) -> Receipt:
+    verdict = await run_command(request, order_id, action, caller.command(**body.command()), idempotency_key)
     return verdict.answer(response)

@@ -66,11 +66,11 @@ async def cancel_order(
     true the request is the customer's, made on their behalf: judged as one (after the window it
     waits for the store) and shown as one (`cancellationData.requestedByUser`). The receipt is the
     request's `cancellationRequestId`."""
-    reason = body.reason if body else ""
+    said = {"reason": body.reason, "reason_code": body.reasonCode} if body else {}
     if body is not None and body.requestedByUser:
-        payload = {"actor": Actor.CUSTOMER, "sender": caller.sender, "reason": reason}
+        payload = {"actor": Actor.CUSTOMER, "sender": caller.sender, **said}
     else:
-        payload = caller.command(reason=reason)
+        payload = caller.command(**said)
     verdict = await run_command(
         request, order_id, Action.REQUEST_CANCELLATION, payload, idempotency_key, cancel_refusal
     )
@@ -95,7 +95,7 @@ async def deny_cancellation(
     command is queued (202) like any other."""
     orders = await provider_of(request).get()
     _check_pending(await orders.summary(order_id), body.cancellationRequestId, idempotency_key)
-    payload = caller.command(reason=body.denyReason)
+    payload = caller.command(reason=body.denyReason, reason_code=body.reasonCode)
     verdict = await run_command(
         request, order_id, Action.DENY_CANCELLATION, payload, idempotency_key, lambda _: 400
     )
