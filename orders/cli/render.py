@@ -14,8 +14,9 @@ from typing import Any
 import click
 
 from domain.lifecycle import Action, Actor, Status, Stay, decide
-from domain.state import Cancellation, OrderState, TimelineEntry
+from domain.state import Cancellation, Line, OrderState, TimelineEntry
 from domain.text import shown
+from domain.wire import ItemQuantity
 from orders.client import CommandResult, OrderSummary
 from orders.durations import fmt_span
 from orders.queue import PendingRequest
@@ -107,6 +108,10 @@ def status_lines(state: OrderState, now: datetime) -> list[str]:
         f"  Placed:        {fmt_time(state.placed_at)}",
         f"  Grace period:  {grace_line(state, now)}",
     ]
+    if state.item_cancellations:
+        lines.append(f"  Remaining:     {fmt_money(state.remaining_total, state.currency)} (items canceled)")
+    if state.items:
+        lines += ["  Items:", *(f"    {line_text(line, state.currency)}" for line in state.lines)]
     request = pending_line(state, now)
     if request:
         lines.append(f"  Pending:       {request}")
@@ -121,6 +126,15 @@ def status_lines(state: OrderState, now: datetime) -> list[str]:
     lines.append("  Timeline:")
     lines += [f"    {fmt_entry(entry)}" for entry in state.timeline]
     return lines
+
+
+def line_text(line: Line, currency: str) -> str:
+    canceled = f", {line.canceled} canceled, {line.remaining} left" if line.canceled else ""
+    return f"{shown(line.sku)}  {line.ordered} x {fmt_money(line.price, currency)}{canceled}"
+
+
+def items_text(items: list[ItemQuantity]) -> str:
+    return ", ".join(f"{shown(item.sku)} x {item.quantity}" for item in items)
 
 
 def cancellation_summary(c: Cancellation) -> str:
@@ -163,7 +177,15 @@ def verdict_lines(result: CommandResult, order_id: str, action: Action, actor: A
         (e for e in reversed(state.timeline) if e.request_id == result.request_id and not e.refused), None
     )
     what = entry.note if entry else unchanged_note(state, action, actor, result.request_id)
-    return [f"Order {order_id}: {what}.", f"  Status: {fmt_status(state.status)}", *next_steps(state, now)]
+    lines = [f"Order {order_id}: {what}.", f"  Status: {fmt_status(state.status)}"]
+    applied = next((c for c in state.item_cancellations if c.request_id == result.request_id), None)
+    if applied is not None and entry is not None:
+        lines.append(
+            f"  Canceled: {items_text(applied.items)}; {fmt_money(applied.amount, state.currency)} undone, "
+            f"{fmt_money(state.remaining_total, state.currency)} remain."
+        )
+        return lines
+    return lines + next_steps(state, now)
 
 
 def unchanged_note(state: OrderState, action: Action, actor: Actor, request_id: str) -> str:
