@@ -15,7 +15,6 @@ from orders.cli.errors import EXIT_CODES_HELP, EXIT_OK, connect, one_line, run, 
 from orders.cli.render import (
     echo_json,
     fmt_entry,
-    fmt_status,
     fmt_time,
     pending_json,
     pending_row,
@@ -38,11 +37,13 @@ async def fetch_list(status: Status | None, customer: str | None, limit: int) ->
 
 
 async def watch_order(order_id: str, interval: float) -> None:
-    """Print each status change until the order is final. Worker restarts are waited out, not fatal."""
+    """Print the order's changes so far, then each new one until the order is final (like `tail -f`:
+    what is printed doesn't depend on when the command started). Worker restarts are waited out."""
     client = await connect()
     state = await client.state(order_id)
-    say(f"Order {order_id}: {fmt_status(state.status)}")
-    # Refusals are trimmed from the timeline over time; status changes are not, so count those.
+    for entry in moves(state):
+        say(fmt_entry(entry))
+    # Refusals are trimmed from the timeline over time; changes are not, so count those.
     seen = len(moves(state))
     waiting = False
     while not state.status.is_final:

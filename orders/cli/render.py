@@ -13,7 +13,8 @@ from typing import Any
 
 import click
 
-from domain.lifecycle import Action, Actor, Status, Stay, decide
+from domain.events import EventType
+from domain.lifecycle import Action, Actor, Status, Stay, decide, payment_undo, stock_undo
 from domain.state import Cancellation, Line, OrderState, TimelineEntry
 from domain.text import shown
 from domain.wire import ItemQuantity
@@ -137,6 +138,26 @@ def items_text(items: list[ItemQuantity]) -> str:
     return ", ".join(f"{shown(item.sku)} x {item.quantity}" for item in items)
 
 
+UNDONE = {
+    EventType.PAYMENT_VOID: "The payment is voided",
+    EventType.PAYMENT_REFUND: "The payment is refunded",
+    EventType.STOCK_RELEASE: "the stock released",
+    EventType.STORE_RESTOCK_NEEDED: "the store is told to restock",
+}
+
+
+def undo_sentence(state: OrderState) -> str:
+    """What the cancellation undoes, in the rules' own terms (`lifecycle.payment_undo`, `stock_undo`)."""
+    assert state.cancellation is not None
+    payment = payment_undo(
+        approved=state.payment_approved, captured=state.payment.captured, path=state.cancellation.path
+    )
+    stock = UNDONE[stock_undo(handling_started=state.handling_started)]
+    if payment is None:
+        return f"Nothing to void (the payment never came): {stock} and the customer notified."
+    return f"{UNDONE[payment]}, {stock} and the customer notified."
+
+
 def cancellation_summary(c: Cancellation) -> str:
     said = f' "{shown(c.reason)}"' if c.reason else ""
     confirmed = f", confirmed by {c.confirmed_by.value}" if c.confirmed_by else ""
@@ -146,10 +167,8 @@ def cancellation_summary(c: Cancellation) -> str:
 def next_steps(state: OrderState, now: datetime) -> list[str]:
     """What the new status means for whoever runs the tool next."""
     order = state.order_id
-    if state.status in (Status.CANCEL, Status.CANCELED):
-        refund = "refunded" if state.payment.captured and state.payment_approved_at else "voided"
-        stock = "the store is told to restock" if state.handling_started else "the stock released"
-        return [f"  The payment is {refund}, {stock} and the customer notified."]
+    if state.status in (Status.CANCEL, Status.CANCELED) and state.cancellation is not None:
+        return [f"  {undo_sentence(state)}"]
     if state.status is Status.CANCELLATION_REQUESTED and state.decision_deadline:
         deadline = state.decision_deadline
         return [
@@ -178,8 +197,9 @@ def verdict_lines(result: CommandResult, order_id: str, action: Action, actor: A
     )
     what = entry.note if entry else unchanged_note(state, action, actor, result.request_id)
     lines = [f"Order {order_id}: {what}.", f"  Status: {fmt_status(state.status)}"]
-    applied = next((c for c in state.item_cancellations if c.request_id == result.request_id), None)
-    if applied is not None and entry is not None:
+    # Items this command canceled (its own request, or the request it confirmed) were undone at its entry.
+    applied = next((c for c in reversed(state.item_cancellations) if entry and c.at == entry.at), None)
+    if applied is not None:
         lines.append(
             f"  Canceled: {items_text(applied.items)}; {fmt_money(applied.amount, state.currency)} undone, "
             f"{fmt_money(state.remaining_total, state.currency)} remain."
