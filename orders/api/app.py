@@ -21,6 +21,7 @@ from orders.api.middleware import MAX_BODY_BYTES, BodyLimit, CatchAll
 from orders.api.provider import OrdersProvider
 from orders.api.routes import customer, ops, staff
 from orders.client import OrdersClient
+from orders.console.app import mount as mount_console
 from orders.errors import TemporalUnavailable
 from orders.settings import Settings
 
@@ -54,4 +55,5 @@ def create_app(settings: Settings, orders: OrdersClient | None = None) -> FastAP
     app.add_middleware(CatchAll)  # added last: outermost of ours
     for routes in (ops, staff, customer):
         app.include_router(routes.router)
+    mount_console(app, settings, provider)  # the staff console under /console (SPEC §10)
     return app

@@ -11,6 +11,7 @@ import uvicorn
 
 from orders.api.app import create_app
 from orders.api.auth import CredentialsError
+from orders.console.users import UsersFileError
 from orders.settings import SettingsError, load_settings
 
 DEFAULT_HOST = "127.0.0.1"
@@ -34,10 +35,11 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> None:
         log.warning("ORDERS_CUSTOMER_TOKEN_SECRET is unset: the customer endpoint is disabled (401)")
     try:
         app = create_app(settings)
-    except CredentialsError as err:
+    except (CredentialsError, UsersFileError) as err:
         print(f"orders serve-api: {err}", file=sys.stderr)
         raise SystemExit(2) from None
     log.info("Orders API on http://%s:%d (OpenAPI docs at /docs)", host, port)
+    log.info("Staff console: http://%s:%d/console", host, port)
     # Uvicorn's access log shows method, path and status only: never the credential headers.
     uvicorn.run(app, host=host, port=port, log_config=None, server_header=False, proxy_headers=False)
 

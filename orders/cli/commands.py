@@ -23,6 +23,7 @@ from domain.commands import (
 from domain.lifecycle import PAYMENT_APPROVERS, STAFF, Action, Actor
 from domain.models import OrderInput
 from domain.wire import Item, Payment, describe_errors
+from orders.cli.console import console
 from orders.cli.errors import EXIT_CODES_HELP, EXIT_OK, EXIT_USAGE, Failure, load_settings, run, say
 from orders.cli.parsing import AMOUNT, DURATION_TYPE, ITEM
 from orders.cli.reads import list_, pending, status, watch
@@ -202,6 +203,7 @@ def invoice(order_id: str, invoice_number: str, value: int, actor: str, how: Del
 # The commands that read orders, listed after those that change them.
 for read in (status, list_, pending, watch):
     cli.add_command(read)
+cli.add_command(console)  # the staff console's accounts
 
 
 @cli.command("serve-api")
