@@ -23,6 +23,7 @@ from domain.lifecycle import Actor, Status
 from orders.api import create_app
 from orders.client import OrdersClient
 from orders.console.auth import Throttle
+from orders.console.live import QueueCache
 from orders.console.sessions import signing_secret
 from orders.console.users import Role, UsersFile, verify
 from orders.settings import Settings
@@ -313,3 +314,27 @@ async def test_without_a_worker_the_queue_renders_and_the_order_page_says_why(
         assert page.status_code == 503
         assert "No worker is answering" in page.text and "the queue still works" in page.text
         assert "Cancellation requested" in page.text and "no worker now" in page.text  # from visibility
+
+
+async def test_polls_share_one_visibility_read_a_second() -> None:
+    reads = 0
+
+    async def read() -> list:
+        nonlocal reads
+        reads += 1
+        await asyncio.sleep(0.05)
+        return []
+
+    cache = QueueCache(ttl=0.3)
+    await asyncio.gather(*(cache.recent(("", ""), read) for _ in range(20)))
+    assert reads == 1  # twenty open pages, one read
+    await cache.recent(("c-1", ""), read)
+    assert reads == 2  # another filter, another read
+    await cache.fresh(("", ""), read)  # a page load always reads
+    assert reads == 3
+    cache.clear()  # an action was sent
+    await cache.recent(("", ""), read)
+    assert reads == 4
+    await asyncio.sleep(0.35)
+    await cache.recent(("", ""), read)
+    assert reads == 5

@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from orders.api.provider import OrdersProvider
 from orders.console import routes_auth, routes_lists, routes_order, routes_queue
 from orders.console.auth import NeedsSignIn, Throttle
+from orders.console.live import QueueCache
 from orders.console.pages import FETCH_HEADER, HERE, PREFIX, render, templates
 from orders.console.sessions import (
     Forbidden,
@@ -74,6 +75,7 @@ def console_app(settings: Settings, provider: OrdersProvider) -> FastAPI:
     app.state.users = UsersFile(settings.console_users_file)
     app.state.users.users()  # a broken accounts file stops the start (UsersFileError)
     app.state.throttle = Throttle()
+    app.state.queue_cache = QueueCache()
     app.state.sessions = Sessions(signing_secret(settings), settings.console_secure_cookie)
     app.state.templates = templates()
     app.add_middleware(SessionMiddleware, sessions=app.state.sessions)

@@ -101,6 +101,7 @@ async def _act(request: Request, order_id: str, act: Act) -> Response:
         flash(request, f"Nothing was sent: {err}", "error")
     else:
         outcome = await act(orders)
+        request.app.state.queue_cache.clear()
         flash(request, outcome.text, outcome.kind)
     return RedirectResponse(f"{PREFIX}/orders/{order_id}", 303)
 

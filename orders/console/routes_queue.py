@@ -20,10 +20,11 @@ from domain.reasons import Use
 from orders.api.provider import OrdersProvider
 from orders.console import actions, views
 from orders.console.auth import Staff, require_staff
+from orders.console.live import QueueCache
 from orders.console.pages import PREFIX, fragment, render
 from orders.console.sessions import flash
 from orders.errors import OrdersError
-from orders.queue import pending_requests
+from orders.queue import PendingRequest, pending_requests
 from orders.settings import Settings
 
 router = APIRouter()
@@ -31,11 +32,18 @@ Signed = Annotated[Staff, Depends(require_staff)]
 Filter = Annotated[str, Query(max_length=64)]
 
 
-async def _rows(request: Request, customer: str, reason: str) -> list[views.QueueRow]:
+async def _rows(request: Request, customer: str, reason: str, *, fresh: bool) -> list[views.QueueRow]:
+    """The queue's rows: read now for a page, or at most a second old for a poll (`live.QueueCache`)."""
     provider: OrdersProvider = request.app.state.orders
     settings: Settings = request.app.state.settings
+    cache: QueueCache = request.app.state.queue_cache
     orders = await provider.get()
-    pending = await pending_requests(orders.temporal, customer.strip() or None, reason.strip() or None)
+    key = (customer.strip(), reason.strip())
+
+    async def read() -> list[PendingRequest]:
+        return await pending_requests(orders.temporal, key[0] or None, key[1] or None)
+
+    pending = await (cache.fresh(key, read) if fresh else cache.recent(key, read))
     return views.queue_rows(pending, settings.catalogue, datetime.now(UTC))
 
 
@@ -51,7 +59,7 @@ async def queue(request: Request, staff: Signed, customer: Filter = "", reason: 
         "rows_url": f"{PREFIX}/queue/rows" + (f"?{request.url.query}" if request.url.query else ""),
     }
     try:
-        rows = await _rows(request, customer, reason)
+        rows = await _rows(request, customer, reason, fresh=True)
     except OrdersError as err:
         return render(request, "queue.html", 503, rows=[], unavailable=str(err), **context)
     return render(request, "queue.html", rows=rows, **context)
@@ -60,7 +68,7 @@ async def queue(request: Request, staff: Signed, customer: Filter = "", reason: 
 @router.get("/queue/rows")
 async def queue_rows(request: Request, staff: Signed, customer: Filter = "", reason: Filter = "") -> Response:
     try:
-        rows = await _rows(request, customer, reason)
+        rows = await _rows(request, customer, reason, fresh=False)
     except OrdersError as err:
         return Response(str(err), 503)
     return fragment(request, "queue_rows.html", rows=rows)
@@ -124,6 +132,7 @@ async def _bulk(
         return RedirectResponse(_back(back), 303)
     rid = actions.request_id(request_id)
     outcomes = await actions.send_many(orders, staff, chosen, action, rid, **fields)
+    request.app.state.queue_cache.clear()
     done = sum(outcome.ok for outcome in outcomes)
     flash(request, f"{label}: {done} of {len(outcomes)} done.", "ok" if done == len(outcomes) else "error")
     for outcome in outcomes:

@@ -100,7 +100,7 @@ def queue_rows(pending: list[PendingRequest], catalogue: Catalogue, now: datetim
                 reason=request.reason,
                 requested_at=when(request.requested_at),
                 requested_iso=iso(request.requested_at),
-                requested_by=request.actor + (f" ({request.sender})" if request.sender else ""),
+                requested_by=who(request.actor, request.sender, row.customer_id),
                 deadline=when(request.decision_deadline),
                 left=left,
             )
@@ -155,11 +155,14 @@ def buttons(state: OrderState, actor: Actor, now: datetime) -> Buttons:
     )
 
 
-def who(actor: Actor | str | None, sender: str | None) -> str:
+def who(actor: Actor | str | None, sender: str | None, customer_id: str | None = None) -> str:
+    """`store (alice)`: the actor and, when it says more, the sender (a customer's own id says nothing)."""
     if actor is None:
         return ""
     name = actor.value if isinstance(actor, Actor) else actor
-    return f"{name} ({sender})" if sender else name
+    if not sender or (name == Actor.CUSTOMER.value and sender == customer_id):
+        return name
+    return f"{name} ({sender})"
 
 
 def moved(entry: TimelineEntry) -> str:
