@@ -85,6 +85,7 @@ async def timed(
         "max_ms": max(took) * 1000,
         "min_ms": min(took) * 1000,
         "bytes": len(response.content),
+        "wire_bytes": int(response.headers.get("content-length", len(response.content))),
     }
 
 
@@ -137,9 +138,9 @@ def render(figures: dict[str, Any]) -> str:
         [
             f"Console queue with {figures['orders']} pending requests ({figures['runs']} runs each):",
             f"  GET /console/             p50 {page['p50_ms']:.0f} ms, max {page['max_ms']:.0f} ms "
-            f"({page['bytes'] / 1024:.0f} KiB)",
+            f"({page['bytes'] / 1024:.0f} KiB; {page['wire_bytes'] / 1024:.0f} KiB sent)",
             f"  GET /console/queue/rows   p50 {rows['p50_ms']:.0f} ms, max {rows['max_ms']:.0f} ms "
-            f"({rows['bytes'] / 1024:.0f} KiB)",
+            f"({rows['bytes'] / 1024:.0f} KiB; {rows['wire_bytes'] / 1024:.0f} KiB sent, gzip)",
             f"  the visibility read alone {figures['visibility_read_ms']:.0f} ms; "
             f"filling the queue took {figures['fill_seconds']:.1f} s",
             "  {nproc} x {cpu_model}; load average {load:.2f} at the end".format(

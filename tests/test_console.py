@@ -338,3 +338,20 @@ async def test_polls_share_one_visibility_read_a_second() -> None:
     await asyncio.sleep(0.35)
     await cache.recent(("", ""), read)
     assert reads == 5
+
+
+async def test_the_polled_rows_are_compressed_and_revalidated(
+    console: Console, alice: httpx.AsyncClient
+) -> None:
+    who = customer()
+    await console.pending(who)
+    first = await alice.get(
+        "/console/queue/rows", params={"customer": who}, headers={"Accept-Encoding": "gzip"}
+    )
+    assert first.status_code == 200 and first.headers["content-encoding"] == "gzip"
+    assert "private" in first.headers["cache-control"] and 'data-count="1"' in first.text
+    etag = first.headers["etag"]
+    again = await alice.get("/console/queue/rows", params={"customer": who}, headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.content == b""
+    page = await alice.get("/console/", params={"customer": who}, headers={"Accept-Encoding": "gzip"})
+    assert "content-encoding" not in page.headers  # pages carry the CSRF token: never compressed
