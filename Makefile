@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test chaos bench lint format clean
+.PHONY: run test chaos bench bench-console screenshots lint format clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
@@ -15,6 +15,7 @@ $(STAMP): pyproject.toml
 
 # The worker (which starts the embedded Temporal) and the REST API beside it; Ctrl-C stops both.
 run: $(STAMP)
+	@echo "Staff console: http://127.0.0.1:8000/console (first account: $(BIN)/orders console add-user NAME --role store)"
 	@$(BIN)/orders serve-api & api=$$!; trap 'kill $$api 2>/dev/null' EXIT; $(BIN)/python worker.py
 
 test: $(STAMP)
@@ -27,6 +28,14 @@ chaos: $(STAMP)
 # Benchmarks against the raw Temporal floor: see docs/performance.md. ARGS=--quick for a smoke run.
 bench: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m bench $(ARGS)
+
+# The console's queue with 1,000 pending requests: see docs/performance.md ("Console").
+bench-console: $(STAMP)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m bench.console $(ARGS)
+
+# docs/console-*.png, as the README shows them (needs /usr/bin/chromium).
+screenshots: $(STAMP)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m tests.console_screenshots
 
 lint: $(STAMP)
 	$(BIN)/ruff format --check .
