@@ -1,7 +1,7 @@
 #!/bin/sh
 # One-shot (temporalio/admin-tools, or anywhere the `temporal` CLI is installed): wait until the Temporal
 # frontend is serving, create the namespace, and register the search attributes the orders keep current
-# (OrderStatus, CustomerId: Keyword). Idempotent: an existing namespace is left as it is, and registering an
+# (OrderStatus, CustomerId, ReasonCode, CancelPath, CanceledBy: Keyword). Idempotent: an existing namespace is left as it is, and registering an
 # attribute that exists with the same type succeeds. The worker registers the attributes too on start.
 #
 # Environment: TEMPORAL_ADDRESS (host:port), TEMPORAL_NAMESPACE (default: default),
@@ -11,7 +11,7 @@ set -eu
 : "${TEMPORAL_ADDRESS:?TEMPORAL_ADDRESS must be set}"
 NAMESPACE="${TEMPORAL_NAMESPACE:-default}"
 RETENTION="${NAMESPACE_RETENTION:-30d}"
-SEARCH_ATTRIBUTES="OrderStatus CustomerId"
+SEARCH_ATTRIBUTES="OrderStatus CustomerId ReasonCode CancelPath CanceledBy"
 
 # Dial the frontend by IPv4 address, as temporalio/samples-server's compose scripts do: the server binds
 # 0.0.0.0, and the container's resolver may return an IPv6 address first.

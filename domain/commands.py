@@ -6,14 +6,15 @@ Every command may carry `request_id` (its idempotency key, scoped by `actor` and
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ValidationError, model_validator
 
 from domain.lifecycle import Action, Actor
 from domain.reasons import ReasonCode
 from domain.text import Name, RequestId, RequiredText, Sender, Text
-from domain.wire import InvoiceKind, PositiveCents, UtcTime, WireModel, describe_errors
+from domain.wire import InvoiceKind, PositiveCents, PositiveSeconds, UtcTime, WireModel, describe_errors
 
 
 class Command(WireModel):
@@ -81,6 +82,39 @@ class InvoiceCommand(Command):
     kind: InvoiceKind = InvoiceKind.OUTPUT
 
 
+class DenyPayment(Command):
+    """A payment gateway's notification that the payment of a pending order was refused."""
+
+    actor: Actor
+    reason: Text = ""
+
+    @property
+    def reason_text(self) -> str:
+        return self.reason
+
+
+class ExtendDeadline(Command):
+    """Move a deadline later: to `until`, or by `seconds` past the current deadline (exactly one)."""
+
+    actor: Actor
+    until: UtcTime | None = None
+    seconds: PositiveSeconds | None = None
+    reason: Text = ""
+
+    @model_validator(mode="after")
+    def _one_of(self) -> ExtendDeadline:
+        if (self.until is None) == (self.seconds is None):
+            raise ValueError("give exactly one of until (a time) or seconds (added to the current deadline)")
+        return self
+
+    @property
+    def reason_text(self) -> str:
+        return self.reason
+
+    def new_deadline(self, current: datetime) -> datetime:
+        return self.until if self.until is not None else current + timedelta(seconds=self.seconds or 0)
+
+
 COMMAND_MODELS: dict[Action, type[Command]] = {
     Action.REQUEST_CANCELLATION: RequestCancellation,
     Action.CONFIRM_CANCELLATION: ConfirmCancellation,
@@ -88,6 +122,9 @@ COMMAND_MODELS: dict[Action, type[Command]] = {
     Action.APPROVE_PAYMENT: ApprovePayment,
     Action.START_HANDLING: StartHandling,
     Action.INVOICE: InvoiceCommand,
+    Action.DENY_PAYMENT: DenyPayment,
+    Action.EXTEND_GRACE_PERIOD: ExtendDeadline,
+    Action.EXTEND_DECISION_DEADLINE: ExtendDeadline,
 }
 
 

@@ -21,6 +21,7 @@ class EventType(StrEnum):
     STORE_RESTOCK_NEEDED = "store.restock-needed"
     CUSTOMER_NOTIFY = "customer.notify"
     STORE_DECISION_NEEDED = "store.decision-needed"
+    STORE_DECISION_REMINDER = "store.decision-reminder"
     ORDER_STATUS_CHANGED = "order.status-changed"
 
     @property

@@ -61,6 +61,7 @@ class Actor(StrEnum):
 ANYONE = frozenset(Actor)
 STAFF = frozenset({Actor.STORE, Actor.ERP})
 PAYMENT_APPROVERS = STAFF | {Actor.SYSTEM}
+PAYMENT_NOTIFIERS = frozenset({Actor.SYSTEM, Actor.ERP})  # a payment gateway's notification
 SYSTEM = frozenset({Actor.SYSTEM})
 CUSTOMER = frozenset({Actor.CUSTOMER})
 
@@ -73,10 +74,15 @@ class Action(StrEnum):
     DENY_CANCELLATION = "deny_cancellation"
     START_HANDLING = "start_handling"
     INVOICE = "invoice"
+    DENY_PAYMENT = "deny_payment"
+    EXTEND_GRACE_PERIOD = "extend_grace_period"
+    EXTEND_DECISION_DEADLINE = "extend_decision_deadline"
     # What the order does by itself: being placed, deadlines passing and compensations finishing.
     PLACE = "place"
     GRACE_EXPIRED = "grace_expired"
+    DECISION_REMINDER = "decision_reminder"
     DECISION_TIMEOUT = "decision_timeout"
+    PAYMENT_TIMEOUT = "payment_timeout"
     COMPENSATED = "compensated"
 
 
@@ -88,6 +94,9 @@ COMMANDS = frozenset(
         Action.DENY_CANCELLATION,
         Action.START_HANDLING,
         Action.INVOICE,
+        Action.DENY_PAYMENT,
+        Action.EXTEND_GRACE_PERIOD,
+        Action.EXTEND_DECISION_DEADLINE,
     }
 )
 INTERNAL_ACTIONS = frozenset(Action) - COMMANDS
@@ -201,10 +210,16 @@ TRANSITIONS: tuple[Rule, ...] = (
           "payment approved; the cancellation window starts"),
     _rule({S.PAYMENT_PENDING}, A.REQUEST_CANCELLATION, ANYONE, S.CANCEL,
           "canceled before payment approval"),
+    _rule({S.PAYMENT_PENDING}, A.DENY_PAYMENT, PAYMENT_NOTIFIERS, S.CANCEL,
+          "canceled: the payment was denied"),
+    _rule({S.PAYMENT_PENDING}, A.PAYMENT_TIMEOUT, SYSTEM, S.CANCEL,
+          "canceled: the payment did not arrive in time"),
     _rule({S.WINDOW_TO_CANCEL}, A.REQUEST_CANCELLATION, ANYONE, S.CANCEL,
           "canceled inside the cancellation window"),
     _rule({S.WINDOW_TO_CANCEL}, A.GRACE_EXPIRED, SYSTEM, S.READY_FOR_HANDLING,
           "cancellation window over"),
+    _rule({S.WINDOW_TO_CANCEL}, A.EXTEND_GRACE_PERIOD, STAFF, S.WINDOW_TO_CANCEL,
+          "cancellation window extended"),
     _rule(HANDLEABLE, A.REQUEST_CANCELLATION, ANYONE, S.CANCEL,
           "canceled: requested inside the cancellation window", when=requested_inside_window),
     _rule({S.READY_FOR_HANDLING}, A.START_HANDLING, STAFF, S.HANDLING, "handling started"),
@@ -220,6 +235,10 @@ TRANSITIONS: tuple[Rule, ...] = (
     _rule({S.CANCELLATION_REQUESTED}, A.DENY_CANCELLATION, STAFF, BACK, "cancellation request denied"),
     _rule({S.CANCELLATION_REQUESTED}, A.DECISION_TIMEOUT, SYSTEM, S.CANCEL,
           "canceled: the store did not decide in time"),
+    _rule({S.CANCELLATION_REQUESTED}, A.EXTEND_DECISION_DEADLINE, STAFF, S.CANCELLATION_REQUESTED,
+          "decision deadline extended"),
+    _rule({S.CANCELLATION_REQUESTED}, A.DECISION_REMINDER, SYSTEM, S.CANCELLATION_REQUESTED,
+          "the store was reminded to decide"),
     _rule({S.HANDLING}, A.INVOICE, STAFF, S.HANDLING, "return invoice: less is invoiced",
           when=returns_part_of_what_is_invoiced),
     _rule(INVOICEABLE, A.INVOICE, STAFF, S.INVOICED, "invoiced in full", when=invoice_covers_total),
@@ -235,12 +254,16 @@ class CancelPath(StrEnum):
     INSIDE_WINDOW = "inside-window"  # at once: in the window, or before the payment was approved
     AFTER_CONFIRMATION = "after-confirmation"  # the store confirmed a request (or asked twice)
     DECISION_TIMEOUT = "decision-timeout"  # the store did not decide in time
+    PAYMENT_TIMEOUT = "payment-timeout"  # the payment never arrived
+    PAYMENT_DENIED = "payment-denied"  # the payment gateway said no
 
 
 class Deadline(StrEnum):
     """The order's deadlines; `OrderState.deadline` says when each one is."""
 
+    PAYMENT = "payment"
     GRACE = "grace"
+    REMINDER = "reminder"  # the pending request's next reminder to the store
     DECISION = "decision"
 
 
@@ -251,14 +274,14 @@ class Timer:
     action: Action  # what the system does when the deadline passes in that status
 
 
-# While an order is in `status`, a durable timer waits for `deadline`; when it passes, `action` happens.
-TIMERS: dict[Status, Timer] = {
-    timer.status: timer
-    for timer in (
-        Timer(S.WINDOW_TO_CANCEL, Deadline.GRACE, A.GRACE_EXPIRED),
-        Timer(S.CANCELLATION_REQUESTED, Deadline.DECISION, A.DECISION_TIMEOUT),
-    )
-}
+# While an order is in `status`, a durable timer waits for each `deadline`; when the soonest passes,
+# its `action` happens.
+TIMERS: tuple[Timer, ...] = (
+    Timer(S.PAYMENT_PENDING, Deadline.PAYMENT, A.PAYMENT_TIMEOUT),
+    Timer(S.WINDOW_TO_CANCEL, Deadline.GRACE, A.GRACE_EXPIRED),
+    Timer(S.CANCELLATION_REQUESTED, Deadline.REMINDER, A.DECISION_REMINDER),
+    Timer(S.CANCELLATION_REQUESTED, Deadline.DECISION, A.DECISION_TIMEOUT),
+)
 
 
 def decide(situation: Situation, action: Action, actor: Actor) -> Outcome:
@@ -290,7 +313,15 @@ def why_refused(situation: Situation, action: Action, actor: Actor) -> Refuse:
         return Refuse(f"{action.value} is the order's own event, not a command", "internal")
     if actor is Actor.CUSTOMER and action is not Action.REQUEST_CANCELLATION:
         return Refuse("customers may only request cancellation", "forbidden-actor")
-    if actor is Actor.SYSTEM and action not in (Action.APPROVE_PAYMENT, Action.REQUEST_CANCELLATION):
+    if action is Action.DENY_PAYMENT and actor not in PAYMENT_NOTIFIERS:
+        return Refuse(
+            "deny_payment is the payment gateway's notification: actor system or erp", "forbidden-actor"
+        )
+    if actor is Actor.SYSTEM and action not in (
+        Action.APPROVE_PAYMENT,
+        Action.REQUEST_CANCELLATION,
+        Action.DENY_PAYMENT,
+    ):
         return Refuse(
             f"{action.value} must be sent by the store or the erp, not the system", "forbidden-actor"
         )
@@ -298,9 +329,14 @@ def why_refused(situation: Situation, action: Action, actor: Actor) -> Refuse:
         return Refuse("the order is already being canceled", "canceling")
     if action is Action.REQUEST_CANCELLATION and situation.partially_invoiced:
         return Refuse("partially invoiced orders can't be canceled", "partially-invoiced")
-    if action in (Action.CONFIRM_CANCELLATION, Action.DENY_CANCELLATION):
+    if action in (Action.CONFIRM_CANCELLATION, Action.DENY_CANCELLATION, Action.EXTEND_DECISION_DEADLINE):
         return Refuse("no cancellation request is waiting for a decision", "no-pending-request")
-    if action is Action.APPROVE_PAYMENT:
+    if action is Action.EXTEND_GRACE_PERIOD:
+        return Refuse(
+            f"the cancellation window can be extended only while it is open; the order is {status.value}",
+            "not-extendable",
+        )
+    if action in (Action.APPROVE_PAYMENT, Action.DENY_PAYMENT):
         return Refuse(f"the payment is already approved; the order is {status.value}", "already-approved")
     if action is Action.INVOICE and situation.invoice_is_return:
         if not situation.partially_invoiced:
@@ -319,8 +355,10 @@ def why_refused(situation: Situation, action: Action, actor: Actor) -> Refuse:
 # What a cancellation undoes (SPEC §5).
 
 
-def payment_undo(*, approved: bool, captured: bool) -> EventType:
-    """Void what was only authorized; refund what was captured."""
+def payment_undo(*, approved: bool, captured: bool, path: CancelPath) -> EventType | None:
+    """Void what was only authorized; refund what was captured; nothing when the payment never came."""
+    if path in (CancelPath.PAYMENT_TIMEOUT, CancelPath.PAYMENT_DENIED):
+        return None
     return EventType.PAYMENT_REFUND if approved and captured else EventType.PAYMENT_VOID
 
 

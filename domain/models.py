@@ -8,7 +8,7 @@ from pydantic import Field
 
 from domain.answers import Answers
 from domain.reasons import BUILT_IN, ReasonCodes
-from domain.state import OrderState
+from domain.state import DEFAULT_PAYMENT_TIMEOUT_SECONDS, DEFAULT_REMINDER_OFFSETS, OrderState
 from domain.text import Id, Name
 from domain.wire import (
     MAX_ITEMS,
@@ -25,6 +25,7 @@ from domain.wire import (
 
 DEFAULT_GRACE_PERIOD_SECONDS = 30 * 60
 DEFAULT_DECISION_TIMEOUT_SECONDS = 30 * 24 * 60 * 60
+ReminderOffsets = Annotated[list[PositiveSeconds], Field(max_length=10)]
 
 
 class StoreSettings(WireModel):
@@ -32,6 +33,8 @@ class StoreSettings(WireModel):
 
     grace_period_seconds: Seconds = DEFAULT_GRACE_PERIOD_SECONDS
     decision_timeout_seconds: PositiveSeconds = DEFAULT_DECISION_TIMEOUT_SECONDS
+    payment_timeout_seconds: PositiveSeconds = DEFAULT_PAYMENT_TIMEOUT_SECONDS
+    reminder_offsets: ReminderOffsets = DEFAULT_REMINDER_OFFSETS
     reasons: ReasonCodes = BUILT_IN.snapshot()
 
 
@@ -57,13 +60,17 @@ class OrderInput(WireModel):
     client: ClientProfile | None = None
     grace_period_seconds: Seconds | None = None
     decision_timeout_seconds: PositiveSeconds | None = None
+    payment_timeout_seconds: PositiveSeconds | None = None
+    # Before a pending request's decision deadline, when to remind the store (seconds before it).
+    reminder_offsets: ReminderOffsets | None = None
     # The reason codes the order accepts (the store's catalogue when it was placed).
     reasons: ReasonCodes | None = None
     # Set only by continue-as-new.
     carried_over: CarriedOver | None = None
 
     def missing_settings(self) -> bool:
-        return None in (self.grace_period_seconds, self.decision_timeout_seconds, self.reasons)
+        settings = (self.grace_period_seconds, self.decision_timeout_seconds, self.payment_timeout_seconds)
+        return None in (*settings, self.reminder_offsets, self.reasons)
 
     def with_defaults(self, store: StoreSettings) -> OrderInput:
         """The input with the store's defaults for what it left out."""
@@ -72,6 +79,14 @@ class OrderInput(WireModel):
             update={
                 "grace_period_seconds": store.grace_period_seconds if grace is None else grace,
                 "decision_timeout_seconds": decision or store.decision_timeout_seconds,
+                "payment_timeout_seconds": self.payment_timeout_seconds or store.payment_timeout_seconds,
+                "reminder_offsets": store.reminder_offsets
+                if self.reminder_offsets is None
+                else self.reminder_offsets,
                 "reasons": self.reasons or store.reasons,
             }
         )
+
+
+def _default(value: list[int] | None, default: list[int]) -> list[int]:
+    return default if value is None else value

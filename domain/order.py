@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from domain.answers import Answers
-from domain.commands import Command, InvoiceCommand
+from domain.commands import Command, ExtendDeadline, InvoiceCommand
 from domain.events import EventType, FailedEvent, OrderEvent
 from domain.lifecycle import (
     Action,
@@ -29,17 +29,30 @@ from domain.lifecycle import (
 from domain.limits import MAX_REFUSALS_KEPT, over_limit
 from domain.models import CarriedOver, OrderInput
 from domain.reasons import OTHER, Use, use_for
-from domain.state import Cancellation, CancellationRequest, Invoice, OrderState, TimelineEntry
+from domain.state import (
+    DEFAULT_PAYMENT_TIMEOUT_SECONDS,
+    Cancellation,
+    CancellationRequest,
+    Invoice,
+    OrderState,
+    TimelineEntry,
+)
 from domain.wire import InvoiceKind
+
+MAX_EXTENSION = timedelta(days=365)
 
 
 @dataclass(frozen=True)
 class Compensation:
     """What entering `cancel` undoes: payment and stock first (together), then the customer is told."""
 
-    payment: OrderEvent
+    payment: OrderEvent | None  # None: no payment to undo (it never came)
     stock: OrderEvent
     customer: OrderEvent
+
+    def waves(self) -> list[list[OrderEvent]]:
+        first = [event for event in (self.payment, self.stock) if event is not None]
+        return [first, [self.customer]]
 
 
 @dataclass(frozen=True)
@@ -51,7 +64,8 @@ class Change:
     before: Status
     to: Status
     at: datetime  # when the command counts as made
-    now: datetime
+    now: datetime  # when the move counts as happening (a passed deadline: the deadline)
+    clock: datetime  # the time now, as the workflow reads it
 
 
 class Order:
@@ -80,6 +94,8 @@ class Order:
             payment_approved_at=now if order.payment_approved else None,
             grace_period_seconds=order.grace_period_seconds,
             decision_timeout_seconds=order.decision_timeout_seconds,
+            payment_timeout_seconds=order.payment_timeout_seconds or DEFAULT_PAYMENT_TIMEOUT_SECONDS,
+            reminder_offsets=order.reminder_offsets or [],
             reasons=order.reasons,
         )
         placed = cls(state)
@@ -112,7 +128,8 @@ class Order:
             action, deadline = pending
             outcome = decide(self.state.situation(), action, Actor.SYSTEM)
             assert isinstance(outcome, Move), outcome
-            events += self._move(outcome, action, Command(), at=deadline, now=deadline)
+            # A deadline's move counts as made when it passed (a reminder tells how long is left now).
+            events += self._move(outcome, action, Command(), at=deadline, now=deadline, clock=now)
         return events
 
     # Commands
@@ -150,8 +167,30 @@ class Order:
             )
         outcome = decide(situation, action, command.actor)
         if isinstance(outcome, Move):
-            return over_limit(self.state, action) or outcome
+            return over_limit(self.state, action) or self._extension_refusal(command, now) or outcome
         return outcome
+
+    def _extension_refusal(self, command: Command, now: datetime) -> Refuse | None:
+        """A deadline moves later only, and at most a year ahead."""
+        if not isinstance(command, ExtendDeadline):
+            return None
+        current = self._extended_deadline(command)
+        assert current is not None  # the rules extend only an open window or a pending request
+        wanted = command.new_deadline(current)
+        if wanted <= current:
+            return Refuse(
+                f"a deadline moves only later: {_iso(wanted)} is not after the current one, {_iso(current)}",
+                "not-later",
+            )
+        if wanted > now + MAX_EXTENSION:
+            return Refuse(f"a deadline can be at most a year ahead; {_iso(wanted)} is further", "too-far")
+        return None
+
+    def _extended_deadline(self, command: ExtendDeadline) -> datetime | None:
+        """The deadline an extension moves: the grace window's, or the pending request's decision."""
+        if self.status is Status.CANCELLATION_REQUESTED:
+            return self.state.decision_deadline
+        return self.state.grace_deadline
 
     def _reason_code_refusal(self, action: Action, command: Command) -> Refuse | None:
         use = use_for(action, command.actor)
@@ -194,13 +233,23 @@ class Order:
     def compensation(self, now: datetime) -> Compensation:
         state = self.state
         order_id, amount = state.order_id, {"amount": state.total, "currency": state.currency}
-        reason = state.cancellation.reason if state.cancellation else ""
-        payment = payment_undo(approved=state.payment_approved, captured=state.payment.captured)
+        cancellation = state.cancellation
+        assert cancellation is not None, "an order enters cancel with its cancellation recorded"
+        payment = payment_undo(
+            approved=state.payment_approved, captured=state.payment.captured, path=cancellation.path
+        )
         stock = stock_undo(handling_started=state.handling_started)
         items = [item.model_dump(mode="json") for item in state.items]
-        notice = {"customer_id": state.customer_id, "message": "order-canceled", "reason": reason, **amount}
+        notice = {
+            "customer_id": state.customer_id,
+            "message": "order-canceled",
+            "reason": cancellation.reason,
+            "reason_code": cancellation.reason_code,
+            **amount,
+        }
+        refund = {**amount, "method": state.payment.method}
         return Compensation(
-            payment=OrderEvent.once(payment, order_id, now, {**amount, "method": state.payment.method}),
+            payment=OrderEvent.once(payment, order_id, now, refund) if payment else None,
             stock=OrderEvent.once(stock, order_id, now, {"items": items}),
             customer=OrderEvent.once(EventType.CUSTOMER_NOTIFY, order_id, now, notice),
         )
@@ -223,9 +272,15 @@ class Order:
     # Applying a move: the action's own step, then the status and the timeline.
 
     def _move(
-        self, outcome: Move, action: Action, command: Command, at: datetime, now: datetime
+        self,
+        outcome: Move,
+        action: Action,
+        command: Command,
+        at: datetime,
+        now: datetime,
+        clock: datetime | None = None,
     ) -> list[OrderEvent]:
-        change = Change(action, command, self.status, outcome.to, at, now)
+        change = Change(action, command, self.status, outcome.to, at, now, clock or now)
         step = self._steps().get(action)
         events = step(change) if step else []
         if change.before is Status.CANCELLATION_REQUESTED and outcome.to is not change.before:
@@ -244,6 +299,11 @@ class Order:
             Action.INVOICE: self._invoice,
             Action.DECISION_TIMEOUT: self._decision_timeout,
             Action.COMPENSATED: self._compensated,
+            Action.DENY_PAYMENT: self._payment_failed,
+            Action.PAYMENT_TIMEOUT: self._payment_failed,
+            Action.EXTEND_GRACE_PERIOD: self._extend,
+            Action.EXTEND_DECISION_DEADLINE: self._extend,
+            Action.DECISION_REMINDER: self._remind,
         }
 
     def _approve_payment(self, change: Change) -> list[OrderEvent]:
@@ -318,6 +378,65 @@ class Order:
             decided_at=change.at,
         )
         return []
+
+    def _payment_failed(self, change: Change) -> list[OrderEvent]:
+        timed_out = change.action is Action.PAYMENT_TIMEOUT
+        code = "payment-problem" if "payment-problem" in self.state.reasons.store else OTHER
+        days = self.state.payment_timeout_seconds / 86400
+        self.state.cancellation = Cancellation(
+            request_id=change.command.request_id or f"{change.action.value}-{len(self.state.timeline)}",
+            requested_by=change.command.actor,
+            requested_by_sender=change.command.sender,
+            reason=f"the payment did not arrive within {days:g} days"
+            if timed_out
+            else change.command.reason_text or "the payment was denied",
+            reason_code=code,
+            reason_label=self.state.reasons.label(code, Use.STORE),
+            requested_at=change.at,
+            path=CancelPath.PAYMENT_TIMEOUT if timed_out else CancelPath.PAYMENT_DENIED,
+            decided_at=change.at,
+        )
+        return []
+
+    def _extend(self, change: Change) -> list[OrderEvent]:
+        command = change.command
+        assert isinstance(command, ExtendDeadline)
+        current = self._extended_deadline(command)
+        assert current is not None
+        wanted = command.new_deadline(current)
+        pending = self.state.pending_request
+        if change.action is Action.EXTEND_DECISION_DEADLINE and pending is not None:
+            pending.deadline_extended_to = wanted
+            pending.reminders_armed_at, pending.reminded = change.now, []  # reminders follow the deadline
+        elif self.state.payment_approved_at is not None:
+            self.state.grace_period_seconds = int((wanted - self.state.payment_approved_at).total_seconds())
+        return []
+
+    def _remind(self, change: Change) -> list[OrderEvent]:
+        """Remind the store of the pending request; when its deadline has passed too (no worker ran),
+        the reminder is only marked: the request is decided by the timeout that follows."""
+        pending, deadline, due = (
+            self.state.pending_request,
+            self.state.decision_deadline,
+            self.state.reminders_due(),
+        )
+        assert pending is not None and deadline is not None and due
+        offset = min(due, key=lambda o: due[o])
+        pending.reminded.append(offset)
+        if change.clock >= deadline:
+            return []
+        data = {
+            "request_id": pending.id,
+            "decision_deadline": deadline,
+            "time_left_seconds": int((deadline - change.clock).total_seconds()),
+            "reminder_offset_seconds": offset,
+        }
+        number = self._next_number()
+        return [
+            OrderEvent.numbered(
+                EventType.STORE_DECISION_REMINDER, self.state.order_id, number, change.clock, data
+            )
+        ]
 
     def _compensated(self, change: Change) -> list[OrderEvent]:
         if self.state.cancellation is not None:
@@ -434,3 +553,7 @@ def _cancellation_from(
         confirmed_by=confirmed.actor if confirmed else None,
         confirmed_by_sender=confirmed.sender if confirmed else None,
     )
+
+
+def _iso(at: datetime) -> str:
+    return at.isoformat().replace("+00:00", "Z")

@@ -22,6 +22,9 @@ from domain.lifecycle import (
 from domain.reasons import OTHER, ReasonCodes
 from domain.wire import ClientProfile, InvoiceKind, Item, Origin, Payment, WireModel
 
+DEFAULT_PAYMENT_TIMEOUT_SECONDS = 3 * 24 * 60 * 60
+DEFAULT_REMINDER_OFFSETS = [7 * 24 * 60 * 60, 24 * 60 * 60, 60 * 60]
+
 
 class CancellationRequest(WireModel):
     id: str
@@ -38,6 +41,11 @@ class CancellationRequest(WireModel):
     denied_at: datetime | None = None
     denied_by: Actor | None = None
     denied_by_sender: str | None = None
+    # Set when the store moved the decision deadline later (`extend_decision_deadline`).
+    deadline_extended_to: datetime | None = None
+    # Reminders: offsets (seconds before the deadline) still ahead when they were armed, and those sent.
+    reminders_armed_at: datetime | None = None
+    reminded: list[int] = []
 
 
 class Cancellation(WireModel):
@@ -96,6 +104,8 @@ class OrderState(WireModel):
     payment_approved_at: datetime | None = None
     grace_period_seconds: int
     decision_timeout_seconds: int
+    payment_timeout_seconds: int = DEFAULT_PAYMENT_TIMEOUT_SECONDS
+    reminder_offsets: list[int] = []
     reasons: ReasonCodes = ReasonCodes()
     handling_started: bool = False
     status_before_request: Status | None = None
@@ -145,7 +155,35 @@ class OrderState(WireModel):
         pending = self.pending_request
         if pending is None:
             return None
-        return pending.requested_at + timedelta(seconds=self.decision_timeout_seconds)
+        return self.deadline_of(pending)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def payment_deadline(self) -> datetime | None:
+        if self.status is not Status.PAYMENT_PENDING:
+            return None
+        return self.placed_at + timedelta(seconds=self.payment_timeout_seconds)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def next_reminder(self) -> datetime | None:
+        """When the store is next reminded of the pending request (SPEC §11)."""
+        due = self.reminders_due()
+        return min(due.values()) if due else None
+
+    def deadline_of(self, request: CancellationRequest) -> datetime:
+        default = request.requested_at + timedelta(seconds=self.decision_timeout_seconds)
+        return request.deadline_extended_to or default
+
+    def reminders_due(self) -> dict[int, datetime]:
+        """The pending request's reminders not sent yet, by offset: each one that was still ahead when
+        the reminders were armed (at the request, or when its deadline moved)."""
+        pending, deadline = self.pending_request, self.decision_deadline
+        if pending is None or deadline is None:
+            return {}
+        armed = pending.reminders_armed_at or pending.requested_at
+        due = {offset: deadline - timedelta(seconds=offset) for offset in self.reminder_offsets}
+        return {offset: at for offset, at in due.items() if at > armed and offset not in pending.reminded}
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -163,15 +201,25 @@ class OrderState(WireModel):
         return self.payment_approved_at is not None
 
     def deadline(self, which: Deadline) -> datetime | None:
-        return {Deadline.GRACE: self.grace_deadline, Deadline.DECISION: self.decision_deadline}[which]
+        return {
+            Deadline.PAYMENT: self.payment_deadline,
+            Deadline.GRACE: self.grace_deadline,
+            Deadline.REMINDER: self.next_reminder,
+            Deadline.DECISION: self.decision_deadline,
+        }[which]
 
     def next_deadline(self) -> tuple[Action, datetime] | None:
-        """The deadline the order waits for in its status (`lifecycle.TIMERS`), and what happens then."""
-        timer = TIMERS.get(self.status)
-        if timer is None:
+        """The soonest deadline the order waits for in its status (`lifecycle.TIMERS`), and what
+        happens then."""
+        pending = [
+            (at, timer.action)
+            for timer in TIMERS
+            if timer.status is self.status and (at := self.deadline(timer.deadline)) is not None
+        ]
+        if not pending:
             return None
-        at = self.deadline(timer.deadline)
-        return None if at is None else (timer.action, at)
+        at, action = min(pending, key=lambda due: due[0])
+        return action, at
 
     def inside_grace_window(self, at: datetime) -> bool:
         deadline, approved = self.grace_deadline, self.payment_approved_at

@@ -11,7 +11,7 @@ in its window changes its memo not at all.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Literal
 
 from domain.lifecycle import CancelPath
@@ -45,7 +45,7 @@ class Decision(WireModel):
     decided_at: datetime
     outcome: Literal["canceled", "denied", "timed-out"]
     actor: str  # who asked
-    reason_code: str
+    reason_code: str  # a denial's own code; else the request's
 
 
 class OrderMemo(WireModel):
@@ -82,7 +82,7 @@ def memo_of(state: OrderState) -> OrderMemo:
             reason_code=pending.reason_code,
             reason_label=pending.reason_label,
             requested_at=pending.requested_at,
-            decision_deadline=pending.requested_at + timedelta(seconds=state.decision_timeout_seconds),
+            decision_deadline=state.deadline_of(pending),
         )
     return OrderMemo(
         total=state.total,
@@ -101,7 +101,7 @@ def decisions_of(state: OrderState) -> list[Decision]:
             decided_at=r.denied_at,
             outcome="denied",
             actor=r.actor.value,
-            reason_code=r.reason_code,
+            reason_code=r.deny_reason_code or r.reason_code,
         )
         for r in state.cancellation_requests
         if r.denied and r.denied_at is not None

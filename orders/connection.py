@@ -13,6 +13,7 @@ from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.service import RPCError, RPCStatusCode
 
 from orders.settings import Settings
+from workflows.metrics import DECISION_BUCKETS, DECISION_SECONDS
 from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
 
 DEFAULT_NAMESPACE = "default"
@@ -32,9 +33,13 @@ def namespace_of(profile: ClientConfigProfile) -> str:
     return profile.namespace or DEFAULT_NAMESPACE
 
 
-def metrics_runtime(port: int) -> Runtime:
-    """A runtime whose metrics (workflow and activity latencies, task queues) Prometheus scrapes."""
-    return Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=f"0.0.0.0:{port}")))
+def metrics_runtime(port: int, host: str = "0.0.0.0") -> Runtime:
+    """A runtime whose metrics Prometheus scrapes: the SDK's (workflow and activity latencies, task
+    queues) and the orders' own (workflows/metrics.py)."""
+    prometheus = PrometheusConfig(
+        bind_address=f"{host}:{port}", histogram_bucket_overrides={DECISION_SECONDS: DECISION_BUCKETS}
+    )
+    return Runtime(telemetry=TelemetryConfig(metrics=prometheus))
 
 
 async def connect(

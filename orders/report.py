@@ -49,11 +49,14 @@ def percentile(values: list[float], fraction: float) -> float | None:
 
 
 async def build_report(
-    client: Client, since: datetime, catalogue: Catalogue, until: datetime | None = None
+    client: Client, since: datetime, catalogue: Catalogue, *, only: str | None = None
 ) -> Report:
-    until = until or datetime.now(UTC)
+    """The report over the orders placed since `since` (and matching the visibility clause `only`)."""
+    until = datetime.now(UTC)
     stamp = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    query = f'WorkflowType = "{WORKFLOW_TYPE}" AND StartTime >= "{stamp}"'
+    query = f'WorkflowType = "{WORKFLOW_TYPE}" AND StartTime >= "{stamp}"' + (
+        f" AND ({only})" if only else ""
+    )
     report = Report(since=since, until=until)
     paths: Counter[str] = Counter()
     reasons: Counter[str] = Counter()

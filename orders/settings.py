@@ -15,6 +15,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from activities.delivery import webhook_key
 from domain.models import DEFAULT_DECISION_TIMEOUT_SECONDS, DEFAULT_GRACE_PERIOD_SECONDS, StoreSettings
 from domain.reasons import BUILT_IN, Catalogue, CatalogueError
+from domain.state import DEFAULT_PAYMENT_TIMEOUT_SECONDS
+from orders.durations import parse_durations
 
 EVENT_KINDS = ("payment", "stock", "store", "customer", "order")
 # Secrets shorter than this can be guessed offline from what they sign (SPEC §6).
@@ -29,6 +31,9 @@ class Settings(BaseSettings):
     task_queue: str = "orders"
     grace_period_seconds: int = Field(DEFAULT_GRACE_PERIOD_SECONDS, ge=0)
     decision_timeout_seconds: int = Field(DEFAULT_DECISION_TIMEOUT_SECONDS, gt=0)
+    payment_timeout_seconds: int = Field(DEFAULT_PAYMENT_TIMEOUT_SECONDS, gt=0)
+    # Before a pending request's decision deadline, when to remind the store: `7d,1d,1h`; empty: never.
+    decision_reminders: str = "7d,1d,1h"
     # One URL for every event, and optionally one per kind (ORDERS_WEBHOOK_URL_PAYMENT, ...).
     webhook_url: str | None = None
     webhook_url_payment: str | None = None
@@ -81,6 +86,14 @@ class Settings(BaseSettings):
             raise ValueError("must be an http:// or https:// URL")
         return url
 
+    @field_validator("decision_reminders")
+    @classmethod
+    def _durations(cls, text: str) -> str:
+        offsets = parse_durations(text)  # a ValueError names the bad part
+        if any(offset <= 0 for offset in offsets) or len(offsets) > 10:
+            raise ValueError("give up to 10 positive durations, e.g. 7d,1d,1h (or nothing for no reminders)")
+        return text
+
     @field_validator("customer_token_secret", "webhook_secret")
     @classmethod
     def _long_enough(cls, secret: SecretStr | None) -> SecretStr | None:
@@ -121,6 +134,8 @@ class Settings(BaseSettings):
         return StoreSettings(
             grace_period_seconds=self.grace_period_seconds,
             decision_timeout_seconds=self.decision_timeout_seconds,
+            payment_timeout_seconds=self.payment_timeout_seconds,
+            reminder_offsets=parse_durations(self.decision_reminders),
             reasons=self.catalogue.snapshot(),
         )
 

@@ -98,6 +98,32 @@ async def refused_and_malformed_signals(
     await send(orders, env, order_id, Action.INVOICE, actor="erp", invoice_number="NF-1", value=12990)
 
 
+async def payment_timeout(orders: OrdersClient, env: WorkflowEnvironment, order_id: str) -> None:
+    await env.sleep(3 * DAY + MINUTE)
+
+
+async def payment_denied(orders: OrdersClient, env: WorkflowEnvironment, order_id: str) -> None:
+    await send(orders, env, order_id, Action.DENY_PAYMENT, actor="system", reason="card declined")
+
+
+async def window_extended(orders: OrdersClient, env: WorkflowEnvironment, order_id: str) -> None:
+    await env.sleep(20 * MINUTE)
+    await send(orders, env, order_id, Action.EXTEND_GRACE_PERIOD, actor="store", seconds=60 * MINUTE)
+    await env.sleep(20 * MINUTE)
+    await send(
+        orders, env, order_id, Action.REQUEST_CANCELLATION, actor="customer", reason_code="changed-mind"
+    )
+
+
+async def decision_deadline_extended(orders: OrdersClient, env: WorkflowEnvironment, order_id: str) -> None:
+    await after_window(orders, env, order_id)
+    await send(
+        orders, env, order_id, Action.REQUEST_CANCELLATION, actor="customer", reason_code="found-cheaper"
+    )
+    await send(orders, env, order_id, Action.EXTEND_DECISION_DEADLINE, actor="store", seconds=7 * DAY)
+    await env.sleep(38 * DAY)
+
+
 async def receiver_refuses_at_first(orders: OrdersClient, env: WorkflowEnvironment, order_id: str) -> None:
     """The local attempt at a status event fails; the activity after it delivers."""
     await after_window(orders, env, order_id)
@@ -116,6 +142,10 @@ SCENARIOS: dict[str, tuple[dict[str, object], Scenario]] = {
     "canceled_before_payment": ({"payment_approved": False}, canceled_before_payment),
     "refused_and_malformed_signals": ({}, refused_and_malformed_signals),
     "receiver_refuses_at_first": ({"webhook": "refuse-first"}, receiver_refuses_at_first),
+    "payment_timeout": ({"payment_approved": False}, payment_timeout),
+    "payment_denied": ({"payment_approved": False}, payment_denied),
+    "window_extended": ({}, window_extended),
+    "decision_deadline_extended": ({}, decision_deadline_extended),
 }
 
 

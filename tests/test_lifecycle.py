@@ -46,6 +46,12 @@ SPEC_ROWS: list[tuple[Status, Action, tuple[Actor, ...], Status | None]] = [
     (S.CANCELLATION_REQUESTED, A.INVOICE, STAFF, S.HANDLING),
     (S.CANCEL, A.REQUEST_CANCELLATION, ANYONE, None),
     (S.CANCEL, A.COMPENSATED, (SYSTEM,), S.CANCELED),
+    # Decision policy: payment timeout and denial, adjustable deadlines, reminders.
+    (S.PAYMENT_PENDING, A.DENY_PAYMENT, (SYSTEM, ERP), S.CANCEL),
+    (S.PAYMENT_PENDING, A.PAYMENT_TIMEOUT, (SYSTEM,), S.CANCEL),
+    (S.WINDOW_TO_CANCEL, A.EXTEND_GRACE_PERIOD, STAFF, S.WINDOW_TO_CANCEL),
+    (S.CANCELLATION_REQUESTED, A.EXTEND_DECISION_DEADLINE, STAFF, S.CANCELLATION_REQUESTED),
+    (S.CANCELLATION_REQUESTED, A.DECISION_REMINDER, (SYSTEM,), S.CANCELLATION_REQUESTED),
 ]
 EXPECTED = {(status, action, actor): to for status, action, actors, to in SPEC_ROWS for actor in actors}
 PLAIN = {"status_before_request": S.HANDLING}

@@ -35,6 +35,7 @@ from domain.lifecycle import (
     INTERNAL_ACTIONS,
     Action,
     Actor,
+    CancelPath,
     Move,
     Outcome,
     Refuse,
@@ -125,6 +126,8 @@ class Send:
         body: dict[str, Any] = {"actor": self.actor.value, "reason": self.reason}
         if self.action is Action.INVOICE:
             body |= {"invoice_number": f"NF-{self.value}", "value": self.value}
+        if self.action in (Action.EXTEND_GRACE_PERIOD, Action.EXTEND_DECISION_DEADLINE):
+            body["seconds"] = self.value  # seconds past the current deadline
         if self.request_id is not None:
             body["request_id"] = self.request_id
         if self.sender is not None:
@@ -204,7 +207,7 @@ class Model:
             return
         self.reached_cancel = True
         compensation = self.order.compensation(self.now)
-        for effect in (compensation.payment, compensation.stock, compensation.customer):
+        for effect in (e for wave in compensation.waves() for e in wave):
             if effect.id not in self.order.state.effects:
                 self.effects.append(effect.id)
                 self.order.record_effect(effect)
@@ -235,8 +238,10 @@ def check_invariants(model: Model, history: list[Status]) -> None:
     # Payment and stock are undone if and only if the order is canceled, and then exactly once.
     undone = [key for key in model.effects if key.split(":")[1] in PAYMENT_AND_STOCK]
     if model.reached_cancel:
-        assert state.status is Status.CANCELED
-        assert len(undone) == 2 and len(set(undone)) == 2, model.effects
+        assert state.status is Status.CANCELED and state.cancellation is not None
+        # Nothing to void when the payment never came: the stock only.
+        never_paid = state.cancellation.path in (CancelPath.PAYMENT_TIMEOUT, CancelPath.PAYMENT_DENIED)
+        assert len(undone) == (1 if never_paid else 2) and len(set(undone)) == len(undone), model.effects
     else:
         assert undone == [] and state.cancellation is None
     assert len(model.effects) == len(set(model.effects))

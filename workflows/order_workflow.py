@@ -25,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.order import Order
     from domain.state import OrderState
     from domain.visibility import MEMO_KEY, memo_of, search_attributes_of
+    from workflows.metrics import Metrics
     from workflows.names import QUERY_STATE, QUERY_STATUS
     from workflows.outbox import Outbox
     from workflows.search_attributes import BY_NAME
@@ -66,15 +67,19 @@ class OrderWorkflow:
     deny_cancellation_signal, deny_cancellation = _command(Action.DENY_CANCELLATION)
     start_handling_signal, start_handling = _command(Action.START_HANDLING)
     invoice_signal, invoice = _command(Action.INVOICE)
+    deny_payment_signal, deny_payment = _command(Action.DENY_PAYMENT)
+    extend_grace_period_signal, extend_grace_period = _command(Action.EXTEND_GRACE_PERIOD)
+    extend_decision_deadline_signal, extend_decision_deadline = _command(Action.EXTEND_DECISION_DEADLINE)
 
     @workflow.init
     def __init__(self, new_order: OrderInput) -> None:
         carried = new_order.carried_over
         self._order: Order | None = Order.resume(carried) if carried else None
-        self._outbox = Outbox(self._placed_order)
+        self._outbox = Outbox(self._placed_order, on_failure=self._observe)
         # What visibility shows of the order (search attributes, memo): written only when it changes.
         self._shown_attributes = {key: str(value) for key, value in _started_with().items()}
         self._shown_memo: Any = workflow.memo_value(MEMO_KEY, None, type_hint=dict)
+        self._metrics = Metrics(self._order.state if self._order else None)
         self._changes = 0  # bumped by every change: wakes the run loop
         self._commands = 0  # signals and updates received by this run
 
@@ -214,6 +219,10 @@ class OrderWorkflow:
         if memo != self._shown_memo:
             workflow.upsert_memo({MEMO_KEY: memo})
             self._shown_memo = memo
+        self._metrics.observe(state)
+
+    def _observe(self) -> None:
+        self._metrics.observe(self._ready_order.state)
 
     async def _wait_for_change_or_deadline(self) -> None:
         seen = self._changes

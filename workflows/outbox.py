@@ -35,8 +35,9 @@ LOCAL_DELIVERY_TIMEOUT = timedelta(seconds=5)
 
 
 class Outbox:
-    def __init__(self, order: Callable[[], Order]) -> None:
+    def __init__(self, order: Callable[[], Order], on_failure: Callable[[], None]) -> None:
         self._order = order
+        self._on_failure = on_failure
         self._queue: list[OrderEvent] = []
         self._awaited = False  # a command queued some of it: deliver as an activity, not locally
         self._task: asyncio.Task[None] | None = None
@@ -70,8 +71,7 @@ class Outbox:
         beside: list[OrderEvent] = []
         if not self.busy():
             beside, self._queue, self._awaited = self._queue, [], False
-        waves = [[compensation.payment, compensation.stock], [compensation.customer]]
-        report = await self._deliver(Delivery(waves=waves, alongside=beside), local=False)
+        report = await self._deliver(Delivery(waves=compensation.waves(), alongside=beside), local=False)
         held_back = set(report.undelivered)
         self._queue[:0] = [event for event in beside if event.id in held_back]
 
@@ -100,6 +100,8 @@ class Outbox:
         for failure in report.failed:
             workflow.logger.error("event %s skipped: %s", failure.id, failure.error)
             order.record_failure(failure)
+        if report.failed:
+            self._on_failure()
         failed = {failure.id for failure in report.failed}
         for event in batch.events():
             if event.id not in held_back and event.id not in failed:

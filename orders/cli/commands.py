@@ -22,10 +22,12 @@ from domain.commands import (
 )
 from domain.lifecycle import PAYMENT_APPROVERS, STAFF, Action, Actor
 from domain.models import OrderInput
+from domain.reasons import Use
 from domain.wire import Item, Payment, describe_errors
 from orders.cli.console import console
 from orders.cli.errors import EXIT_CODES_HELP, EXIT_OK, EXIT_USAGE, Failure, load_settings, run, say
 from orders.cli.parsing import AMOUNT, DURATION_TYPE, ITEM
+from orders.cli.policy import check_reason_code, deny_payment, extend, reason_code_option, reasons, report
 from orders.cli.reads import list_, pending, status, watch
 from orders.cli.render import echo_json, fmt_money, fmt_span
 from orders.cli.sending import Delivery, command_options, deliver
@@ -133,15 +135,17 @@ def place(order_id: str, customer_id: str, total: int, currency: str, items: tup
 @click.option("--as", "actor", type=click.Choice([Actor.CUSTOMER.value, *STAFF_ACTORS]), default="store",
               show_default=True, help="Who asks: staff cancel in two steps after the window; a customer's "
               "request waits for the store.")  # fmt: skip
+@reason_code_option
 @command_options
-def cancel(order_id: str, reason: str, actor: str, how: Delivery) -> int:
+def cancel(order_id: str, reason: str, actor: str, reason_code: str | None, how: Delivery) -> int:
     """Cancel ORDER_ID, or request its cancellation.
 
     Inside the cancellation window the order is canceled at once. After it, the first request waits
     for the store's decision; a second `cancel` (or `confirm`) by the store or the erp cancels it.
     """
+    check_reason_code(reason_code, Use.CUSTOMER if actor == Actor.CUSTOMER.value else Use.STORE)
     return deliver(order_id, Action.REQUEST_CANCELLATION, RequestCancellation, how,
-                   actor=actor, reason=reason)  # fmt: skip
+                   actor=actor, reason=reason, reason_code=reason_code)  # fmt: skip
 
 
 def staff_option(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -162,11 +166,13 @@ def confirm(order_id: str, actor: str, how: Delivery) -> int:
 @click.argument("order_id")
 @click.option("--reason", required=True, help="Why the request is declined (the customer is told).")
 @staff_option
+@reason_code_option
 @command_options
-def deny(order_id: str, reason: str, actor: str, how: Delivery) -> int:
+def deny(order_id: str, reason: str, actor: str, reason_code: str | None, how: Delivery) -> int:
     """Decline ORDER_ID's pending cancellation request: the order goes on."""
+    check_reason_code(reason_code, Use.DENY)
     return deliver(order_id, Action.DENY_CANCELLATION, DenyCancellation, how,
-                   actor=actor, reason=reason)  # fmt: skip
+                   actor=actor, reason=reason, reason_code=reason_code)  # fmt: skip
 
 
 @cli.command("approve-payment", epilog=EXIT_CODES_HELP)
@@ -200,10 +206,9 @@ def invoice(order_id: str, invoice_number: str, value: int, actor: str, how: Del
                    invoice_number=invoice_number, value=value, issued_at=datetime.now(UTC))  # fmt: skip
 
 
-# The commands that read orders, listed after those that change them.
-for read in (status, list_, pending, watch):
-    cli.add_command(read)
-cli.add_command(console)  # the staff console's accounts
+# The decision policy's commands, then those that read orders, then the staff console's accounts.
+for command in (extend, deny_payment, status, list_, pending, watch, report, reasons, console):
+    cli.add_command(command)
 
 
 @cli.command("serve-api")

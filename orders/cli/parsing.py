@@ -14,6 +14,7 @@ import click
 from pydantic import ValidationError
 
 from domain.wire import Item, describe_errors
+from orders.durations import parse_duration
 
 
 def parse_cents(text: str) -> int:
@@ -32,21 +33,6 @@ def parse_cents(text: str) -> int:
     if isinstance(exponent, int) and exponent < -2:
         raise ValueError(f"{text!r} has more than 2 decimal places")
     return int(amount * 100)
-
-
-DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
-UNIT_SECONDS = (86400, 3600, 60, 1)
-
-
-def parse_duration(text: str) -> int:
-    """`30m`, `2h`, `45s`, `1d`, `1h30m` or plain seconds → seconds."""
-    cleaned = text.strip().lower()
-    if cleaned.isdigit():
-        return int(cleaned)
-    match = DURATION.fullmatch(cleaned)
-    if not cleaned or match is None:
-        raise ValueError(f"{text!r} is not a duration; write it like 30m, 2h, 45s, 1d or 1h30m")
-    return sum(int(part or 0) * unit for part, unit in zip(match.groups(), UNIT_SECONDS, strict=True))
 
 
 def parse_item(text: str) -> Item:

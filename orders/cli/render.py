@@ -16,27 +16,13 @@ import click
 from domain.lifecycle import Action, Actor, Status, Stay, decide
 from domain.state import Cancellation, OrderState, TimelineEntry
 from domain.text import shown
-from orders.cli.errors import one_line
-from orders.cli.parsing import UNIT_SECONDS
 from orders.client import CommandResult, OrderSummary
-from orders.errors import OrdersError
+from orders.durations import fmt_span
+from orders.queue import PendingRequest
 
 
 def fmt_time(at: datetime | None) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if at else "-"
-
-
-def fmt_span(seconds: float) -> str:
-    """At most the two largest units, zeros left out: `29d 23h`, `30m`, `4m 5s`, `12s`."""
-    remaining = int(abs(seconds))
-    parts: list[str] = []
-    for unit, label in zip(UNIT_SECONDS, "dhms", strict=True):
-        value, remaining = divmod(remaining, unit)
-        if value or parts:
-            parts.append(f"{value}{label}" if value else "")
-        if len(parts) == 2:
-            break
-    return " ".join(part for part in parts if part) or "0s"
 
 
 def fmt_relative(at: datetime, now: datetime) -> str:
@@ -208,27 +194,34 @@ def summary_json(summary: OrderSummary) -> dict[str, Any]:
     }
 
 
-def pending_row(summary: OrderSummary, state: OrderState | OrdersError, now: datetime) -> list[str]:
-    if not isinstance(state, OrderState) or state.pending_request is None:
-        return [summary.order_id, summary.customer_id, "?", "?", "? (see the warning above)", ""]
-    request = state.pending_request
-    deadline = state.decision_deadline
-    due = f"{fmt_time(deadline)} ({fmt_relative(deadline, now)})" if deadline else "-"
+def pending_row(row: PendingRequest, now: datetime) -> list[str]:
+    request = row.request
+    left = fmt_relative(request.decision_deadline, now)
+    due = f"{fmt_time(request.decision_deadline)} ({left})"
+    if row.urgent(now):
+        due = f"! {due}"  # under 24 h: the store is about to run out of time
+    reason = f"{request.reason_label or request.reason_code}: {request.reason}".rstrip(": ")
+    by = f"{request.actor} ({request.sender})" if request.sender else request.actor
     age = fmt_span((now - request.requested_at).total_seconds())
-    return [summary.order_id, summary.customer_id, request.actor.value, age, due, request.reason]
+    return [row.order_id, row.customer_id, by, age, due, reason]
 
 
-def pending_json(summary: OrderSummary, state: OrderState | OrdersError, now: datetime) -> dict[str, Any]:
-    request = state.pending_request if isinstance(state, OrderState) else None
-    deadline = state.decision_deadline if isinstance(state, OrderState) else None
+def pending_json(row: PendingRequest, now: datetime) -> dict[str, Any]:
+    request = row.request
     return {
-        "order_id": summary.order_id,
-        "customer_id": summary.customer_id,
-        "request_id": request.id if request else None,
-        "requested_by": request.actor.value if request else None,
-        "reason": request.reason if request else None,
-        "requested_at": request.requested_at.isoformat() if request else None,
-        "age_seconds": int((now - request.requested_at).total_seconds()) if request else None,
-        "decision_deadline": deadline.isoformat() if deadline else None,
-        "error": None if isinstance(state, OrderState) else one_line(str(state)),
+        "order_id": row.order_id,
+        "customer_id": row.customer_id,
+        "total": row.total,
+        "currency": row.currency,
+        "request_id": request.request_id,
+        "requested_by": request.actor,
+        "sender": request.sender,
+        "reason_code": request.reason_code,
+        "reason_label": request.reason_label,
+        "reason": request.reason,
+        "requested_at": request.requested_at.isoformat(),
+        "age_seconds": int((now - request.requested_at).total_seconds()),
+        "decision_deadline": request.decision_deadline.isoformat(),
+        "time_left_seconds": int(row.time_left(now).total_seconds()),
+        "urgent": row.urgent(now),
     }

@@ -1,0 +1,93 @@
+"""The decision policy's routes (project extensions beside VTEX's paths, SPEC §11): a payment gateway's
+refusal, and moving a cancellation window or a decision deadline later. Each acts as the store or the
+erp the caller's app key is for.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Request, Response
+from pydantic import Field, model_validator
+
+from domain.lifecycle import Action
+from domain.text import Text
+from domain.wire import PositiveSeconds, UtcTime
+from orders.api.bodies import Body
+from orders.api.commands import QUEUED, run_command
+from orders.api.errors import ERRORS
+from orders.api.routes.params import IdempotencyKey, OrderId
+from orders.api.routes.staff import PVT
+from orders.api.security import Staff
+from orders.api.views import Receipt
+
+router = APIRouter(tags=["decision policy"])
+
+
+class PaymentDeniedBody(Body):
+    reason: Text = ""
+
+
+class ExtendBody(Body):
+    """Exactly one of `until` (the new deadline) or `seconds` (added to the current one)."""
+
+    until: UtcTime | None = None
+    seconds: PositiveSeconds | None = None
+    reason: Annotated[Text, Field(description="why, shown in the order's timeline")] = ""
+
+    @model_validator(mode="after")
+    def _one_of(self) -> ExtendBody:
+        if (self.until is None) == (self.seconds is None):
+            raise ValueError("send exactly one of until or seconds")
+        return self
+
+    def command(self) -> dict[str, Any]:
+        return self.model_dump(exclude_none=True)
+
+
+@router.post(f"{PVT}/{{orderId}}/payment-denied", response_model=Receipt, responses=ERRORS | QUEUED)
+async def payment_denied(
+    request: Request,
+    response: Response,
+    caller: Staff,
+    order_id: OrderId,
+    body: PaymentDeniedBody | None = None,
+    idempotency_key: IdempotencyKey = None,
+) -> Receipt:
+    """The payment gateway refused the payment of a payment-pending order: it is canceled at once,
+    with nothing to void (the erp's key relays the notification; a paid order answers 409)."""
+    payload = caller.command(reason=body.reason if body else "")
+    verdict = await run_command(request, order_id, Action.DENY_PAYMENT, payload, idempotency_key)
+    return verdict.answer(response)
+
+
+@router.post(f"{PVT}/{{orderId}}/extend-grace-period", response_model=Receipt, responses=ERRORS | QUEUED)
+async def extend_grace_period(
+    request: Request,
+    response: Response,
+    caller: Staff,
+    order_id: OrderId,
+    body: ExtendBody,
+    idempotency_key: IdempotencyKey = None,
+) -> Receipt:
+    """Move the cancellation window's end later (only while it is open; at most a year ahead)."""
+    verdict = await run_command(
+        request, order_id, Action.EXTEND_GRACE_PERIOD, caller.command(**body.command()), idempotency_key
+    )
+    return verdict.answer(response)
+
+
+@router.post(f"{PVT}/{{orderId}}/extend-decision-deadline", response_model=Receipt, responses=ERRORS | QUEUED)
+async def extend_decision_deadline(
+    request: Request,
+    response: Response,
+    caller: Staff,
+    order_id: OrderId,
+    body: ExtendBody,
+    idempotency_key: IdempotencyKey = None,
+) -> Receipt:
+    """Give the store longer to decide the pending cancellation request; its reminders follow."""
+    verdict = await run_command(
+        request, order_id, Action.EXTEND_DECISION_DEADLINE, caller.command(**body.command()), idempotency_key
+    )
+    return verdict.answer(response)

@@ -1,0 +1,236 @@
+"""The decision policy through its doors, on the dev server: reason codes, extensions, payment denial and
+the pending queue in the `orders` CLI and the REST API; the report over a few hundred orders with known
+outcomes (exact counts); the business metrics on the worker's Prometheus endpoint."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from domain.lifecycle import Action, CancelPath, Status
+from domain.reasons import BUILT_IN
+from orders.client import OrdersClient
+from orders.connection import metrics_runtime
+from orders.report import build_report
+from tests.conftest import eventually, running_worker, settings_for
+from tests.processes import free_port
+from tests.test_api import ERP, PVT, STORE
+from tests.test_faults import place, reaches
+from tests.test_trust_boundary import service
+
+
+async def test_reason_codes_extensions_and_payment_denial_through_the_cli(
+    dev_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    async with service(dev_env, tmp_path, grace_period_seconds=0, decision_timeout_seconds=3600) as svc:
+        listed = await svc.cli("reasons", "--use", "deny", "--codes")
+        assert listed.stdout.split() == ["already-shipped", "made-to-order", "other"]
+        order_id = await place(svc.orders)
+        await reaches(svc.orders, order_id, Status.READY_FOR_HANDLING)
+        wrong = await svc.cli(
+            "cancel", order_id, "--as", "customer", "--reason", "x", "--reason-code", "fraud"
+        )
+        assert wrong.returncode == 2 and "changed-mind" in wrong.stderr and "fraud" in wrong.stderr
+        asked = await svc.cli("cancel", order_id, "--as", "customer", "--reason", "too slow",
+                              "--reason-code", "delivery-too-slow", "--sender", "c-42")  # fmt: skip
+        assert asked.returncode == 0, asked.stderr
+        pending = await svc.cli("pending", "--json")
+        row = next(r for r in json.loads(pending.stdout) if r["order_id"] == order_id)
+        assert (row["reason_code"], row["reason_label"], row["urgent"]) == (
+            "delivery-too-slow", "Delivery takes too long", True  # one hour to decide: under 24 h
+        )  # fmt: skip
+        shown = await svc.cli("pending")
+        assert any(line.startswith(order_id) and "! " in line for line in shown.stdout.splitlines())
+
+        extended = await svc.cli("extend", order_id, "--decision", "2d", "--reason", "asked the carrier")
+        assert extended.returncode == 0, extended.stderr
+        state = await svc.orders.state(order_id)
+        assert state.decision_deadline is not None and state.pending_request is not None
+        assert state.decision_deadline - state.pending_request.requested_at == timedelta(hours=49)
+        late_window = await svc.cli("extend", order_id, "--window", "1h")
+        assert late_window.returncode == 1 and "only while it is open" in late_window.stderr
+
+        denied = await svc.cli(
+            "deny", order_id, "--reason", "left the warehouse", "--reason-code", "already-shipped"
+        )
+        assert denied.returncode == 0, denied.stderr
+        request = (await svc.orders.state(order_id)).cancellation_requests[-1]
+        assert (request.deny_reason_code, request.deny_reason_label) == ("already-shipped", "Already shipped")
+
+        unpaid = await place(svc.orders, payment_approved=False)
+        gateway = await svc.cli("deny-payment", unpaid, "--reason", "card declined")
+        assert gateway.returncode == 0, gateway.stderr
+        final = await reaches(svc.orders, unpaid, Status.CANCELED)
+        assert final.cancellation is not None and final.cancellation.path is CancelPath.PAYMENT_DENIED
+
+
+async def test_payment_denial_and_extensions_through_the_rest_api(
+    dev_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    async with service(dev_env, tmp_path) as svc:
+        order_id = await place(svc.orders)
+        body = {"seconds": 3600, "reason": "customer asked for time"}
+        extended = await svc.http.post(f"{PVT}/{order_id}/extend-grace-period", json=body, headers=STORE)
+        assert extended.status_code == 200, extended.text
+        assert (await svc.orders.state(order_id)).grace_period_seconds == 1800 + 3600
+        both = await svc.http.post(
+            f"{PVT}/{order_id}/extend-grace-period",
+            json={"seconds": 60, "until": "2027-01-01T00:00:00Z"},
+            headers=STORE,
+        )
+        assert both.status_code == 422 and "exactly one" in both.text
+        past = await svc.http.post(
+            f"{PVT}/{order_id}/extend-grace-period", json={"until": "2020-01-01T00:00:00Z"}, headers=STORE
+        )
+        assert past.status_code == 409 and past.json()["error"]["code"] == "not-later"
+        paid = await svc.http.post(f"{PVT}/{order_id}/payment-denied", json={"reason": "late"}, headers=ERP)
+        assert paid.status_code == 409 and paid.json()["error"]["code"] == "already-approved"
+
+        unpaid = await place(svc.orders, payment_approved=False)
+        by_store = await svc.http.post(f"{PVT}/{unpaid}/payment-denied", headers=STORE)
+        assert by_store.status_code == 403, by_store.text
+        denied = await svc.http.post(
+            f"{PVT}/{unpaid}/payment-denied", json={"reason": "declined"}, headers=ERP
+        )
+        assert denied.status_code == 200, denied.text
+        await reaches(svc.orders, unpaid, Status.CANCELED)
+
+
+async def test_the_pending_queue_needs_no_worker(dev_env: WorkflowEnvironment, tmp_path: Path) -> None:
+    async with service(dev_env, tmp_path, grace_period_seconds=0) as svc:
+        order_id = await place(svc.orders, customer_id="c-queue")
+        await reaches(svc.orders, order_id, Status.READY_FOR_HANDLING)
+        await svc.orders.send(order_id, Action.REQUEST_CANCELLATION, {"actor": "customer", "reason": "r"})
+        await eventually(
+            lambda: svc.cli("pending", "--customer", "c-queue"), lambda done: order_id in done.stdout
+        )
+    queued = await svc.cli("pending", "--customer", "c-queue", "--json")  # the worker is gone
+    assert queued.returncode == 0 and [r["order_id"] for r in json.loads(queued.stdout)] == [order_id]
+
+
+async def test_the_report_counts_a_few_hundred_orders_exactly(
+    dev_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    settings = settings_for(tmp_path, grace_period_seconds=0)
+    started = datetime.now(UTC) - timedelta(seconds=1)
+    customer = f"c-{uuid.uuid4().hex[:8]}"  # other tests share the dev server: the report is scoped to it
+    async with running_worker(dev_env.client, settings) as orders:
+        plan: dict[str, list[str]] = {"inside": [], "confirmed": [], "denied": [], "payment": [], "kept": []}
+        counts = {"inside": 60, "confirmed": 40, "denied": 30, "payment": 20, "kept": 50}
+        limiter = asyncio.Semaphore(16)
+
+        async def one(kind: str, n: int) -> None:
+            async with limiter:
+                order_id = f"{customer}-{kind}-{n}"
+                grace = 3600 if kind == "inside" else 0
+                await place(orders, order_id=order_id, customer_id=customer, grace_period_seconds=grace,
+                            payment_approved=kind != "payment")  # fmt: skip
+                if kind == "inside":
+                    await send(
+                        orders,
+                        order_id,
+                        Action.REQUEST_CANCELLATION,
+                        actor="customer",
+                        reason_code="changed-mind",
+                    )
+                elif kind == "payment":
+                    await send(orders, order_id, Action.DENY_PAYMENT, actor="erp", reason="declined")
+                elif kind in ("confirmed", "denied"):
+                    await reaches(orders, order_id, Status.READY_FOR_HANDLING, timeout=60)
+                    await send(
+                        orders,
+                        order_id,
+                        Action.REQUEST_CANCELLATION,
+                        actor="customer",
+                        reason_code="ordered-by-mistake",
+                    )
+                    if kind == "confirmed":
+                        await send(orders, order_id, Action.CONFIRM_CANCELLATION, actor="store")
+                    else:
+                        await send(
+                            orders,
+                            order_id,
+                            Action.DENY_CANCELLATION,
+                            actor="store",
+                            reason="no",
+                            reason_code="made-to-order",
+                        )
+                plan[kind].append(order_id)
+
+        await asyncio.gather(*(one(kind, n) for kind, count in counts.items() for n in range(count)))
+
+        async def report() -> Any:
+            return await build_report(dev_env.client, started, BUILT_IN, only=f'CustomerId = "{customer}"')
+
+        def complete(figures: Any) -> bool:  # visibility catches up with the orders a moment later
+            return figures.canceled == 120 and figures.requests_denied == 30 and figures.decisions == 70
+
+        exact = await eventually(report, complete, timeout=60, every=0.5)
+    assert (exact.placed, exact.canceled, exact.requests_denied) == (200, 120, 30)
+    assert exact.canceled_by_path == {
+        "inside-window": 60, "after-confirmation": 40, "decision-timeout": 0, "payment-timeout": 0,
+        "payment-denied": 20, "items-only": 0,
+    }  # fmt: skip
+    assert exact.by_reason == {"changed-mind": 60, "ordered-by-mistake": 40, "payment-problem": 20}
+    assert exact.by_actor == {"customer": 100, "erp": 20}
+    assert exact.by_shopify_reason == {"customer": 100, "declined": 20}
+    assert exact.decision_seconds_p50 is not None and exact.decision_seconds_p90 is not None
+    assert sum(len(ids) for ids in plan.values()) == 200
+
+
+async def send(orders: OrdersClient, order_id: str, action: Action, **payload: Any) -> None:
+    result = await orders.send(order_id, action, payload, update_timeout=30)
+    assert not result.queued
+
+
+async def test_the_business_metrics_are_on_the_workers_prometheus_endpoint(
+    dev_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    port = free_port()
+    client = await Client.connect(
+        dev_env.client.service_client.config.target_host,
+        data_converter=pydantic_data_converter,
+        runtime=metrics_runtime(port, host="127.0.0.1"),
+    )
+    settings = settings_for(tmp_path, grace_period_seconds=0)
+    async with running_worker(client, settings) as orders:
+        canceled, denied = await place(orders), await place(orders)
+        for order_id in (canceled, denied):
+            await reaches(orders, order_id, Status.READY_FOR_HANDLING)
+            await send(
+                orders, order_id, Action.REQUEST_CANCELLATION, actor="customer", reason_code="found-cheaper"
+            )
+        await send(orders, canceled, Action.CONFIRM_CANCELLATION, actor="store")
+        await send(
+            orders,
+            denied,
+            Action.DENY_CANCELLATION,
+            actor="store",
+            reason="no",
+            reason_code="already-shipped",
+        )
+        await reaches(orders, canceled, Status.CANCELED)
+
+        async def scrape() -> str:
+            async with httpx.AsyncClient() as http:
+                return (await http.get(f"http://127.0.0.1:{port}/metrics")).text
+
+        text = await eventually(
+            scrape, lambda t: "orders_cancellations" in t and "orders_requests_denied" in t
+        )
+    assert (
+        "orders_cancellations{" in text
+        and 'path="after-confirmation"' in text
+        and 'reason_code="found-cheaper"' in text
+    )
+    assert "orders_requests_denied{" in text and 'reason_code="already-shipped"' in text
+    assert "orders_decision_seconds_bucket" in text and 'le="60"' in text
