@@ -235,6 +235,20 @@ async def test_buttons_follow_the_rules_and_a_refused_action_shows_the_rules_rea
     assert (await console.orders.state(order_id)).status is Status.READY_FOR_HANDLING
 
 
+async def test_extend_window_moves_the_grace_deadline(page: Page, console: Console) -> None:
+    order_id = await console.place(customer())  # a 30-minute window, open
+    before = (await console.orders.state(order_id)).grace_deadline
+    await sign_in(page, path=f"/console/orders/{order_id}")
+    extend = page.get_by_role("form", name="Extend window")
+    await extend.get_by_label("Extend by").select_option(label="1 day")
+    await extend.get_by_role("button", name="Extend window").click()
+    await expect(page.get_by_role("status").filter(has_text="Cancellation window extended")).to_be_visible()
+    await expect(page.get_by_role("list", name="Timeline")).to_contain_text("by store (alice)")
+    after = (await console.orders.state(order_id)).grace_deadline
+    assert before is not None and after is not None and (after - before).total_seconds() == 86400
+    await expect(page.locator(".facts")).to_contain_text(re.compile(r"1d( \d+m)? left"))
+
+
 async def test_a_new_request_appears_live_and_a_decision_made_elsewhere_removes_it(
     page: Page, console: Console, dev_env: WorkflowEnvironment
 ) -> None:

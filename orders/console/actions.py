@@ -30,6 +30,7 @@ VERBS = {
     Action.DENY_CANCELLATION: "Cancellation request denied",
     Action.REQUEST_CANCELLATION: "Cancellation sent",
     Action.START_HANDLING: "Handling started",
+    Action.EXTEND_GRACE_PERIOD: "Cancellation window extended",
 }
 
 

@@ -32,6 +32,7 @@ def templates() -> Environment:
     env.filters["money"] = views.money
     env.filters["when"] = views.when
     env.filters["iso"] = views.iso
+    env.filters["span"] = views.span
     env.globals["prefix"] = PREFIX
     env.globals["span"] = lambda seconds: "—" if seconds is None else views.span(seconds)
     return env

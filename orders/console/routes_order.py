@@ -184,15 +184,10 @@ async def extend(
     seconds: Annotated[int, Form(ge=60, le=30 * 86400)] = 3600,
     request_id: RequestId = "",
 ) -> Response:
-    action = views.EXTEND_GRACE_PERIOD
-    if action is None:
-        flash(
-            request, "Extending the window needs a newer version of the service; nothing was sent.", "error"
-        )
-        return RedirectResponse(f"{PREFIX}/orders/{order_id}", 303)
     rid = actions.request_id(request_id)
+    extend_by = {"seconds": seconds, "reason": f"by {views.span(seconds)}"}
     return await _act(
         request,
         order_id,
-        lambda orders: actions.send(orders, staff, order_id, action, rid, seconds=seconds),
+        lambda orders: actions.send(orders, staff, order_id, Action.EXTEND_GRACE_PERIOD, rid, **extend_by),
     )

@@ -17,8 +17,6 @@ from domain.state import OrderState, TimelineEntry
 from orders.queue import URGENT, PendingRequest
 
 UNITS = ((86400, "d"), (3600, "h"), (60, "m"), (1, "s"))
-# `Extend window` sends SPEC §4's extend_grace_period; None until the domain knows the action.
-EXTEND_GRACE_PERIOD: Action | None = getattr(Action, "EXTEND_GRACE_PERIOD", None)
 EXTEND_CHOICES = ((3600, "1 hour"), (4 * 3600, "4 hours"), (86400, "1 day"), (7 * 86400, "7 days"))
 
 
@@ -139,8 +137,8 @@ class Buttons:
 def buttons(state: OrderState, actor: Actor, now: datetime) -> Buttons:
     situation = state.situation(at=now)
 
-    def allowed(action: Action | None) -> bool:
-        return action is not None and not isinstance(decide(situation, action, actor), Refuse)
+    def allowed(action: Action) -> bool:
+        return not isinstance(decide(situation, action, actor), Refuse)
 
     confirm = allowed(Action.CONFIRM_CANCELLATION)
     # `Cancel order` when it moves the order (not "already canceling"), and not beside `Confirm
@@ -151,7 +149,7 @@ def buttons(state: OrderState, actor: Actor, now: datetime) -> Buttons:
         deny=allowed(Action.DENY_CANCELLATION),
         cancel=cancel,
         start_handling=allowed(Action.START_HANDLING),
-        extend=allowed(EXTEND_GRACE_PERIOD),
+        extend=allowed(Action.EXTEND_GRACE_PERIOD),
     )
 
 
