@@ -22,10 +22,12 @@ from temporalio.testing import WorkflowEnvironment
 from domain.lifecycle import Actor, Status
 from orders.api import create_app
 from orders.client import OrdersClient
+from orders.console import charts
 from orders.console.auth import Throttle
 from orders.console.live import QueueCache
 from orders.console.sessions import signing_secret
 from orders.console.users import Role, UsersFile, verify
+from orders.report import PATHS
 from orders.settings import Settings
 from tests.conftest import running_worker, settings_for
 from tests.console_kit import PASSWORD, Console, console_service, csrf_of, sign_in
@@ -355,3 +357,7 @@ async def test_the_polled_rows_are_compressed_and_revalidated(
     assert again.status_code == 304 and again.content == b""
     page = await alice.get("/console/", params={"customer": who}, headers={"Accept-Encoding": "gzip"})
     assert "content-encoding" not in page.headers  # pages carry the CSRF token: never compressed
+
+
+def test_every_cancel_path_has_a_label_in_the_report() -> None:
+    assert set(charts.PATH_LABELS) == set(PATHS)

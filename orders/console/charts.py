@@ -18,6 +18,7 @@ PATH_LABELS = {
     "after-confirmation": "After the store confirmed",
     "decision-timeout": "Store did not decide in time",
     "payment-timeout": "Payment not approved in time",
+    "payment-denied": "Payment denied",
     "items-only": "Items only",
 }
 
