@@ -361,3 +361,14 @@ async def test_the_polled_rows_are_compressed_and_revalidated(
 
 def test_every_cancel_path_has_a_label_in_the_report() -> None:
     assert set(charts.PATH_LABELS) == set(PATHS)
+
+
+async def test_static_files_are_shipped_and_revalidated(console: Console) -> None:
+    async with httpx.AsyncClient(base_url=console.url) as http:
+        for name in ("console.css", "console.js", "favicon.svg"):
+            response = await http.get(f"/console/static/{name}")
+            assert response.status_code == 200 and response.headers["cache-control"] == "no-cache"
+            assert "etag" in response.headers
+        page = await http.get("/console/signin")
+        assert page.headers["cache-control"] == "no-store"
+        assert not re.search(r"https?://(?!127\.0\.0\.1)", page.text)  # nothing from another host

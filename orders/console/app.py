@@ -50,13 +50,17 @@ class SecurityHeaders:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # Static files may be kept, and revalidated (their ETag) on each use; pages never are.
+        static = scope["type"] == "http" and scope["path"].startswith(f"{PREFIX}/static/")
+
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = message.setdefault("headers", [])
                 present = {name.lower() for name, _ in headers}
                 for name, value in SECURITY_HEADERS.items():
                     if name.encode() not in present:
-                        headers.append((name.encode(), value.encode()))
+                        kept = static and name == "cache-control"
+                        headers.append((name.encode(), b"no-cache" if kept else value.encode()))
             await send(message)
 
         await self.app(scope, receive, with_headers if scope["type"] == "http" else send)
