@@ -7,14 +7,24 @@ Every command may carry `request_id` (its idempotency key, scoped by `actor` and
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, Field, ValidationError, model_validator
 
 from domain.lifecycle import Action, Actor
 from domain.reasons import ReasonCode
 from domain.text import Name, RequestId, RequiredText, Sender, Text
-from domain.wire import InvoiceKind, PositiveCents, PositiveSeconds, UtcTime, WireModel, describe_errors
+from domain.wire import (
+    MAX_ITEMS,
+    InvoiceKind,
+    ItemQuantity,
+    PositiveCents,
+    PositiveSeconds,
+    UtcTime,
+    WireModel,
+    describe_errors,
+    one_line_per_sku,
+)
 
 
 class Command(WireModel):
@@ -115,6 +125,25 @@ class ExtendDeadline(Command):
         return self.until if self.until is not None else current + timedelta(seconds=self.seconds or 0)
 
 
+class CancelItems(Command):
+    """Cancel quantities of the order's lines (SPEC §3 "Items")."""
+
+    actor: Actor
+    items: Annotated[
+        list[ItemQuantity], Field(min_length=1, max_length=MAX_ITEMS), AfterValidator(one_line_per_sku)
+    ]
+    reason: Text = ""
+    reason_code: ReasonCode | None = None
+
+    @property
+    def reason_text(self) -> str:
+        return self.reason
+
+    @property
+    def code(self) -> str | None:
+        return self.reason_code
+
+
 COMMAND_MODELS: dict[Action, type[Command]] = {
     Action.REQUEST_CANCELLATION: RequestCancellation,
     Action.CONFIRM_CANCELLATION: ConfirmCancellation,
@@ -123,6 +152,7 @@ COMMAND_MODELS: dict[Action, type[Command]] = {
     Action.START_HANDLING: StartHandling,
     Action.INVOICE: InvoiceCommand,
     Action.DENY_PAYMENT: DenyPayment,
+    Action.CANCEL_ITEMS: CancelItems,
     Action.EXTEND_GRACE_PERIOD: ExtendDeadline,
     Action.EXTEND_DECISION_DEADLINE: ExtendDeadline,
 }

@@ -75,6 +75,7 @@ class Action(StrEnum):
     START_HANDLING = "start_handling"
     INVOICE = "invoice"
     DENY_PAYMENT = "deny_payment"
+    CANCEL_ITEMS = "cancel_items"
     EXTEND_GRACE_PERIOD = "extend_grace_period"
     EXTEND_DECISION_DEADLINE = "extend_decision_deadline"
     # What the order does by itself: being placed, deadlines passing and compensations finishing.
@@ -95,6 +96,7 @@ COMMANDS = frozenset(
         Action.START_HANDLING,
         Action.INVOICE,
         Action.DENY_PAYMENT,
+        Action.CANCEL_ITEMS,
         Action.EXTEND_GRACE_PERIOD,
         Action.EXTEND_DECISION_DEADLINE,
     }
@@ -102,10 +104,12 @@ COMMANDS = frozenset(
 INTERNAL_ACTIONS = frozenset(Action) - COMMANDS
 
 
-class Back(Enum):
-    """A move back to where the order was before the request now being declined."""
+class Target(Enum):
+    """A rule's target that depends on the order: where it was before the pending request, or where it
+    is (the order changed without changing its status)."""
 
-    TO_STATUS_BEFORE_REQUEST = "the status before the request"
+    STATUS_BEFORE_REQUEST = "the status before the request"
+    SAME_STATUS = "the same status"
 
 
 @dataclass(frozen=True)
@@ -122,6 +126,11 @@ class Situation:
     invoice_is_return: bool = False
     return_within_invoiced: bool = False
     status_before_request: Status | None = None
+    # Items: the command cancels every item that remains; the pending request is for items (and
+    # confirming it would leave none).
+    cancels_last_items: bool = False
+    pending_is_items: bool = False
+    pending_items_are_the_last: bool = False
 
 
 @dataclass(frozen=True)
@@ -165,6 +174,30 @@ def requested_inside_window(s: Situation) -> bool:
     return inside_grace_window(s) and not_partially_invoiced(s)
 
 
+def cancels_last_items(s: Situation) -> bool:
+    return s.cancels_last_items
+
+
+def last_items_inside_window(s: Situation) -> bool:
+    return requested_inside_window(s) and s.cancels_last_items
+
+
+def last_items_by_the_store(s: Situation) -> bool:
+    return not_partially_invoiced(s) and s.cancels_last_items
+
+
+def pending_is_items(s: Situation) -> bool:
+    return s.pending_is_items
+
+
+def pending_is_the_last_items(s: Situation) -> bool:
+    return s.pending_is_items and s.pending_items_are_the_last
+
+
+def pending_is_the_whole_order(s: Situation) -> bool:
+    return not s.pending_is_items
+
+
 def invoice_covers_total(s: Situation) -> bool:
     return not s.invoice_is_return and s.invoice_covers_total
 
@@ -183,7 +216,7 @@ class Rule:
     sources: frozenset[Status]
     action: Action
     actors: frozenset[Actor]
-    to: Status | Back | None  # None: accepted without a change
+    to: Status | Target | None  # None: accepted without a change
     note: str
     when: Guard = always
 
@@ -192,7 +225,7 @@ def _rule(
     sources: set[Status],
     action: Action,
     actors: frozenset[Actor],
-    to: Status | Back | None,
+    to: Status | Target | None,
     note: str,
     when: Guard = always,
 ) -> Rule:
@@ -200,7 +233,8 @@ def _rule(
 
 
 S, A = Status, Action
-BACK = Back.TO_STATUS_BEFORE_REQUEST
+BACK, SAME = Target.STATUS_BEFORE_REQUEST, Target.SAME_STATUS
+BEFORE_HANDLING = {S.PAYMENT_PENDING, S.WINDOW_TO_CANCEL}
 HANDLEABLE = {S.READY_FOR_HANDLING, S.HANDLING}
 INVOICEABLE = {S.READY_FOR_HANDLING, S.HANDLING, S.CANCELLATION_REQUESTED}
 
@@ -218,8 +252,21 @@ TRANSITIONS: tuple[Rule, ...] = (
           "canceled inside the cancellation window"),
     _rule({S.WINDOW_TO_CANCEL}, A.GRACE_EXPIRED, SYSTEM, S.READY_FOR_HANDLING,
           "cancellation window over"),
-    _rule({S.WINDOW_TO_CANCEL}, A.EXTEND_GRACE_PERIOD, STAFF, S.WINDOW_TO_CANCEL,
-          "cancellation window extended"),
+    _rule({S.WINDOW_TO_CANCEL}, A.EXTEND_GRACE_PERIOD, STAFF, SAME, "cancellation window extended"),
+    # Items (SPEC §3 "Items"): the same windows as the whole order; no item left cancels the order.
+    _rule(BEFORE_HANDLING, A.CANCEL_ITEMS, ANYONE, S.CANCEL, "every item canceled: the order is canceled",
+          when=cancels_last_items),
+    _rule(BEFORE_HANDLING, A.CANCEL_ITEMS, ANYONE, SAME, "items canceled"),
+    _rule(HANDLEABLE, A.CANCEL_ITEMS, ANYONE, S.CANCEL, "every item canceled: requested inside the window",
+          when=last_items_inside_window),
+    _rule(HANDLEABLE, A.CANCEL_ITEMS, ANYONE, SAME, "items canceled: requested inside the window",
+          when=requested_inside_window),
+    _rule(HANDLEABLE, A.CANCEL_ITEMS, STAFF, S.CANCEL, "every item canceled by the store",
+          when=last_items_by_the_store),
+    _rule(HANDLEABLE, A.CANCEL_ITEMS, STAFF, SAME, "items canceled by the store",
+          when=not_partially_invoiced),
+    _rule(HANDLEABLE, A.CANCEL_ITEMS, CUSTOMER, S.CANCELLATION_REQUESTED,
+          "item cancellation requested by the customer; waiting for the store", when=not_partially_invoiced),
     _rule(HANDLEABLE, A.REQUEST_CANCELLATION, ANYONE, S.CANCEL,
           "canceled: requested inside the cancellation window", when=requested_inside_window),
     _rule({S.READY_FOR_HANDLING}, A.START_HANDLING, STAFF, S.HANDLING, "handling started"),
@@ -227,18 +274,24 @@ TRANSITIONS: tuple[Rule, ...] = (
           "cancellation requested by the customer; waiting for the store", when=not_partially_invoiced),
     _rule(HANDLEABLE, A.REQUEST_CANCELLATION, STAFF | SYSTEM, S.CANCELLATION_REQUESTED,
           "cancellation requested; confirm to cancel", when=not_partially_invoiced),
+    _rule({S.CANCELLATION_REQUESTED}, A.CONFIRM_CANCELLATION, STAFF, S.CANCEL,
+          "item cancellation confirmed: no item remains", when=pending_is_the_last_items),
+    _rule({S.CANCELLATION_REQUESTED}, A.CONFIRM_CANCELLATION, STAFF, BACK, "item cancellation confirmed",
+          when=pending_is_items),
     _rule({S.CANCELLATION_REQUESTED}, A.CONFIRM_CANCELLATION, STAFF, S.CANCEL, "cancellation confirmed"),
     _rule({S.CANCELLATION_REQUESTED}, A.REQUEST_CANCELLATION, STAFF, S.CANCEL,
-          "cancellation confirmed by a second request"),
+          "cancellation confirmed by a second request", when=pending_is_the_whole_order),
     _rule({S.CANCELLATION_REQUESTED}, A.REQUEST_CANCELLATION, CUSTOMER | SYSTEM, None,
           "a cancellation request is already waiting for the store"),
     _rule({S.CANCELLATION_REQUESTED}, A.DENY_CANCELLATION, STAFF, BACK, "cancellation request denied"),
     _rule({S.CANCELLATION_REQUESTED}, A.DECISION_TIMEOUT, SYSTEM, S.CANCEL,
+          "the store did not decide in time: no item remains", when=pending_is_the_last_items),
+    _rule({S.CANCELLATION_REQUESTED}, A.DECISION_TIMEOUT, SYSTEM, BACK,
+          "items canceled: the store did not decide in time", when=pending_is_items),
+    _rule({S.CANCELLATION_REQUESTED}, A.DECISION_TIMEOUT, SYSTEM, S.CANCEL,
           "canceled: the store did not decide in time"),
-    _rule({S.CANCELLATION_REQUESTED}, A.EXTEND_DECISION_DEADLINE, STAFF, S.CANCELLATION_REQUESTED,
-          "decision deadline extended"),
-    _rule({S.CANCELLATION_REQUESTED}, A.DECISION_REMINDER, SYSTEM, S.CANCELLATION_REQUESTED,
-          "the store was reminded to decide"),
+    _rule({S.CANCELLATION_REQUESTED}, A.EXTEND_DECISION_DEADLINE, STAFF, SAME, "decision deadline extended"),
+    _rule({S.CANCELLATION_REQUESTED}, A.DECISION_REMINDER, SYSTEM, SAME, "the store was reminded to decide"),
     _rule({S.HANDLING}, A.INVOICE, STAFF, S.HANDLING, "return invoice: less is invoiced",
           when=returns_part_of_what_is_invoiced),
     _rule(INVOICEABLE, A.INVOICE, STAFF, S.INVOICED, "invoiced in full", when=invoice_covers_total),
@@ -297,6 +350,8 @@ def decide(situation: Situation, action: Action, actor: Actor) -> Outcome:
                 return Stay(rule.note)
             if rule.to is BACK:
                 return Move(situation.status_before_request or Status.READY_FOR_HANDLING, rule.note)
+            if rule.to is SAME:
+                return Move(situation.status, rule.note)
             assert isinstance(rule.to, Status)
             return Move(rule.to, rule.note)
     return why_refused(situation, action, actor)
@@ -311,7 +366,7 @@ def why_refused(situation: Situation, action: Action, actor: Actor) -> Refuse:
         return Refuse(f"the order is {status.value}; {status.value} orders are final", "final")
     if action in INTERNAL_ACTIONS:
         return Refuse(f"{action.value} is the order's own event, not a command", "internal")
-    if actor is Actor.CUSTOMER and action is not Action.REQUEST_CANCELLATION:
+    if actor is Actor.CUSTOMER and action not in (Action.REQUEST_CANCELLATION, Action.CANCEL_ITEMS):
         return Refuse("customers may only request cancellation", "forbidden-actor")
     if action is Action.DENY_PAYMENT and actor not in PAYMENT_NOTIFIERS:
         return Refuse(
@@ -321,14 +376,24 @@ def why_refused(situation: Situation, action: Action, actor: Actor) -> Refuse:
         Action.APPROVE_PAYMENT,
         Action.REQUEST_CANCELLATION,
         Action.DENY_PAYMENT,
+        Action.CANCEL_ITEMS,
     ):
         return Refuse(
             f"{action.value} must be sent by the store or the erp, not the system", "forbidden-actor"
         )
     if status is Status.CANCEL:
         return Refuse("the order is already being canceled", "canceling")
-    if action is Action.REQUEST_CANCELLATION and situation.partially_invoiced:
+    if action in (Action.REQUEST_CANCELLATION, Action.CANCEL_ITEMS) and situation.partially_invoiced:
         return Refuse("partially invoiced orders can't be canceled", "partially-invoiced")
+    if action is Action.CANCEL_ITEMS and status is Status.CANCELLATION_REQUESTED:
+        return Refuse("a cancellation request is waiting for the store: decide it first", "request-pending")
+    if action is Action.CANCEL_ITEMS:
+        return Refuse("after the cancellation window only the store cancels items at once", "not-allowed")
+    if action is Action.REQUEST_CANCELLATION and situation.pending_is_items:
+        return Refuse(
+            "an item cancellation request is waiting: confirm or deny it first, then cancel the order",
+            "items-pending",
+        )
     if action in (Action.CONFIRM_CANCELLATION, Action.DENY_CANCELLATION, Action.EXTEND_DECISION_DEADLINE):
         return Refuse("no cancellation request is waiting for a decision", "no-pending-request")
     if action is Action.EXTEND_GRACE_PERIOD:
@@ -355,7 +420,7 @@ def why_refused(situation: Situation, action: Action, actor: Actor) -> Refuse:
 # What a cancellation undoes (SPEC §5).
 
 
-def payment_undo(*, approved: bool, captured: bool, path: CancelPath) -> EventType | None:
+def payment_undo(*, approved: bool, captured: bool, path: CancelPath | None = None) -> EventType | None:
     """Void what was only authorized; refund what was captured; nothing when the payment never came."""
     if path in (CancelPath.PAYMENT_TIMEOUT, CancelPath.PAYMENT_DENIED):
         return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from domain.answers import Answers
 from domain.reasons import BUILT_IN, ReasonCodes
@@ -21,6 +21,7 @@ from domain.wire import (
     PositiveSeconds,
     Seconds,
     WireModel,
+    one_line_per_sku,
 )
 
 DEFAULT_GRACE_PERIOD_SECONDS = 30 * 60
@@ -52,7 +53,7 @@ class OrderInput(WireModel):
     customer_id: Id
     total: Cents
     currency: Currency = "BRL"
-    items: Annotated[list[Item], Field(max_length=MAX_ITEMS)] = []
+    items: Annotated[list[Item], Field(max_length=MAX_ITEMS), AfterValidator(one_line_per_sku)] = []
     payment: Payment = Payment()
     payment_approved: bool = True
     sales_channel: Name = "1"  # VTEX's default trade policy

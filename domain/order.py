@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from domain.answers import Answers
-from domain.commands import Command, ExtendDeadline, InvoiceCommand
+from domain.commands import CancelItems, Command, ExtendDeadline, InvoiceCommand
 from domain.events import EventType, FailedEvent, OrderEvent
 from domain.lifecycle import (
     Action,
@@ -34,6 +34,7 @@ from domain.state import (
     Cancellation,
     CancellationRequest,
     Invoice,
+    ItemCancellation,
     OrderState,
     TimelineEntry,
 )
@@ -157,11 +158,16 @@ class Order:
             assert isinstance(caught_up, Move)
             status = caught_up.to
         situation = self.state.situation(status=status, at=self.judged_at(command, now))
+        if isinstance(command, CancelItems):
+            wrong = self._items_refusal(command)
+            if wrong is not None:
+                return wrong
+            situation = replace(situation, cancels_last_items=self.state.leaves_nothing(command.items))
         if isinstance(command, InvoiceCommand):
             invoiced, returning = self.state.invoiced_value, command.kind is InvoiceKind.INPUT
             situation = replace(
                 situation,
-                invoice_covers_total=invoiced + command.value >= self.state.total,
+                invoice_covers_total=invoiced + command.value >= self.state.remaining_total,
                 invoice_is_return=returning,
                 return_within_invoiced=command.value <= invoiced,
             )
@@ -169,6 +175,20 @@ class Order:
         if isinstance(outcome, Move):
             return over_limit(self.state, action) or self._extension_refusal(command, now) or outcome
         return outcome
+
+    def _items_refusal(self, command: CancelItems) -> Refuse | None:
+        """Each line named must be one of the order's, with at most what remains of it."""
+        remaining = self.state.remaining()
+        for index, item in enumerate(command.items):
+            if item.sku not in remaining:
+                known = ", ".join(remaining) or "none"
+                return Refuse(
+                    f"items[{index}]: sku {item.sku} is not in the order (its skus: {known})", "unknown-sku"
+                )
+            if item.quantity > remaining[item.sku]:
+                left = remaining[item.sku]
+                return Refuse(f"items[{index}]: {item.quantity} of {item.sku} asked, {left} left", "too-many")
+        return None
 
     def _extension_refusal(self, command: Command, now: datetime) -> Refuse | None:
         """A deadline moves later only, and at most a year ahead."""
@@ -232,14 +252,19 @@ class Order:
 
     def compensation(self, now: datetime) -> Compensation:
         state = self.state
-        order_id, amount = state.order_id, {"amount": state.total, "currency": state.currency}
+        order_id, amount = state.order_id, {"amount": state.remaining_total, "currency": state.currency}
         cancellation = state.cancellation
         assert cancellation is not None, "an order enters cancel with its cancellation recorded"
         payment = payment_undo(
             approved=state.payment_approved, captured=state.payment.captured, path=cancellation.path
         )
         stock = stock_undo(handling_started=state.handling_started)
-        items = [item.model_dump(mode="json") for item in state.items]
+        # What remains after any item cancellations: those were undone when they happened.
+        items = [
+            {"sku": line.sku, "quantity": line.remaining, "price": line.price}
+            for line in state.lines
+            if line.remaining > 0
+        ]
         notice = {
             "customer_id": state.customer_id,
             "message": "order-canceled",
@@ -300,6 +325,7 @@ class Order:
             Action.DECISION_TIMEOUT: self._decision_timeout,
             Action.COMPENSATED: self._compensated,
             Action.DENY_PAYMENT: self._payment_failed,
+            Action.CANCEL_ITEMS: self._request_cancellation,
             Action.PAYMENT_TIMEOUT: self._payment_failed,
             Action.EXTEND_GRACE_PERIOD: self._extend,
             Action.EXTEND_DECISION_DEADLINE: self._extend,
@@ -311,6 +337,7 @@ class Order:
         return []
 
     def _request_cancellation(self, change: Change) -> list[OrderEvent]:
+        """A request for the whole order, or (`cancel_items`) for some of its items."""
         if self.state.pending_request is not None:  # the store's second step confirms what is pending
             return self._confirm_pending(change)
         command = change.command
@@ -323,11 +350,17 @@ class Order:
             reason_code=code,
             reason_label=label,
             requested_at=change.at,
+            items=command.items if isinstance(command, CancelItems) else [],
         )
         self.state.cancellation_requests.append(request)
         if change.to is Status.CANCEL:
-            self.state.cancellation = _cancellation_from(request, CancelPath.INSIDE_WINDOW, change.now)
+            at_once = change.before in (Status.PAYMENT_PENDING, Status.WINDOW_TO_CANCEL)
+            inside = at_once or self.state.inside_grace_window(change.at)
+            path = CancelPath.INSIDE_WINDOW if inside else CancelPath.AFTER_CONFIRMATION
+            self.state.cancellation = _cancellation_from(request, path, change.now)
             return []
+        if change.to is change.before:  # items canceled at once; the order goes on
+            return self._apply_items(request, command.actor, change.now)
         self.state.status_before_request = change.before
         if command.actor is Actor.CUSTOMER:
             return [self._decision_needed(request, change.now)]
@@ -336,6 +369,8 @@ class Order:
     def _confirm_pending(self, change: Change) -> list[OrderEvent]:
         pending = self.state.pending_request
         assert pending is not None
+        if pending.items and change.to is not Status.CANCEL:
+            return self._apply_items(pending, change.command.actor, change.now, change.command.sender)
         path = CancelPath.AFTER_CONFIRMATION
         self.state.cancellation = _cancellation_from(pending, path, change.now, change.command)
         return []
@@ -366,6 +401,8 @@ class Order:
     def _decision_timeout(self, change: Change) -> list[OrderEvent]:
         pending = self.state.pending_request
         assert pending is not None
+        if pending.items and change.to is not Status.CANCEL:
+            return self._apply_items(pending, Actor.SYSTEM, change.at)
         days = self.state.decision_timeout_seconds / 86400
         self.state.cancellation = Cancellation(
             request_id=pending.id,
@@ -378,6 +415,52 @@ class Order:
             decided_at=change.at,
         )
         return []
+
+    def _apply_items(
+        self, request: CancellationRequest, actor: Actor, now: datetime, sender: str | None = None
+    ) -> list[OrderEvent]:
+        """Cancel the request's items while the order goes on: their value voided or refunded (never
+        more than what remains of the order), their stock released or restocked, the customer told."""
+        state = self.state
+        prices = {item.sku: item.price for item in state.items}
+        value = sum(prices[item.sku] * item.quantity for item in request.items)
+        amount = min(value, state.remaining_total)
+        for item in request.items:
+            state.canceled_items[item.sku] = state.canceled_items.get(item.sku, 0) + item.quantity
+        request.applied_at, request.applied_by = now, actor
+        state.item_cancellations.append(
+            ItemCancellation(
+                request_id=request.id,
+                items=request.items,
+                amount=amount,
+                at=now,
+                actor=request.actor,
+                sender=request.sender,
+                reason=request.reason,
+                reason_code=request.reason_code,
+            )
+        )
+        lines = [{"sku": i.sku, "quantity": i.quantity, "price": prices[i.sku]} for i in request.items]
+        money = {"amount": amount, "currency": state.currency}
+        order_id, events = state.order_id, []
+        payment = payment_undo(approved=state.payment_approved, captured=state.payment.captured)
+        if payment is not None and amount > 0:
+            data = {**money, "method": state.payment.method, "items": lines}
+            events.append(OrderEvent.numbered(payment, order_id, self._next_number(), now, data))
+        stock = stock_undo(handling_started=state.handling_started)
+        events.append(OrderEvent.numbered(stock, order_id, self._next_number(), now, {"items": lines}))
+        notice = {
+            "customer_id": state.customer_id,
+            "message": "items-canceled",
+            "items": lines,
+            "reason": request.reason,
+            "reason_code": request.reason_code,
+            **money,
+        }
+        events.append(
+            OrderEvent.numbered(EventType.CUSTOMER_NOTIFY, order_id, self._next_number(), now, notice)
+        )
+        return events
 
     def _payment_failed(self, change: Change) -> list[OrderEvent]:
         timed_out = change.action is Action.PAYMENT_TIMEOUT

@@ -191,7 +191,7 @@ def use_for(action: Action, actor: Actor) -> Use | None:
     """Which codes a command's reason may carry: the customer's own, the store's, or a denial's."""
     if action is Action.DENY_CANCELLATION:
         return Use.DENY
-    if action is Action.REQUEST_CANCELLATION:
+    if action in (Action.REQUEST_CANCELLATION, Action.CANCEL_ITEMS):
         return Use.CUSTOMER if actor is Actor.CUSTOMER else Use.STORE
     return None
 

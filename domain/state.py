@@ -20,7 +20,7 @@ from domain.lifecycle import (
     cancellation_allowed,
 )
 from domain.reasons import OTHER, ReasonCodes
-from domain.wire import ClientProfile, InvoiceKind, Item, Origin, Payment, WireModel
+from domain.wire import ClientProfile, InvoiceKind, Item, ItemQuantity, Origin, Payment, WireModel
 
 DEFAULT_PAYMENT_TIMEOUT_SECONDS = 3 * 24 * 60 * 60
 DEFAULT_REMINDER_OFFSETS = [7 * 24 * 60 * 60, 24 * 60 * 60, 60 * 60]
@@ -46,6 +46,10 @@ class CancellationRequest(WireModel):
     # Reminders: offsets (seconds before the deadline) still ahead when they were armed, and those sent.
     reminders_armed_at: datetime | None = None
     reminded: list[int] = []
+    # An item request: these quantities only (empty: the whole order); when it was applied, and by whom.
+    items: list[ItemQuantity] = []
+    applied_at: datetime | None = None
+    applied_by: Actor | None = None
 
 
 class Cancellation(WireModel):
@@ -63,6 +67,27 @@ class Cancellation(WireModel):
     confirmed_by: Actor | None = None
     confirmed_by_sender: str | None = None
     canceled_at: datetime | None = None
+
+
+class Line(WireModel):
+    sku: str
+    price: int
+    ordered: int
+    canceled: int
+    remaining: int
+
+
+class ItemCancellation(WireModel):
+    """Items canceled while the order went on: what was undone, once."""
+
+    request_id: str
+    items: list[ItemQuantity]
+    amount: int  # refunded or voided: the items' value, never more than what remained of the order
+    at: datetime
+    actor: Actor
+    sender: str | None = None
+    reason: str = ""
+    reason_code: str = OTHER
 
 
 class Invoice(WireModel):
@@ -113,6 +138,9 @@ class OrderState(WireModel):
     cancellation_requests: list[CancellationRequest] = []
     invoices: list[Invoice] = []
     timeline: list[TimelineEntry] = []
+    # Quantities canceled per sku by item cancellations, and each of those cancellations.
+    canceled_items: dict[str, int] = {}
+    item_cancellations: list[ItemCancellation] = []
     # Ids of the side effects delivered, in order; and of those no retry could deliver.
     effects: list[str] = []
     failed_events: list[FailedEvent] = []
@@ -126,6 +154,26 @@ class OrderState(WireModel):
 
     @computed_field  # type: ignore[prop-decorator]
     @property
+    def lines(self) -> list[Line]:
+        return [
+            Line(
+                sku=item.sku,
+                price=item.price,
+                ordered=item.quantity,
+                canceled=self.canceled_items.get(item.sku, 0),
+                remaining=item.quantity - self.canceled_items.get(item.sku, 0),
+            )
+            for item in self.items
+        ]
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def remaining_total(self) -> int:
+        """The total less what item cancellations undid: what invoices are judged against."""
+        return self.total - sum(cancellation.amount for cancellation in self.item_cancellations)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
     def invoiced_value(self) -> int:
         """Invoiced less returned."""
         return sum(i.value if i.kind is InvoiceKind.OUTPUT else -i.value for i in self.invoices)
@@ -133,7 +181,7 @@ class OrderState(WireModel):
     @computed_field  # type: ignore[prop-decorator]
     @property
     def partially_invoiced(self) -> bool:
-        return 0 < self.invoiced_value < self.total
+        return 0 < self.invoiced_value < self.remaining_total
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -226,12 +274,27 @@ class OrderState(WireModel):
         return deadline is not None and approved is not None and approved <= at < deadline
 
     def situation(self, *, status: Status | None = None, at: datetime | None = None) -> Situation:
+        pending = self.pending_request
         return Situation(
             status=status or self.status,
             partially_invoiced=self.partially_invoiced,
             inside_grace_window=at is not None and self.inside_grace_window(at),
             status_before_request=self.status_before_request,
+            pending_is_items=pending is not None and bool(pending.items),
+            pending_items_are_the_last=pending is not None
+            and bool(pending.items)
+            and self.leaves_nothing(pending.items),
         )
+
+    def remaining(self) -> dict[str, int]:
+        return {line.sku: line.remaining for line in self.lines}
+
+    def leaves_nothing(self, items: list[ItemQuantity]) -> bool:
+        """Whether canceling `items` would cancel every item that remains."""
+        left = self.remaining()
+        for item in items:
+            left[item.sku] = left.get(item.sku, 0) - item.quantity
+        return all(quantity <= 0 for quantity in left.values())
 
     def moves(self) -> list[TimelineEntry]:
         """The timeline without refusals: what happened to the order."""

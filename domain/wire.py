@@ -61,6 +61,25 @@ class Item(WireModel):
     price: Cents
 
 
+class ItemQuantity(WireModel):
+    """A quantity of one of the order's lines, by sku (what `cancel_items` cancels)."""
+
+    sku: Name
+    quantity: Quantity
+
+
+def one_line_per_sku(items: list[Any]) -> list[Any]:
+    """Lines are named by sku: the same sku twice would make `cancel_items` ambiguous."""
+    seen: dict[str, int] = {}
+    for index, item in enumerate(items):
+        if item.sku in seen:
+            raise ValueError(
+                f"sku {item.sku} appears twice (lines {seen[item.sku]} and {index}); one line per sku"
+            )
+        seen[item.sku] = index
+    return items
+
+
 class ClientProfile(WireModel):
     """Who the customer is, as the order was placed with it (VTEX's `clientProfileData`); all optional."""
 

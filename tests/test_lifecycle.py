@@ -52,6 +52,13 @@ SPEC_ROWS: list[tuple[Status, Action, tuple[Actor, ...], Status | None]] = [
     (S.WINDOW_TO_CANCEL, A.EXTEND_GRACE_PERIOD, STAFF, S.WINDOW_TO_CANCEL),
     (S.CANCELLATION_REQUESTED, A.EXTEND_DECISION_DEADLINE, STAFF, S.CANCELLATION_REQUESTED),
     (S.CANCELLATION_REQUESTED, A.DECISION_REMINDER, (SYSTEM,), S.CANCELLATION_REQUESTED),
+    # Items: at once before handling; after the window the store's at once, the customer's a request.
+    (S.PAYMENT_PENDING, A.CANCEL_ITEMS, ANYONE, S.PAYMENT_PENDING),
+    (S.WINDOW_TO_CANCEL, A.CANCEL_ITEMS, ANYONE, S.WINDOW_TO_CANCEL),
+    (S.READY_FOR_HANDLING, A.CANCEL_ITEMS, STAFF, S.READY_FOR_HANDLING),
+    (S.HANDLING, A.CANCEL_ITEMS, STAFF, S.HANDLING),
+    (S.READY_FOR_HANDLING, A.CANCEL_ITEMS, (CUSTOMER,), S.CANCELLATION_REQUESTED),
+    (S.HANDLING, A.CANCEL_ITEMS, (CUSTOMER,), S.CANCELLATION_REQUESTED),
 ]
 EXPECTED = {(status, action, actor): to for status, action, actors, to in SPEC_ROWS for actor in actors}
 PLAIN = {"status_before_request": S.HANDLING}
@@ -121,7 +128,7 @@ def test_start_handling_outside_ready_for_handling_is_vtex_oms003() -> None:
 
 
 def test_customers_may_only_request_cancellation() -> None:
-    for action in set(Action) - INTERNAL_ACTIONS - {A.REQUEST_CANCELLATION}:
+    for action in set(Action) - INTERNAL_ACTIONS - {A.REQUEST_CANCELLATION, A.CANCEL_ITEMS}:
         outcome = decide(Situation(S.CANCELLATION_REQUESTED), action, CUSTOMER)
         assert outcome == Refuse("customers may only request cancellation", "forbidden-actor")
 
@@ -143,3 +150,22 @@ def test_customers_may_only_request_cancellation() -> None:
 def test_what_cancellation_would_do_now(situation: Situation, allowed: bool, action: str | None) -> None:
     assert cancellation_allowed(situation) is allowed
     assert cancellation_action(situation) == action
+
+
+def test_the_last_items_cancel_the_order_and_an_item_request_is_decided_as_items() -> None:
+    for status in (S.PAYMENT_PENDING, S.WINDOW_TO_CANCEL):
+        outcome = decide(Situation(status, cancels_last_items=True), A.CANCEL_ITEMS, CUSTOMER)
+        assert isinstance(outcome, Move) and outcome.to is S.CANCEL
+    outcome = decide(Situation(S.HANDLING, cancels_last_items=True), A.CANCEL_ITEMS, STORE)
+    assert isinstance(outcome, Move) and outcome.to is S.CANCEL
+    items = Situation(S.CANCELLATION_REQUESTED, status_before_request=S.HANDLING, pending_is_items=True)
+    assert decide(items, A.CONFIRM_CANCELLATION, STORE) == Move(S.HANDLING, "item cancellation confirmed")
+    assert decide(items, A.DECISION_TIMEOUT, SYSTEM).to is S.HANDLING  # type: ignore[union-attr]
+    last = Situation(S.CANCELLATION_REQUESTED, pending_is_items=True, pending_items_are_the_last=True)
+    assert decide(last, A.CONFIRM_CANCELLATION, STORE).to is S.CANCEL  # type: ignore[union-attr]
+    refused = decide(items, A.REQUEST_CANCELLATION, STORE)
+    assert isinstance(refused, Refuse) and refused.code == "items-pending"
+    pending = decide(items, A.CANCEL_ITEMS, STORE)
+    assert isinstance(pending, Refuse) and pending.code == "request-pending"
+    invoiced = decide(Situation(S.HANDLING, partially_invoiced=True), A.CANCEL_ITEMS, STORE)
+    assert isinstance(invoiced, Refuse) and invoiced.code == "partially-invoiced"

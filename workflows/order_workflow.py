@@ -68,6 +68,7 @@ class OrderWorkflow:
     start_handling_signal, start_handling = _command(Action.START_HANDLING)
     invoice_signal, invoice = _command(Action.INVOICE)
     deny_payment_signal, deny_payment = _command(Action.DENY_PAYMENT)
+    cancel_items_signal, cancel_items = _command(Action.CANCEL_ITEMS)
     extend_grace_period_signal, extend_grace_period = _command(Action.EXTEND_GRACE_PERIOD)
     extend_decision_deadline_signal, extend_decision_deadline = _command(Action.EXTEND_DECISION_DEADLINE)
 

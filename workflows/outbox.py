@@ -20,7 +20,7 @@ from temporalio.exceptions import TimeoutError as ActivityTimeout
 
 with workflow.unsafe.imports_passed_through():
     from activities.order_activities import Delivery, DeliveryReport, OrderActivities
-    from domain.events import OrderEvent
+    from domain.events import EventType, OrderEvent
     from domain.order import Compensation, Order
 
 # Deliveries retry until the receiver accepts, backing off exponentially up to once a minute.
@@ -62,8 +62,10 @@ class Outbox:
         while self._queue:
             batch, local = list(self._queue), not self._awaited
             self._awaited = False
-            await self._deliver(Delivery(waves=[batch]), local=local)
             del self._queue[: len(batch)]
+            report = await self._deliver(in_waves(batch), local=local)
+            held_back = set(report.undelivered)
+            self._queue[:0] = [event for event in batch if event.id in held_back]
 
     async def compensate(self, compensation: Compensation) -> None:
         """Payment and stock at once, then the customer; the status events queued so far go beside them
@@ -121,6 +123,25 @@ class Outbox:
         # A local activity's failure comes unwrapped: the sink's error, or the timeout.
         except (ActivityError, ApplicationError, ActivityTimeout):
             return None  # a receiver refused: retries go as an activity, with backoff
+
+
+def in_waves(batch: list[OrderEvent]) -> Delivery:
+    """A batch as the order's receivers get it: what undoes payment or stock (items canceled) before the
+    customer is told of it; status events beside, in order, never holding the rest up."""
+    status = [e for e in batch if e.type is EventType.ORDER_STATUS_CHANGED]
+    undo = [e for e in batch if e.type in UNDO]
+    notices = [e for e in batch if e.type is EventType.CUSTOMER_NOTIFY]
+    others = [e for e in batch if e not in status and e not in undo and e not in notices]
+    waves = [undo + others, notices] if undo else [others + notices]
+    return Delivery(waves=[wave for wave in waves if wave], alongside=status)
+
+
+UNDO = {
+    EventType.PAYMENT_VOID,
+    EventType.PAYMENT_REFUND,
+    EventType.STOCK_RELEASE,
+    EventType.STORE_RESTOCK_NEEDED,
+}
 
 
 def _timeout(batch: Delivery) -> timedelta:

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from domain.commands import (
     ApprovePayment,
+    CancelItems,
     ConfirmCancellation,
     DenyCancellation,
     InvoiceCommand,
@@ -23,10 +24,10 @@ from domain.commands import (
 from domain.lifecycle import PAYMENT_APPROVERS, STAFF, Action, Actor
 from domain.models import OrderInput
 from domain.reasons import Use
-from domain.wire import Item, Payment, describe_errors
+from domain.wire import Item, ItemQuantity, Payment, describe_errors
 from orders.cli.console import console
 from orders.cli.errors import EXIT_CODES_HELP, EXIT_OK, EXIT_USAGE, Failure, load_settings, run, say
-from orders.cli.parsing import AMOUNT, DURATION_TYPE, ITEM
+from orders.cli.parsing import AMOUNT, DURATION_TYPE, ITEM, LINE
 from orders.cli.policy import check_reason_code, deny_payment, extend, reason_code_option, reasons, report
 from orders.cli.reads import list_, pending, status, watch
 from orders.cli.render import echo_json, fmt_money, fmt_span
@@ -135,15 +136,22 @@ def place(order_id: str, customer_id: str, total: int, currency: str, items: tup
 @click.option("--as", "actor", type=click.Choice([Actor.CUSTOMER.value, *STAFF_ACTORS]), default="store",
               show_default=True, help="Who asks: staff cancel in two steps after the window; a customer's "
               "request waits for the store.")  # fmt: skip
+@click.option("--item", "lines", type=LINE, multiple=True,
+              help="Cancel only this quantity of a line, SKU:QTY (repeatable).")  # fmt: skip
 @reason_code_option
 @command_options
-def cancel(order_id: str, reason: str, actor: str, reason_code: str | None, how: Delivery) -> int:
-    """Cancel ORDER_ID, or request its cancellation.
+def cancel(order_id: str, reason: str, actor: str, lines: tuple[ItemQuantity, ...], reason_code: str | None,
+           how: Delivery) -> int:  # fmt: skip
+    """Cancel ORDER_ID (or, with --item, some of its items), or request it.
 
-    Inside the cancellation window the order is canceled at once. After it, the first request waits
-    for the store's decision; a second `cancel` (or `confirm`) by the store or the erp cancels it.
+    Inside the cancellation window it is canceled at once. After it, a customer's request waits for
+    the store's decision; the store cancels items at once, and the whole order in two steps (a second
+    `cancel`, or `confirm`). Canceling the last items cancels the order.
     """
     check_reason_code(reason_code, Use.CUSTOMER if actor == Actor.CUSTOMER.value else Use.STORE)
+    if lines:
+        return deliver(order_id, Action.CANCEL_ITEMS, CancelItems, how, actor=actor, reason=reason,
+                       reason_code=reason_code, items=list(lines))  # fmt: skip
     return deliver(order_id, Action.REQUEST_CANCELLATION, RequestCancellation, how,
                    actor=actor, reason=reason, reason_code=reason_code)  # fmt: skip
 

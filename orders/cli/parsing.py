@@ -13,7 +13,7 @@ from typing import Any
 import click
 from pydantic import ValidationError
 
-from domain.wire import Item, describe_errors
+from domain.wire import Item, ItemQuantity, describe_errors
 from orders.durations import parse_duration
 
 
@@ -47,6 +47,17 @@ def parse_item(text: str) -> Item:
         raise ValueError(f"item {text!r}: {describe_errors(err)}") from None
 
 
+def parse_line(text: str) -> ItemQuantity:
+    """`SKU:QTY`, e.g. `A1:1` (the SKU may itself contain colons): a quantity of one of the order's lines."""
+    sku, _, quantity = text.rpartition(":")
+    if not sku or not quantity.strip().isdigit():
+        raise ValueError(f"{text!r} is not a line; write it as SKU:QTY, e.g. A1:1")
+    try:
+        return ItemQuantity(sku=sku, quantity=int(quantity))
+    except ValidationError as err:
+        raise ValueError(f"line {text!r}: {describe_errors(err)}") from None
+
+
 class Parsed(click.ParamType):
     """A click parameter type from a parse function that raises ValueError with a readable message."""
 
@@ -66,3 +77,4 @@ class Parsed(click.ParamType):
 AMOUNT = Parsed("amount", parse_cents)
 DURATION_TYPE = Parsed("duration", parse_duration)
 ITEM = Parsed("sku:qty:price", parse_item)
+LINE = Parsed("sku:qty", parse_line)
