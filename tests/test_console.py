@@ -19,7 +19,7 @@ import pytest_asyncio
 from pydantic import ValidationError
 from temporalio.testing import WorkflowEnvironment
 
-from domain.lifecycle import Actor, Status
+from domain.lifecycle import Action, Actor, Status
 from orders.api import create_app
 from orders.client import OrdersClient
 from orders.console import charts
@@ -372,3 +372,13 @@ async def test_static_files_are_shipped_and_revalidated(console: Console) -> Non
         page = await http.get("/console/signin")
         assert page.headers["cache-control"] == "no-store"
         assert not re.search(r"https?://(?!127\.0\.0\.1)", page.text)  # nothing from another host
+
+
+async def test_the_order_page_shows_canceled_items(console: Console, alice: httpx.AsyncClient) -> None:
+    order_id = await console.place(customer(), total=12990)  # A1 2 x 64.95
+    items = {"actor": "store", "sender": "alice", "items": [{"sku": "A1", "quantity": 1}], "reason": "broken"}
+    await console.orders.send(order_id, Action.CANCEL_ITEMS, items)
+    page = (await alice.get(f"/console/orders/{order_id}")).text
+    assert "Remaining total: BRL 64.95 of BRL 129.90." in page
+    row = '<td>A1</td><td class="num">2</td><td class="num">1</td><td class="num">1</td>'
+    assert row in page  # ordered 2, canceled 1, 1 left
