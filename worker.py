@@ -111,7 +111,7 @@ async def serve(settings: Settings, stop: asyncio.Event) -> None:
 async def _until_stopped(stop: asyncio.Event, server: EmbeddedTemporal | None) -> None:
     """Until asked to stop, or until the embedded server this process started dies: a worker polling a
     dead address would look alive to its supervisor, which restarts both once this exits non-zero."""
-    waits = [asyncio.ensure_future(stop.wait())]
+    waits: list[asyncio.Future[Any]] = [asyncio.ensure_future(stop.wait())]
     if server is not None:
         waits.append(asyncio.ensure_future(server.exited()))
     done, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)

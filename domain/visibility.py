@@ -14,9 +14,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from domain.lifecycle import CancelPath
+from domain.lifecycle import Actor, CancelPath
 from domain.state import OrderState
-from domain.wire import WireModel
+from domain.wire import ItemQuantity, WireModel
 
 MEMO_KEY = "order"
 DECIDED_PATHS = {CancelPath.AFTER_CONFIRMATION, CancelPath.DECISION_TIMEOUT}
@@ -38,6 +38,7 @@ class PendingSummary(WireModel):
     reason_label: str = ""
     requested_at: datetime
     decision_deadline: datetime
+    items: list[ItemQuantity] = []  # an item request's lines; empty: the whole order
 
 
 class Decision(WireModel):
@@ -54,6 +55,7 @@ class OrderMemo(WireModel):
     pending: PendingSummary | None = None
     decisions: list[Decision] = []
     denied: int = 0
+    items_canceled: int = 0  # item cancellations applied while the order went on
 
 
 def search_attributes_of(state: OrderState) -> dict[str, str]:
@@ -83,6 +85,7 @@ def memo_of(state: OrderState) -> OrderMemo:
             reason_label=pending.reason_label,
             requested_at=pending.requested_at,
             decision_deadline=state.deadline_of(pending),
+            items=pending.items,
         )
     return OrderMemo(
         total=state.total,
@@ -90,6 +93,7 @@ def memo_of(state: OrderState) -> OrderMemo:
         pending=summary,
         decisions=decisions_of(state),
         denied=sum(request.denied for request in state.cancellation_requests),
+        items_canceled=len(state.item_cancellations),
     )
 
 
@@ -105,6 +109,18 @@ def decisions_of(state: OrderState) -> list[Decision]:
         )
         for r in state.cancellation_requests
         if r.denied and r.denied_at is not None
+    ]
+    decided += [  # item requests the store confirmed, or let time out
+        Decision(
+            requested_at=r.requested_at,
+            decided_at=r.applied_at,
+            outcome="timed-out" if r.applied_by is Actor.SYSTEM else "canceled",
+            actor=r.actor.value,
+            reason_code=r.reason_code,
+        )
+        for r in state.cancellation_requests
+        # Decided by someone else than who asked: the store, or its timer (at once is no decision).
+        if r.items and r.applied_at is not None and r.applied_by not in (None, r.actor)
     ]
     cancellation = state.cancellation
     if cancellation is not None and cancellation.decided_at and cancellation.path in DECIDED_PATHS:

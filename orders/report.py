@@ -69,7 +69,10 @@ async def build_report(
         memo = await _memo(execution)
         report.requests_denied += memo.denied
         waits += [(d.decided_at - d.requested_at).total_seconds() for d in memo.decisions]
-        if attributes.get(ORDER_STATUS) in (Status.CANCEL.value, Status.CANCELED.value):
+        canceled = attributes.get(ORDER_STATUS) in (Status.CANCEL.value, Status.CANCELED.value)
+        if memo.items_canceled and not canceled:
+            paths[ITEMS_ONLY] += 1
+        if canceled:
             report.canceled += 1
             code = attributes.get(REASON_CODE, "other")
             paths[attributes.get(CANCEL_PATH, CancelPath.INSIDE_WINDOW.value)] += 1

@@ -64,10 +64,12 @@ class Process:
     log: Path
 
     @classmethod
-    def start(cls, args: list[str], log: Path, env: dict[str, str] | None = None) -> Process:
+    def start(
+        cls, args: list[str], log: Path, env: dict[str, str] | None = None, cwd: Path = ROOT
+    ) -> Process:
         with log.open("ab") as out:
             popen = subprocess.Popen(
-                args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+                args, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
             )
         return cls(popen, log)
 

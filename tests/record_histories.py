@@ -28,6 +28,7 @@ from workflows.names import workflow_id
 HISTORIES = Path(__file__).parent / "histories"
 CURRENT = "1.0"  # the version the code in workflows/ is; histories of released versions are kept
 MINUTE, DAY = 60, 24 * 60 * 60
+ITEMS = [{"sku": "A1", "quantity": 2, "price": 3000}, {"sku": "B2", "quantity": 1, "price": 6990}]
 
 Scenario = Callable[[OrdersClient, WorkflowEnvironment, str], Awaitable[None]]
 
@@ -124,6 +125,18 @@ async def decision_deadline_extended(orders: OrdersClient, env: WorkflowEnvironm
     await env.sleep(38 * DAY)
 
 
+async def items_canceled(orders: OrdersClient, env: WorkflowEnvironment, order_id: str) -> None:
+    await send(
+        orders, env, order_id, Action.CANCEL_ITEMS, actor="customer", items=[{"sku": "A1", "quantity": 1}]
+    )
+    await after_window(orders, env, order_id)
+    await send(
+        orders, env, order_id, Action.CANCEL_ITEMS, actor="customer", items=[{"sku": "B2", "quantity": 1}]
+    )
+    await send(orders, env, order_id, Action.CONFIRM_CANCELLATION, actor="store")
+    await send(orders, env, order_id, Action.INVOICE, actor="erp", invoice_number="NF-1", value=3000)
+
+
 async def receiver_refuses_at_first(orders: OrdersClient, env: WorkflowEnvironment, order_id: str) -> None:
     """The local attempt at a status event fails; the activity after it delivers."""
     await after_window(orders, env, order_id)
@@ -146,6 +159,7 @@ SCENARIOS: dict[str, tuple[dict[str, object], Scenario]] = {
     "payment_denied": ({"payment_approved": False}, payment_denied),
     "window_extended": ({}, window_extended),
     "decision_deadline_extended": ({}, decision_deadline_extended),
+    "items_canceled": ({"items": ITEMS}, items_canceled),
 }
 
 

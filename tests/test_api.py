@@ -2,7 +2,8 @@
 
 Every endpoint's happy path, every error code of the issue in VTEX's envelope, the two-step cancel
 after a real (1 s) grace timer, idempotent repeats, customer tokens, and the response bodies checked
-field by field against VTEX's names and types.
+field by field against VTEX's names and types. Every answer of a VTEX path is also validated against
+VTEX's own OpenAPI schema as it arrives (`tests.vtex_schema`, with the allowances docs/api.md lists).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import socket
 import time
 import uuid
@@ -33,6 +35,7 @@ from orders.api.auth import CredentialsError
 from orders.client import OrdersClient
 from orders.settings import Settings
 from tests.conftest import eventually, read_events, running_worker, settings_for
+from tests.vtex_schema import VtexSchema
 
 SECRET = "customer-token-secret-for-the-api-tests-0123456789"
 ERP = {"X-VTEX-API-AppKey": "erp-key", "X-VTEX-API-AppToken": "erp-token-8b1f0c-5e6a"}
@@ -69,16 +72,27 @@ def optional(check: Callable[[Any], bool]) -> Callable[[Any], bool]:
 
 ORDER_FIELDS: dict[str, Callable[[Any], bool]] = {
     "orderId": of(str),
+    "sequence": of(str),
+    "origin": of(str),
+    "salesChannel": of(str),
     "customerId": of(str),
     "status": of(str),
     "statusDescription": of(str),
     "value": integer,
     "currencyCode": of(str),
     "creationDate": iso,
-    "authorizedDate": optional(iso),
     "lastChange": iso,
-    "items": of(list),
+    "authorizedDate": optional(iso),
+    "invoicedDate": optional(iso),
+    "cancelReason": optional(of(str)),
+    "isCompleted": of(bool),
+    "workflowIsInError": of(bool),
     "allowCancellation": of(bool),
+    "totals": of(list),
+    "items": of(list),
+    "clientProfileData": of(dict),
+    "paymentData": of(dict),
+    "storePreferencesData": of(dict),
     "gracePeriodEndDate": optional(iso),
     "cancellationDecisionEndDate": optional(iso),
     "isPartiallyInvoiced": of(bool),
@@ -91,8 +105,9 @@ CANCELLATION_DATA_FIELDS: dict[str, Callable[[Any], bool]] = {
     "requestedByUser": of(bool),
     "requestedBySystem": of(bool),
     "requestedBySellerNotification": of(bool),
+    "requestedByPaymentNotification": of(bool),
     "reason": of(str),
-    "cancellationDate": optional(iso),
+    "cancellationDate": iso,  # left out until the order is canceled
     "cancellationRequestId": of(str),
 }
 CANCELLATION_REQUEST_FIELDS: dict[str, Callable[[Any], bool]] = {
@@ -105,7 +120,7 @@ CANCELLATION_REQUEST_FIELDS: dict[str, Callable[[Any], bool]] = {
     "cancellationRequestDenyDate": optional(iso),
 }
 PACKAGE_FIELDS: dict[str, Callable[[Any], bool]] = {
-    "type": lambda v: v == "Output",
+    "type": lambda v: v in ("Output", "Input"),
     "invoiceNumber": of(str),
     "invoiceValue": integer,
     "issuanceDate": iso,
@@ -114,11 +129,15 @@ ITEM_FIELDS: dict[str, Callable[[Any], bool]] = {"id": of(str), "quantity": inte
 RECEIPT_FIELDS: dict[str, Callable[[Any], bool]] = {"date": iso, "orderId": of(str), "receipt": of(str)}
 
 
-def shaped(body: Any, fields: dict[str, Callable[[Any], bool]]) -> dict[str, Any]:
-    """`body` has exactly these fields, each of its VTEX type."""
+def shaped(
+    body: Any, fields: dict[str, Callable[[Any], bool]], may_omit: frozenset[str] = frozenset()
+) -> dict[str, Any]:
+    """`body` has exactly these fields (less those it `may_omit`), each of its VTEX type."""
     assert isinstance(body, dict), body
-    assert set(body) == set(fields), f"fields differ: {sorted(set(body) ^ set(fields))}"
-    wrong = {name: body[name] for name, check in fields.items() if not check(body[name])}
+    assert set(fields) - may_omit <= set(body) <= set(fields), (
+        f"fields differ: {sorted(set(body) ^ set(fields))}"
+    )
+    wrong = {name: body[name] for name, check in fields.items() if name in body and not check(body[name])}
     assert not wrong, f"wrong types: {wrong}"
     return body
 
@@ -128,7 +147,13 @@ def order_shaped(body: Any) -> dict[str, Any]:
     for item in body["items"]:
         shaped(item, ITEM_FIELDS)
     if body["cancellationData"] is not None:
-        shaped(body["cancellationData"], CANCELLATION_DATA_FIELDS)
+        shaped(body["cancellationData"], CANCELLATION_DATA_FIELDS, frozenset({"cancellationDate"}))
+    [total] = body["totals"]
+    assert total["id"] == "Items" and integer(total["value"]), total
+    assert body["clientProfileData"]["userProfileId"] == body["customerId"]
+    assert body["storePreferencesData"] == {"currencyCode": body["currencyCode"]}
+    [transaction] = body["paymentData"]["transactions"]
+    assert isinstance(transaction["isActive"], bool) and len(transaction["payments"]) == 1
     for request in body["cancellationRequests"]:
         shaped(request, CANCELLATION_REQUEST_FIELDS)
     shaped(body["packageAttachment"], {"packages": of(list)})
@@ -236,14 +261,18 @@ async def api(dev_env: WorkflowEnvironment, tmp_path_factory: pytest.TempPathFac
     async with (
         running_worker(dev_env.client, settings) as orders,
         serving(create_app(settings, orders)) as url,
-        httpx.AsyncClient(base_url=url) as http,
+        httpx.AsyncClient(base_url=url, event_hooks={"response": [VtexSchema().hook]}) as http,
     ):
         yield Api(http, orders, settings)
 
 
 @asynccontextmanager
 async def in_process(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as http:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://api",
+        event_hooks={"response": [VtexSchema().hook]},
+    ) as http:
         yield http
 
 
@@ -253,7 +282,17 @@ async def in_process(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 async def test_health_readiness_and_docs(api: Api) -> None:
     assert (await api.http.get("/healthz")).json() == {"status": "ok"}
     assert (await api.http.get("/readyz")).json() == {"status": "ready"}
-    assert "swagger" in (await api.http.get("/docs")).text.lower()
+    for page in ("/docs", "/redoc"):
+        html = (await api.http.get(page)).text
+        assert "swagger" in html.lower() or "redoc" in html.lower()
+        # Offline: every script, style and icon is served by the API itself, none from a CDN.
+        assets = set(re.findall(r"""(?:src|href)\s*=\s*["']([^"']+)["']""", html))
+        assets |= set(re.findall(r"""url:\s*["']([^"']+)["']""", html))
+        assert assets and all(a.startswith("/") and not a.startswith("//") for a in assets), assets
+        assert "http://" not in html and "https://" not in html.replace("https://github.com", ""), html
+        for asset in assets:
+            served = await api.http.get(asset)
+            assert served.status_code == 200 and served.content, asset
     paths = (await api.http.get("/openapi.json")).json()["paths"]
     assert {f"{PVT}/{{orderId}}/cancel", "/api/checkout/pub/orders/{orderId}/user-cancel-request"} <= set(
         paths
@@ -264,20 +303,51 @@ async def test_health_readiness_and_docs(api: Api) -> None:
 
 
 async def test_place_and_get_order_field_by_field(api: Api) -> None:
+    profile = {
+        "firstName": "Ana",
+        "lastName": "Lima",
+        "email": "ana@example.com",
+        "phone": "+55 11 5555-0100",
+    }
     order_id = await api.place(
-        grace=1800, currency="USD", items=[{"id": "SKU-9", "quantity": 1, "price": 12990}]
+        grace=1800,
+        currency="USD",
+        items=[{"id": "SKU-9", "quantity": 2, "price": 6000}],
+        payment={"method": "credit-card"},
+        salesChannel="2",
+        origin="Fulfillment",
+        clientProfileData=profile | {"document": "123.456.789-00", "documentType": "cpf"},
     )
     order = await api.order(order_id)
-    assert order["orderId"] == order_id and order["customerId"] == "c-42"
+    assert order["orderId"] == order_id == order["sequence"] and order["customerId"] == "c-42"
+    assert (order["origin"], order["salesChannel"]) == ("Fulfillment", "2")
     assert (order["status"], order["statusDescription"]) == ("window-to-cancel", "Cancellation window")
     assert (order["value"], order["currencyCode"], order["invoicedValue"]) == (12990, "USD", 0)
-    assert order["items"] == [{"id": "SKU-9", "quantity": 1, "price": 12990}]
+    assert order["items"] == [{"id": "SKU-9", "quantity": 2, "price": 6000}]
+    assert order["totals"] == [{"id": "Items", "name": "Items Total", "value": 12000}]
+    assert order["clientProfileData"] == profile | {"userProfileId": "c-42", "document": "123.456.789-00"}
+    assert order["paymentData"] == {
+        "transactions": [
+            {
+                "isActive": True,
+                "payments": [{"paymentSystemName": "credit-card", "group": "creditCard", "value": 12990}],
+            }
+        ]
+    }
     assert order["allowCancellation"] is True and order["isPartiallyInvoiced"] is False
     assert order["cancellationData"] is None and order["cancellationRequests"] == []
+    assert order["cancelReason"] is None and order["invoicedDate"] is None
     assert order["packageAttachment"] == {"packages": []}
+    assert order["isCompleted"] is True and order["workflowIsInError"] is False
     approved = datetime.fromisoformat(order["authorizedDate"])
     assert datetime.fromisoformat(order["gracePeriodEndDate"]) - approved == timedelta(seconds=1800)
     assert order["cancellationDecisionEndDate"] is None
+    bad = {"orderId": "x2", "customerId": "c", "total": 1, "clientProfileData": {"email": "not-an-email"}}
+    refused(
+        await api.http.post(PVT, json=bad, headers=ERP), 422, "invalid-request", "clientProfileData.email"
+    )
+    bad = {"orderId": "x2", "customerId": "c", "total": 1, "origin": "Elsewhere"}
+    refused(await api.http.post(PVT, json=bad, headers=ERP), 422, "invalid-request", "origin")
 
 
 async def test_place_is_idempotent_by_order_id_and_refuses_a_different_order(api: Api) -> None:
@@ -327,8 +397,10 @@ async def test_cancel_inside_the_window_cancels_at_once(api: Api) -> None:
     data = order["cancellationData"]
     assert data["requestedBySellerNotification"] is True
     assert data["requestedByUser"] is False and data["requestedBySystem"] is False
+    assert data["requestedByPaymentNotification"] is False
     assert data["reason"] == "customer called" and data["cancellationRequestId"] == first["receipt"]
     assert iso(data["cancellationDate"]) and order["allowCancellation"] is False
+    assert order["cancelReason"] == "customer called"
     events = await eventually(
         lambda: asyncio.sleep(0, api.events(order_id)), lambda e: "customer.notify" in e
     )
@@ -349,6 +421,15 @@ async def test_two_step_cancel_after_the_grace_timer(api: Api) -> None:
     assert request["id"] == first["receipt"] and request["reason"] == "out of stock"
     assert request["requestedByUser"] is False and request["deniedBySeller"] is False
     assert request["deniedBySellerReason"] is None and request["cancellationRequestDenyDate"] is None
+    # The request waiting is the order's cancellationData, its id the one deny-cancellation-request takes.
+    assert order["cancellationData"] == {
+        "requestedByUser": False,
+        "requestedBySystem": False,
+        "requestedBySellerNotification": True,
+        "requestedByPaymentNotification": False,
+        "reason": "out of stock",
+        "cancellationRequestId": first["receipt"],
+    }
     receipt(await api.cancel(order_id, headers=STORE), order_id)  # the second click confirms
     order = await api.reaches(order_id, "canceled")
     assert order["cancellationData"]["cancellationRequestId"] == first["receipt"]
@@ -391,8 +472,9 @@ async def test_customer_request_then_store_denies(api: Api) -> None:
     assert request["requestedByUser"] is True and request["id"] == asked["receipt"]
 
     deny = f"{PVT}/{order_id}/deny-cancellation-request"
+    assert order["cancellationData"]["cancellationRequestId"] == asked["receipt"]
     wrong = {"cancellationRequestId": "not-this-one", "denyReason": "shipped"}
-    refused(await api.http.post(deny, json=wrong, headers=STORE), 409, "not-pending", asked["receipt"])
+    refused(await api.http.post(deny, json=wrong, headers=STORE), 400, "not-pending", asked["receipt"])
     refused(
         await api.http.post(deny, json={"cancellationRequestId": "x"}, headers=STORE), 422, None, "denyReason"
     )
@@ -402,8 +484,11 @@ async def test_customer_request_then_store_denies(api: Api) -> None:
     assert order["status"] == "ready-for-handling" and order["allowCancellation"] is True
     [request] = order["cancellationRequests"]
     assert request["deniedBySeller"] is True and request["deniedBySellerReason"] == "already shipped"
-    assert iso(request["cancellationRequestDenyDate"])
-    refused(await api.http.post(deny, json=body, headers=STORE), 409, "no-pending-request")
+    assert iso(request["cancellationRequestDenyDate"]) and order["cancellationData"] is None
+    refused(await api.http.post(deny, json=body, headers=STORE), 400, "no-pending-request")
+    # VTEX's current guide spells the path /api/orders/pvt/document/{orderId}/deny-cancellation-request.
+    document = f"/api/orders/pvt/document/{order_id}/deny-cancellation-request"
+    refused(await api.http.post(document, json=body, headers=STORE), 400, "no-pending-request")
 
 
 async def test_customer_inside_the_window_and_other_customers(api: Api) -> None:
@@ -464,6 +549,7 @@ async def test_start_handling_and_invoices(api: Api) -> None:
     order = await api.order(order_id)
     assert order["status"] == "handling" and order["isPartiallyInvoiced"] is True
     assert order["invoicedValue"] == 5000 and order["allowCancellation"] is False
+    assert order["value"] == 5000  # VTEX: after a partial invoice the order's value is what is settled
     assert order["packageAttachment"]["packages"] == [
         {
             "type": "Output",
@@ -472,20 +558,48 @@ async def test_start_handling_and_invoices(api: Api) -> None:
             "issuanceDate": "2026-11-26T10:00:00Z",
         }
     ]
-    refused(await api.cancel(order_id), 409, "partially-invoiced", "partially invoiced")
+    refused(await api.cancel(order_id), 400, "partially-invoiced", "partially invoiced")  # VTEX's 400
 
     # VTEX sends invoiceValue as a string of cents and often a bare issuance date.
     rest = invoice | {"invoiceNumber": "NF-2", "invoiceValue": "7990", "issuanceDate": "2026-11-27"}
     receipt(await api.http.post(f"{PVT}/{order_id}/invoice", json=rest, headers=ERP), order_id)
     order = await api.reaches(order_id, "invoiced")
     assert order["packageAttachment"]["packages"][1]["issuanceDate"] == "2026-11-27T00:00:00Z"
+    assert order["value"] == 12990 and iso(order["invoicedDate"])
     refused(await api.cancel(order_id), 409, "final")
+    # A return can't reopen an invoiced order.
+    back = invoice | {"type": "Input", "invoiceNumber": "NF-R", "invoiceValue": 7990}
+    refused(await api.http.post(f"{PVT}/{order_id}/invoice", json=back, headers=ERP), 409, "final")
+
+
+async def test_return_invoices_reopen_a_partially_invoiced_order_to_cancellation(api: Api) -> None:
+    order_id = await api.place(grace=0)
+    await api.reaches(order_id, "ready-for-handling")
+    url = f"{PVT}/{order_id}/invoice"
+    sold = {"type": "Output", "invoiceNumber": "NF-1", "invoiceValue": "5000", "issuanceDate": "2026-11-26"}
+    returned = sold | {"type": "Input", "invoiceNumber": "NF-R1", "invoiceValue": "2000"}
+    refused(await api.http.post(url, json=returned, headers=ERP), 409, "nothing-invoiced")
+    receipt(await api.http.post(url, json=sold, headers=ERP), order_id)
+    too_much = returned | {"invoiceNumber": "NF-R0", "invoiceValue": "6000"}
+    refused(await api.http.post(url, json=too_much, headers=ERP), 409, "return-exceeds-invoiced")
+    receipt(await api.http.post(url, json=returned, headers=ERP), order_id)
+    order = await api.order(order_id)
+    assert (order["invoicedValue"], order["value"], order["allowCancellation"]) == (3000, 3000, False)
+    refused(await api.cancel(order_id), 400, "partially-invoiced")
+    # VTEX's guides write the type in lower case: either is taken, and shown as the schema spells it.
+    rest = returned | {"type": "input", "invoiceNumber": "NF-R2", "invoiceValue": "3000"}
+    receipt(await api.http.post(url, json=rest, headers=ERP), order_id)
+    order = await api.order(order_id)
+    assert [p["type"] for p in order["packageAttachment"]["packages"]] == ["Output", "Input", "Input"]
+    assert (order["invoicedValue"], order["value"], order["allowCancellation"]) == (0, 12990, True)
+    receipt(await api.cancel(order_id, reason="returned in full"), order_id)
+    assert (await api.order(order_id))["status"] == "cancellation-requested"
 
 
 async def test_invoice_body_errors_name_the_field(api: Api) -> None:
     url = f"{PVT}/any-order/invoice"
     good = {"type": "Output", "invoiceNumber": "NF-9", "invoiceValue": 100}
-    refused(await api.http.post(url, json=good | {"type": "Input"}, headers=ERP), 422, None, "type")
+    refused(await api.http.post(url, json=good | {"type": "Return"}, headers=ERP), 422, None, "type")
     refused(
         await api.http.post(url, json=good | {"invoiceValue": "12.50"}, headers=ERP),
         422,
@@ -514,41 +628,92 @@ async def test_payment_approved_starts_the_window(api: Api) -> None:
 # Listing
 
 
+LIST_ITEM_FIELDS = frozenset(
+    {
+        "orderId", "creationDate", "clientName", "items", "totalValue", "paymentNames", "status",
+        "statusDescription", "marketPlaceOrderId", "sequence", "salesChannel", "affiliateId", "origin",
+        "workflowInErrorState", "workflowInRetry", "lastMessageUnread", "ShippingEstimatedDate",
+        "ShippingEstimatedDateMax", "ShippingEstimatedDateMin", "orderIsComplete", "listId", "listType",
+        "authorizedDate", "callCenterOperatorName", "totalItems", "currencyCode", "customerId",
+    }
+)  # fmt: skip
+
+
 async def test_list_by_status_and_customer_paged(api: Api) -> None:
     customer = f"c-{uuid.uuid4().hex[:8]}"
-    placed = [await api.place(customer=customer) for _ in range(3)]
+    profile = {"clientProfileData": {"firstName": "Ana", "lastName": "Lima"}}
+    placed = [await api.place(customer=customer, **profile) for _ in range(3)]
     receipt(await api.cancel(placed[0]), placed[0])
     await api.reaches(placed[0], "canceled")
 
-    async def listed(query: str) -> dict[str, Any]:
+    async def listed(query: str) -> httpx.Response:
         response = await api.http.get(f"{PVT}?f_customer={customer}&{query}", headers=STORE)
         assert response.status_code == 200, response.text
-        return cast(dict[str, Any], response.json())
+        assert response.headers["Content-Type"] == "application/json; charset=utf-8"
+        return response
 
-    canceled = await eventually(lambda: listed("f_status=canceled"), lambda b: len(b["list"]) == 1)
-    item = shaped(
-        canceled["list"][0],
-        {
-            "orderId": of(str),
-            "customerId": of(str),
-            "status": of(str),
-            "statusDescription": of(str),
-            "creationDate": iso,
-        },
-    )
+    canceled = (
+        await eventually(lambda: listed("f_status=canceled"), lambda r: len(r.json()["list"]) == 1)
+    ).json()
+    [item] = canceled["list"]
+    assert set(item) == LIST_ITEM_FIELDS
     assert (item["orderId"], item["status"], item["customerId"]) == (placed[0], "canceled", customer)
-    both = await eventually(
-        lambda: listed("f_status=window-to-cancel,canceled&per_page=2"), lambda b: b["paging"]["hasMore"]
+    assert (item["clientName"], item["totalValue"], item["currencyCode"]) == ("Ana Lima", 12990, "BRL")
+    assert (item["totalItems"], item["paymentNames"], item["origin"]) == (2, "credit-card", "Marketplace")
+    assert item["items"] is None and item["sequence"] == placed[0] and iso(item["authorizedDate"])
+    assert canceled["facets"] == [] and canceled["paging"] == {
+        "total": 1, "pages": 1, "currentPage": 1, "perPage": 15
+    }  # fmt: skip
+    value = canceled["stats"]["stats"]["totalValue"]
+    assert (value["Count"], value["Sum"], value["Max"], value["Mean"]) == (1, 12990, 12990, 12990)
+    assert set(value["Facets"]["currencyCode"]) == {"BRL"} and set(value["Facets"]["origin"]) == {
+        "Marketplace"
+    }
+
+    first = await eventually(
+        lambda: listed("f_status=window-to-cancel,canceled&per_page=2"),
+        lambda r: r.json()["paging"]["total"] == 3,
     )
-    assert (
-        shaped(both["paging"], {"currentPage": integer, "perPage": integer, "hasMore": of(bool)})["perPage"]
-        == 2
-    )
-    assert [o["orderId"] for o in both["list"]] == [placed[2], placed[1]]  # newest first
-    last = await listed("per_page=2&page=2")
-    assert [o["orderId"] for o in last["list"]] == [placed[0]] and last["paging"]["hasMore"] is False
+    assert first.json()["paging"] == {"total": 3, "pages": 2, "currentPage": 1, "perPage": 2}
+    assert [o["orderId"] for o in first.json()["list"]] == [placed[2], placed[1]]  # newest first
+    token = first.headers["X-Next-Page-Token"]
+    by_number = await listed("f_status=window-to-cancel,canceled&per_page=2&page=2")
+    by_token = await listed(f"f_status=window-to-cancel,canceled&per_page=2&page_token={token}")
+    for last in (by_number, by_token):
+        assert [o["orderId"] for o in last.json()["list"]] == [placed[0]]
+        assert last.json()["paging"]["currentPage"] == 2 and "X-Next-Page-Token" not in last.headers
+    beyond = (await listed("per_page=2&page=3")).json()
+    assert beyond["list"] == [] and beyond["paging"]["currentPage"] == 3
+    assert beyond["stats"]["stats"]["totalValue"]["Count"] == 0
     refused(await api.http.get(f"{PVT}?f_status=shipped", headers=ERP), 422, None, "f_status")
     refused(await api.http.get(f"{PVT}?per_page=0", headers=ERP), 422, None, "per_page")
+    refused(await api.http.get(f"{PVT}?per_page=101", headers=ERP), 422, None, "per_page")
+    refused(await api.http.get(f"{PVT}?orderBy=totalValue,asc", headers=ERP), 422, None, "orderBy")
+    refused(await api.http.get(f"{PVT}?page_token=forged", headers=ERP), 422, None, "page_token")
+    assert (await api.http.get(f"{PVT}?orderBy=creationDate,desc&per_page=1", headers=ERP)).status_code == 200
+
+
+async def test_requested_by_user_is_the_customers_request_made_on_their_behalf(api: Api) -> None:
+    inside = await api.place(grace=1800)
+    receipt(await api.cancel(inside, reason="asked by phone", requestedByUser=True), inside)
+    data = (await api.reaches(inside, "canceled"))["cancellationData"]
+    assert data["requestedByUser"] is True and data["requestedBySellerNotification"] is False
+
+    late = await api.place(grace=0)
+    await api.reaches(late, "ready-for-handling")
+    asked = receipt(await api.cancel(late, reason="asked by phone", requestedByUser=True), late)
+    order = await api.order(late)
+    assert order["status"] == "cancellation-requested"  # the customer's: it waits for the store
+    assert order["cancellationData"]["requestedByUser"] is True
+    assert order["cancellationData"]["cancellationRequestId"] == asked["receipt"]
+    [request] = order["cancellationRequests"]
+    assert request["requestedByUser"] is True
+    # A second on-behalf request changes nothing; the store's own cancel confirms.
+    receipt(await api.cancel(late, requestedByUser=True), late)
+    assert (await api.order(late))["status"] == "cancellation-requested"
+    receipt(await api.cancel(late, headers=STORE), late)
+    data = (await api.reaches(late, "canceled"))["cancellationData"]
+    assert data["requestedByUser"] is True and data["cancellationRequestId"] == asked["receipt"]
 
 
 # Authentication, limits, failures
@@ -580,19 +745,34 @@ async def test_body_over_64_kib_is_413(api: Api) -> None:
     refused(chunked, 413, "payload-too-large")
 
 
-async def test_no_worker_queues_the_command_as_a_signal(dev_env: WorkflowEnvironment, tmp_path: Path) -> None:
-    settings = settings_for(tmp_path, api_credentials=credentials_file(tmp_path), update_timeout_seconds=0.5)
+async def test_no_worker_queues_every_command_after_the_update_timeout(
+    dev_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    timeout = 1.0
+    settings = settings_for(
+        tmp_path, api_credentials=credentials_file(tmp_path), update_timeout_seconds=timeout
+    )
     app = create_app(settings, OrdersClient(dev_env.client, settings))  # nobody polls its task queue
     async with in_process(app) as http:
         order_id = f"o-{uuid.uuid4().hex[:10]}"
         body = {"orderId": order_id, "customerId": "c-1", "total": 990}
         assert (await http.post(PVT, json=body, headers=ERP)).status_code == 201
+        assert (await http.post(PVT, json=body, headers=ERP)).status_code == 200  # compared without a worker
         key = {"Idempotency-Key": f"queued-{order_id}"}
+        started = time.monotonic()
         queued = receipt(await http.post(f"{PVT}/{order_id}/cancel", headers=ERP | key), order_id, status=202)
+        waited = time.monotonic() - started
+        assert timeout <= waited < timeout + 1.0, f"answered 202 after {waited:.2f} s"
         assert queued["receipt"] == key["Idempotency-Key"]
         refused(await http.get(f"{PVT}/{order_id}", headers=ERP), 503, "unavailable", "worker")
         handling = await http.post(f"{PVT}/{order_id}/start-handling", headers=ERP)
         assert handling.status_code == 202 and shaped(handling.json(), RECEIPT_FIELDS)
+        # Deny reads the request waiting from the order's memo: no worker needed to refuse, or to queue.
+        deny = f"{PVT}/{order_id}/deny-cancellation-request"
+        denial = {"cancellationRequestId": "r-x", "denyReason": "already shipped"}
+        refused(await http.post(deny, json=denial, headers=STORE), 400, "no-pending-request")
+        queued_deny = await http.post(deny, json=denial, headers=STORE | {"Idempotency-Key": "deny-1"})
+        receipt(queued_deny, order_id, status=202)
         async with running_worker(dev_env.client, settings):
             api = Api(http, cast(OrdersClient, None), settings)
             order = await api.reaches(order_id, "canceled")  # the queued signal, applied

@@ -1,14 +1,10 @@
-"""Whole flows on the official dev server: effects delivered to a real HTTP receiver on loopback,
-listing by `OrderStatus`, and the README's `temporal` CLI examples run verbatim."""
+"""Whole flows on the official dev server: effects delivered to a real HTTP receiver on loopback, and
+listing by `OrderStatus`. (The README's `temporal` CLI examples run in tests/test_readme.py.)"""
 
 from __future__ import annotations
 
 import asyncio
 import json
-import os
-import re
-import shlex
-import subprocess
 import threading
 import uuid
 from collections.abc import Iterator
@@ -29,7 +25,6 @@ from tests.test_faults import quiet
 from workflows.names import workflow_id
 
 SECRET = "test-webhook-secret-of-32-bytes!!"
-README = Path(__file__).resolve().parents[1] / "README.md"
 
 
 @dataclass
@@ -147,40 +142,6 @@ async def test_a_refused_update_leaves_no_event_in_history(
             with pytest.raises(CommandRejected, match="handling can start only"):
                 await orders.send(order_id, Action.START_HANDLING, {"actor": "store"})
         assert len((await handle.fetch_history()).events) == before
-
-
-def readme_commands() -> list[str]:
-    block = re.search(r"<!-- cli-example:start -->\s*```sh\n(.*?)```", README.read_text(), re.S)
-    assert block, "README.md lost its CLI example block"
-    joined = block.group(1).replace("\\\n", " ")
-    return [line.strip() for line in joined.splitlines() if line.strip()]
-
-
-async def test_the_readme_temporal_cli_examples_work_verbatim(
-    dev_env: WorkflowEnvironment, tmp_path: Path
-) -> None:
-    settings = settings_for(tmp_path, task_queue="orders")
-    suffix = uuid.uuid4().hex[:6]  # the dev server is shared by the session: keep these ids to this test
-    env = os.environ | {"TEMPORAL_ADDRESS": dev_env.client.service_client.config.target_host}
-
-    def run_blocking(command: str) -> str:
-        command = re.sub(r"\b(100[12])\b", rf"\g<1>{suffix}", command)
-        done = subprocess.run(shlex.split(command), env=env, capture_output=True, text=True, timeout=60)
-        assert done.returncode == 0, (command, done.stdout, done.stderr)
-        return done.stdout
-
-    async def run(command: str) -> str:  # off the event loop: the worker runs on it
-        return await asyncio.to_thread(run_blocking, command)
-
-    async with running_worker(dev_env.client, settings):
-        outputs = []
-        for command in readme_commands():
-            if "workflow list" in command:
-                await eventually(lambda c=command: run(c), lambda out: f"order-1002{suffix}" in out)
-            outputs.append(await run(command))
-        assert "cancel" in outputs[1]  # the update's verdict inside the window
-        assert '"order_id": "1001' in outputs[2] or "1001" in outputs[2]
-        assert "ready-for-handling" in outputs[-1]  # the store declined; the order goes on
 
 
 async def _async(value: Any) -> Any:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import sys
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,7 +26,7 @@ from orders.report import build_report
 from tests.conftest import eventually, running_worker, settings_for
 from tests.processes import free_port
 from tests.test_api import ERP, PVT, STORE
-from tests.test_faults import place, reaches
+from tests.test_faults import in_thread, place, reaches
 from tests.test_trust_boundary import service
 
 
@@ -234,3 +236,13 @@ async def test_the_business_metrics_are_on_the_workers_prometheus_endpoint(
     )
     assert "orders_requests_denied{" in text and 'reason_code="already-shipped"' in text
     assert "orders_decision_seconds_bucket" in text and 'le="60"' in text
+
+
+async def test_the_worker_refuses_a_malformed_reason_catalogue_in_one_line(tmp_path: Path) -> None:
+    catalogue = tmp_path / "reasons.toml"
+    catalogue.write_text('[customer.changed-mind]\nen = "Changed my mind"\n', encoding="utf-8")
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("TEMPORAL_", "ORDERS_"))}
+    done = await in_thread(sys.executable, "worker.py", env=base | {"ORDERS_REASONS": str(catalogue)})
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 2 and len(lines) == 1, done.stderr
+    assert "ORDERS_REASONS" in lines[0] and "line 1" in lines[0] and "needs a label for pt-BR" in lines[0]

@@ -32,7 +32,7 @@ from tests.processes import ROOT, free_port
 from tests.receiver import SECRET as WEBHOOK_SECRET
 from tests.receiver import Receiver
 from tests.test_api import ERP, PVT, SECRET, STORE, credentials_file, customer_token, serving
-from tests.test_faults import in_thread, place, reaches, temporal_cli
+from tests.test_faults import all_runs, in_thread, place, reaches, temporal_cli
 from worker import build_sink, build_worker
 from workflows.names import workflow_id
 
@@ -179,12 +179,18 @@ async def test_the_erps_first_answer_outlives_2000_customer_commands(
                 response = await svc.http.post(url, json={}, headers=svc.customer("c-42", f"c-{n}"))
                 return response.status_code
 
+        started = time.perf_counter()
         answers = await asyncio.gather(*(customer_no_op(n) for n in range(2000)))
+        took = time.perf_counter() - started
         assert set(answers) <= {200, 202}, set(answers)
         retry = await svc.http.post(f"{PVT}/{order_id}/cancel", json={"reason": "fraud"}, headers=step)
         assert retry.status_code == 200 and retry.json() == first.json()  # its own first answer
         state = await reaches(svc.orders, order_id, Status.CANCELLATION_REQUESTED)
         assert state.cancellation is None  # the retry did not act as the confirming second step
+        runs = len(await all_runs(dev_env.client, order_id))
+    print(
+        f"2,000 customer commands over REST in {took:.1f} s ({runs} runs); the ERP's retry got its own answer"
+    )
 
 
 async def test_an_old_request_id_reused_files_no_second_request_and_each_request_is_announced(
@@ -283,6 +289,7 @@ async def test_a_status_repeated_in_the_filter_counts_once(
 
         once, listed = await timed("ready-for-handling")
         repeated, listed_again = await timed(",".join(["ready-for-handling"] * 200))
+    print(f"f_status once: {1000 * once:.0f} ms; the same status 200 times: {1000 * repeated:.0f} ms")
     assert sorted(listed) == sorted(placed) and listed_again == listed  # each order once, same order
     assert repeated < 3 * once + 0.2, (once, repeated)  # one search, not 200 (it took 2.6 s)
 
@@ -314,10 +321,15 @@ async def test_another_customers_order_is_an_unknown_order_with_or_without_a_wor
         not_yours_took, not_yours = await ask(order_id, "c-other")
         _, unknown_answer = await ask(unknown, "c-other")
         owner_took, owners = await ask(order_id, "c-owner")
+    print(
+        f"no worker: another customer's order 404 in {1000 * not_yours_took:.0f} ms, "
+        f"the owner's 202 in {1000 * owner_took:.0f} ms"
+    )
     assert not_yours.status_code == unknown_answer.status_code == 404
     assert not_yours.text.replace(order_id, "ID") == unknown_answer.text.replace(unknown, "ID")
     assert not_yours_took < settings.update_timeout_seconds  # no wait for a worker that would tell
-    assert owners.status_code == 202 and owner_took >= settings.update_timeout_seconds  # queued for its owner
+    assert owners.status_code == 202  # queued for its owner, once the update timeout passed (not twice it)
+    assert settings.update_timeout_seconds <= owner_took < settings.update_timeout_seconds + 1
 
 
 # Secrets and tokens

@@ -14,6 +14,7 @@ import contextlib
 from datetime import timedelta
 from typing import Any
 
+from pydantic import ValidationError
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
@@ -24,7 +25,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.models import OrderInput
     from domain.order import Order
     from domain.state import OrderState
-    from domain.visibility import MEMO_KEY, memo_of, search_attributes_of
+    from domain.visibility import MEMO_KEY, OrderMemo, memo_of, search_attributes_of
     from workflows.metrics import Metrics
     from workflows.names import QUERY_STATE, QUERY_STATUS
     from workflows.outbox import Outbox
@@ -79,7 +80,7 @@ class OrderWorkflow:
         self._outbox = Outbox(self._placed_order, on_failure=self._observe)
         # What visibility shows of the order (search attributes, memo): written only when it changes.
         self._shown_attributes = {key: str(value) for key, value in _started_with().items()}
-        self._shown_memo: Any = workflow.memo_value(MEMO_KEY, None, type_hint=dict)
+        self._shown_memo = _memo_at_start()
         self._metrics = Metrics(self._order.state if self._order else None)
         self._changes = 0  # bumped by every change: wakes the run loop
         self._commands = 0  # signals and updates received by this run
@@ -249,6 +250,18 @@ class OrderWorkflow:
             )
             if self._outbox.empty():
                 return
+
+
+def _memo_at_start() -> dict[str, Any] | None:
+    """The memo the run started with, read as today's `OrderMemo` (a field added later takes its
+    default): an older memo that says the same is not rewritten, which replay would reject."""
+    raw = workflow.memo_value(MEMO_KEY, None, type_hint=dict)
+    if not isinstance(raw, dict):
+        return None
+    try:
+        return OrderMemo.model_validate(raw).model_dump(mode="json")
+    except ValidationError:
+        return None
 
 
 def _started_with() -> dict[str, Any]:

@@ -5,6 +5,7 @@ same-named signal and the answer is 202 with the receipt. Every answer other tha
 envelope `{"error": {"code", "message"}}`, FastAPI's own errors included, and no traceback ever
 reaches a caller. `create_app` puts the rooms together: `errors` (the envelope), `middleware`,
 `provider` (Temporal, connected lazily), `security` (who may call), `commands` and the `routes`.
+docs/api.md is the reference, with each place where VTEX's documents disagree and what we chose.
 """
 
 from __future__ import annotations
@@ -14,12 +15,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from orders.api.auth import Authenticator
 from orders.api.errors import install_error_handlers
 from orders.api.middleware import MAX_BODY_BYTES, BodyLimit, CatchAll
 from orders.api.provider import OrdersProvider
-from orders.api.routes import customer, items, ops, policy, staff
+from orders.api.routes import customer, items, listing, ops, policy, staff
 from orders.client import OrdersClient
 from orders.console.app import mount as mount_console
 from orders.errors import TemporalUnavailable
@@ -41,11 +43,14 @@ def create_app(settings: Settings, orders: OrdersClient | None = None) -> FastAP
             log.warning("%s; /readyz answers 503 until Temporal is reachable", err)
         yield
 
-    app = FastAPI(
+    # /docs and /redoc load their scripts and styles from this process (fastapi-offline ships them),
+    # not from a CDN: they work offline and behind a strict proxy.
+    app = FastAPIOffline(
         title="Orders API",
         summary="Order cancellation on Temporal, with VTEX's Orders API paths and bodies",
         version="1.0.0",
         lifespan=lifespan,
+        static_url="/docs-assets",
     )
     app.state.settings = settings
     app.state.auth = auth
@@ -53,7 +58,7 @@ def create_app(settings: Settings, orders: OrdersClient | None = None) -> FastAP
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(CatchAll)  # added last: outermost of ours
-    for routes in (ops, staff, items, policy, customer):
+    for routes in (ops, listing, staff, items, policy, customer):
         app.include_router(routes.router)
     mount_console(app, settings, provider)  # the staff console under /console (SPEC §10)
     return app

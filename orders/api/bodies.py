@@ -11,11 +11,32 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
+from pydantic.alias_generators import to_camel
 
 from domain.models import OrderInput
-from domain.text import Id, RequestId, RequiredText, Text
-from domain.wire import MAX_ITEMS, Cents, Item, Number, Payment, PositiveCents, PositiveSeconds, Seconds
+from domain.text import Id, Name, RequestId, RequiredText, Text
+from domain.wire import (
+    MAX_ITEMS,
+    Cents,
+    ClientProfile,
+    InvoiceKind,
+    Item,
+    Number,
+    Origin,
+    Payment,
+    PositiveCents,
+    PositiveSeconds,
+    Seconds,
+)
 
 
 class Body(BaseModel):
@@ -32,8 +53,18 @@ class OrderItemBody(Body):
     price: Cents
 
 
+class ClientProfileBody(ClientProfile):
+    """VTEX's `clientProfileData`: firstName, lastName, email, phone, document (all optional)."""
+
+    model_config = ConfigDict(extra="ignore", alias_generator=to_camel, populate_by_name=False)
+
+    def profile(self) -> ClientProfile:
+        return ClientProfile.model_validate(self.model_dump())
+
+
 class PlaceOrderBody(Body):
-    """The workflow input (SPEC §4) in camelCase. `total` may also be sent as VTEX's `value`."""
+    """The workflow input (SPEC §4) in camelCase. `total` may also be sent as VTEX's `value`;
+    `salesChannel`, `origin` and `clientProfileData` are VTEX's Get order fields, shown back there."""
 
     orderId: Id
     customerId: Id
@@ -42,6 +73,9 @@ class PlaceOrderBody(Body):
     items: Annotated[list[OrderItemBody], Field(max_length=MAX_ITEMS)] = []
     payment: Payment = Payment()
     paymentApproved: bool = True
+    salesChannel: Name = "1"
+    origin: Origin = "Marketplace"
+    clientProfileData: ClientProfileBody | None = None
     gracePeriodSeconds: Seconds | None = None
     decisionTimeoutSeconds: PositiveSeconds | None = None
 
@@ -54,6 +88,9 @@ class PlaceOrderBody(Body):
             items=[Item(sku=i.sku, quantity=i.quantity, price=i.price) for i in self.items],
             payment=self.payment,
             payment_approved=self.paymentApproved,
+            sales_channel=self.salesChannel,
+            origin=self.origin,
+            client=self.clientProfileData.profile() if self.clientProfileData else None,
             grace_period_seconds=self.gracePeriodSeconds,
             decision_timeout_seconds=self.decisionTimeoutSeconds,
         )
@@ -61,6 +98,8 @@ class PlaceOrderBody(Body):
 
 class CancelBody(Body):
     reason: Text = ""
+    # VTEX's "Order canceling improvements": true when a marketplace or ERP cancels for the shopper.
+    requestedByUser: bool = False
 
 
 class DenyBody(Body):
@@ -79,12 +118,21 @@ class InvoiceItemBody(Body):
     price: Cents = 0
 
 
-class InvoiceBody(Body):
-    """VTEX's invoice notification. `Input` (return) invoices are not part of cancellation."""
+def _invoice_type(value: object) -> object:
+    """VTEX's schema spells the types `Output` and `Input`; its guides write `input`: take any case."""
+    return value.capitalize() if isinstance(value, str) else value
 
-    type: Literal["Output"]
+
+class InvoiceBody(Body):
+    """VTEX's invoice notification: `Output` invoices the order; `Input` is a return invoice."""
+
+    type: Annotated[Literal["Output", "Input"], BeforeValidator(_invoice_type)]
     invoiceNumber: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
     # VTEX documents invoiceValue as a string of cents ("10000"); an integer is accepted too.
     invoiceValue: PositiveCents
     issuanceDate: Annotated[datetime, AfterValidator(_as_utc)] | None = None
     items: Annotated[list[InvoiceItemBody], Field(max_length=MAX_ITEMS)] = []
+
+    @property
+    def kind(self) -> InvoiceKind:
+        return InvoiceKind.INPUT if self.type == "Input" else InvoiceKind.OUTPUT

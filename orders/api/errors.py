@@ -46,7 +46,7 @@ class ErrorEnvelope(Out):
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorEnvelope, "description": text}
     for code, text in {
-        400: "malformed JSON",
+        400: "malformed JSON; refusals VTEX documents as 400",
         401: "missing or wrong credentials",
         403: "role not allowed",
         404: "unknown order",
@@ -58,10 +58,14 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
+class ErrorJSONResponse(JSONResponse):
+    media_type = "application/json; charset=utf-8"
+
+
 def error_response(
     status: int, code: str, message: str, headers: dict[str, str] | None = None
 ) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status, headers=headers)
+    return ErrorJSONResponse({"error": {"code": code, "message": message}}, status, headers=headers)
 
 
 def _where(loc: tuple[Any, ...]) -> str:
@@ -98,9 +102,17 @@ async def on_orders_error(request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, CommandRejected):
         if exc.code == "request-id-reused":
             return error_response(422, exc.code, f"Idempotency-Key reused for another command: {exc.reason}")
-        status = {"malformed": 422, "forbidden-actor": 403}.get(exc.code, 409)
-        return error_response(status, exc.code, exc.reason)
+        return error_response(rejection_status(exc), exc.code, exc.reason)
     return error_response(409, "order-closed", str(exc))  # e.g. a workflow an operator terminated
+
+
+# Not the order's rules: the command itself is wrong, or its sender may not send it.
+NOT_RULES = {"malformed": 422, "request-id-reused": 422, "forbidden-actor": 403}
+
+
+def rejection_status(exc: CommandRejected) -> int:
+    """The status of a refused command: 409 for the order's rules (VTEX's Conflict, as for OMS003)."""
+    return NOT_RULES.get(exc.code, 409)
 
 
 async def on_http_error(request: Request, exc: Exception) -> JSONResponse:

@@ -70,8 +70,8 @@ class BodyLimit:
             message = await receive()
             drained += len(message.get("body", b""))
             more = message["type"] == "http.request" and message.get("more_body", False)
-        message = f"the request body is over {self.max_bytes // 1024} KiB"
-        await error_response(413, "payload-too-large", message, {"Connection": "close"})(scope, receive, send)
+        refusal = f"the request body is over {self.max_bytes // 1024} KiB"
+        await error_response(413, "payload-too-large", refusal, {"Connection": "close"})(scope, receive, send)
 
 
 class CatchAll:

@@ -1,10 +1,17 @@
 """Serving the API with uvicorn: `orders serve-api [--host] [--port]` calls `serve`;
-`python -m orders.api.server [--host] [--port]` does the same without the CLI."""
+`python -m orders.api.server [--host] [--port] [--fd]` does the same without the CLI (`orders.run`, which
+`make run` uses, binds the port itself and hands the socket over with `--fd`).
+
+The address defaults to ORDERS_API_HOST and ORDERS_API_PORT. The socket is bound before anything else
+starts, so a port that is taken stops the start at once, in one line that names it.
+"""
 
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
+import socket
 import sys
 
 import uvicorn
@@ -14,21 +21,44 @@ from orders.api.auth import CredentialsError
 from orders.console.users import UsersFileError
 from orders.settings import SettingsError, load_settings
 
-DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 8000
-
 log = logging.getLogger("orders.api")
 
+EXIT_CANT_LISTEN = 1
 
-def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> None:
+
+class CantListen(Exception):
+    """The API's address can't be bound; the message names it and says what to do."""
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket on host:port, or `CantListen` in one line."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        return socket.create_server((host, port), family=family, backlog=2048)
+    except OSError as err:
+        why = {
+            errno.EADDRINUSE: "the port is in use (another `make run`, or another program)",
+            errno.EACCES: "permission denied (ports below 1024 need privileges)",
+            errno.EADDRNOTAVAIL: "that address is not one of this machine's",
+        }.get(err.errno or 0, err.strerror or str(err))
+        raise CantListen(
+            f"can't serve the API on {host}:{port}: {why}; set ORDERS_API_PORT (or --port) to a free "
+            "port, or ORDERS_API_HOST (or --host)"
+        ) from None
+
+
+def serve(host: str | None = None, port: int | None = None, fd: int | None = None) -> None:
     """Run the API until SIGINT/SIGTERM. Temporal is connected lazily: the API starts while it is down
-    (and /readyz says so); a broken ORDERS_API_CREDENTIALS file stops the start with exit status 2."""
+    (and /readyz says so); a broken setting or credentials file stops the start with exit status 2, a
+    port that can't be bound with exit status 1."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         settings = load_settings()
     except SettingsError as err:
         print(f"orders serve-api: {err}", file=sys.stderr)
         raise SystemExit(2) from None
+    host = host or settings.api_host
+    port = port or settings.api_port
     if settings.api_credentials is None:
         log.warning("ORDERS_API_CREDENTIALS is unset: every private call is refused (401)")
     if settings.customer_token_secret is None:
@@ -38,18 +68,25 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> None:
     except (CredentialsError, UsersFileError) as err:
         print(f"orders serve-api: {err}", file=sys.stderr)
         raise SystemExit(2) from None
+    try:
+        sock = socket.socket(fileno=fd) if fd is not None else bind(host, port)
+    except CantListen as err:
+        print(f"orders serve-api: {err}", file=sys.stderr)
+        raise SystemExit(EXIT_CANT_LISTEN) from None
     log.info("Orders API on http://%s:%d (OpenAPI docs at /docs)", host, port)
     log.info("Staff console: http://%s:%d/console", host, port)
     # Uvicorn's access log shows method, path and status only: never the credential headers.
-    uvicorn.run(app, host=host, port=port, log_config=None, server_header=False, proxy_headers=False)
+    config = uvicorn.Config(app, log_config=None, server_header=False, proxy_headers=False)
+    uvicorn.Server(config).run(sockets=[sock])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="Serve the Orders REST API")
-    parser.add_argument("--host", default=DEFAULT_HOST)
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
+    parser.add_argument("--host", default=None, help="default: ORDERS_API_HOST (127.0.0.1)")
+    parser.add_argument("--port", type=int, default=None, help="default: ORDERS_API_PORT (8000)")
+    parser.add_argument("--fd", type=int, default=None, help="serve on this bound socket")
     args = parser.parse_args()
-    serve(args.host, args.port)
+    serve(args.host, args.port, args.fd)
 
 
 if __name__ == "__main__":

@@ -1,29 +1,60 @@
 """The REST API's answers, in VTEX's camelCase, and the mapping from the workflow's `OrderState`.
 
-Field names are VTEX's Orders API names where VTEX has one (`value`, `creationDate`, `cancellationData`,
-`packageAttachment`, ...) so an integration written against VTEX reads them unchanged; the few that
-VTEX lacks (`gracePeriodEndDate`, `customerId`) follow the same style. Money is integer cents; times are
-ISO 8601 UTC. The request bodies are in `orders.api.bodies`.
+Field names and types are those of VTEX's Orders API schema (`tests/vtex/vtex-orders-api.json`, Get
+order) where VTEX has the field and this service has the data; the few that VTEX lacks
+(`gracePeriodEndDate`, `customerId`, ...) follow the same style. Fields VTEX's schema types as
+non-nullable are left out when the order has no value for them (`omitted`), rather than sent as null. Money is
+integer cents; times are ISO 8601 UTC. Lists are in `orders.api.list_views`; the request bodies are in
+`orders.api.bodies`; docs/api.md has each field and each decision.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain.lifecycle import STAFF, Actor, Status
+from domain.lifecycle import STAFF, Actor, CancelPath, Status
 from domain.state import OrderState
-from orders.client import OrderSummary
+from domain.wire import InvoiceKind
+
+PaymentGroup = Literal["creditCard", "debitCard", "bankInvoice", "promissory", "giftCard", "instantPayment"]
+# VTEX's payment groups, by the payment method as orders name it (lower case, without '-', '_' or ' ').
+PAYMENT_GROUPS: dict[str, PaymentGroup] = {
+    "creditcard": "creditCard",
+    "debitcard": "debitCard",
+    "boleto": "bankInvoice",
+    "bankinvoice": "bankInvoice",
+    "bankslip": "bankInvoice",
+    "promissory": "promissory",
+    "giftcard": "giftCard",
+    "pix": "instantPayment",
+    "instantpayment": "instantPayment",
+}
+INVOICE_TYPES: dict[InvoiceKind, Literal["Output", "Input"]] = {
+    InvoiceKind.OUTPUT: "Output",
+    InvoiceKind.INPUT: "Input",
+}
 
 
 class Out(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _is_none(value: object) -> bool:
+    return value is None
+
+
+def omitted(description: str | None = None) -> Any:
+    """A field VTEX's schema types as non-nullable: left out of the answer when the order has no value."""
+    return Field(None, exclude_if=_is_none, description=description)
+
+
 class Receipt(Out):
-    """VTEX's answer to a command: when, which order, and the receipt (the command's request id)."""
+    """VTEX's answer to a command: when, which order, and the receipt (the command's request id; for a
+    cancellation request, its `cancellationRequestId`)."""
 
     date: datetime
     orderId: str
@@ -42,14 +73,21 @@ class ItemView(Out):
     price: int
 
 
+class TotalView(Out):
+    id: Literal["Items"]
+    name: str
+    value: int
+
+
 class CancellationDataView(Out):
+    """VTEX's `cancellationData` in the guide's camelCase: the cancellation, or the pending request."""
+
     requestedByUser: bool
     requestedBySystem: bool
     requestedBySellerNotification: bool
+    requestedByPaymentNotification: bool
     reason: str
-    cancellationDate: datetime | None = Field(
-        description="when the order reached canceled; null while canceling"
-    )
+    cancellationDate: datetime | None = omitted("when the order reached canceled")
     cancellationRequestId: str
 
 
@@ -64,7 +102,7 @@ class CancellationRequestView(Out):
 
 
 class PackageView(Out):
-    type: Literal["Output"] = "Output"
+    type: Literal["Output", "Input"]
     invoiceNumber: str
     invoiceValue: int
     issuanceDate: datetime
@@ -74,18 +112,57 @@ class PackageAttachmentView(Out):
     packages: list[PackageView]
 
 
+class ClientProfileView(Out):
+    userProfileId: str = Field(description="the order's customer id")
+    firstName: str | None = omitted()
+    lastName: str | None = omitted()
+    email: str | None = omitted()
+    phone: str | None = omitted()
+    document: str | None = omitted()
+
+
+class PaymentView(Out):
+    paymentSystemName: str
+    group: PaymentGroup | None = omitted("VTEX's group of the payment method, when it has one")
+    value: int
+
+
+class TransactionView(Out):
+    isActive: bool
+    payments: list[PaymentView]
+
+
+class PaymentDataView(Out):
+    transactions: list[TransactionView]
+
+
+class StorePreferencesView(Out):
+    currencyCode: str
+
+
 class OrderView(Out):
     orderId: str
+    sequence: str = Field(description="the order id: the merchant's own order number")
+    origin: Literal["Marketplace", "Fulfillment", "Chain"]
+    salesChannel: str
     customerId: str
     status: Status
     statusDescription: str
-    value: int
+    value: int = Field(description="the order total; while partially invoiced, what is invoiced")
     currencyCode: str
     creationDate: datetime
-    authorizedDate: datetime | None = Field(description="payment approval; the grace period starts here")
     lastChange: datetime
-    items: list[ItemView]
+    authorizedDate: datetime | None = Field(description="payment approval; the grace period starts here")
+    invoicedDate: datetime | None
+    cancelReason: str | None
+    isCompleted: bool
+    workflowIsInError: bool = Field(description="an event of the order could not be delivered")
     allowCancellation: bool
+    totals: list[TotalView]
+    items: list[ItemView]
+    clientProfileData: ClientProfileView
+    paymentData: PaymentDataView
+    storePreferencesData: StorePreferencesView
     gracePeriodEndDate: datetime | None = Field(
         description="end of the cancellation window; before it a cancellation needs no store decision"
     )
@@ -93,60 +170,96 @@ class OrderView(Out):
         description="when a pending request is canceled by the system if the store has not decided"
     )
     isPartiallyInvoiced: bool
-    invoicedValue: int
+    invoicedValue: int = Field(description="invoiced less returned")
     cancellationData: CancellationDataView | None
     cancellationRequests: list[CancellationRequestView]
     packageAttachment: PackageAttachmentView
 
 
-class OrderListItem(Out):
-    orderId: str
-    customerId: str
-    status: Status
-    statusDescription: str
-    creationDate: datetime | None
+def payment_group(method: str) -> PaymentGroup | None:
+    return PAYMENT_GROUPS.get(re.sub(r"[-_\s]", "", method.lower()))
 
 
-class Paging(Out):
-    currentPage: int
-    perPage: int
-    hasMore: bool
-
-
-class OrderList(Out):
-    list: list[OrderListItem]
-    paging: Paging
-
-
-def order_view(state: OrderState) -> OrderView:
-    cancellation = state.cancellation
-    data = None
+def cancellation_data(state: OrderState) -> CancellationDataView | None:
+    """The cancellation under way or done; else the request waiting for the store, so the id the deny
+    endpoint takes is right there; else nothing."""
+    cancellation, pending = state.cancellation, state.pending_request
     if cancellation is not None:
-        data = CancellationDataView(
-            requestedByUser=cancellation.requested_by is Actor.CUSTOMER,
-            requestedBySystem=cancellation.requested_by is Actor.SYSTEM,
-            requestedBySellerNotification=cancellation.requested_by in STAFF,
+        by = cancellation.requested_by
+        return CancellationDataView(
+            requestedByUser=by is Actor.CUSTOMER,
+            requestedBySystem=by is Actor.SYSTEM,
+            requestedBySellerNotification=by in STAFF,
+            # The system asks to cancel on its own when a decision times out; otherwise it relays a
+            # payment notification.
+            requestedByPaymentNotification=(
+                by is Actor.SYSTEM and cancellation.path is not CancelPath.DECISION_TIMEOUT
+            ),
             reason=cancellation.reason,
             cancellationDate=cancellation.canceled_at,
             cancellationRequestId=cancellation.request_id,
         )
+    if pending is not None:
+        return CancellationDataView(
+            requestedByUser=pending.actor is Actor.CUSTOMER,
+            requestedBySystem=pending.actor is Actor.SYSTEM,
+            requestedBySellerNotification=pending.actor in STAFF,
+            requestedByPaymentNotification=False,
+            reason=pending.reason,
+            cancellationRequestId=pending.id,
+        )
+    return None
+
+
+def order_view(state: OrderState) -> OrderView:
+    items_value = sum(item.price * item.quantity for item in state.items) if state.items else state.total
+    client = state.client
+    method = state.payment.method
+    invoiced_at = next((e.at for e in state.moves() if e.to_status is Status.INVOICED), None)
     return OrderView(
         orderId=state.order_id,
+        sequence=state.order_id,
+        origin=state.origin,
+        salesChannel=state.sales_channel,
         customerId=state.customer_id,
         status=state.status,
         statusDescription=state.status_description,
-        value=state.total,
+        value=state.invoiced_value if state.partially_invoiced else state.total,
         currencyCode=state.currency,
         creationDate=state.placed_at,
-        authorizedDate=state.payment_approved_at,
         lastChange=max((entry.at for entry in state.timeline), default=state.placed_at),
-        items=[ItemView(id=i.sku, quantity=i.quantity, price=i.price) for i in state.items],
+        authorizedDate=state.payment_approved_at,
+        invoicedDate=invoiced_at,
+        cancelReason=state.cancellation.reason if state.cancellation else None,
+        isCompleted=True,
+        workflowIsInError=bool(state.failed_events),
         allowCancellation=state.cancellation_allowed,
+        totals=[TotalView(id="Items", name="Items Total", value=items_value)],
+        items=[ItemView(id=i.sku, quantity=i.quantity, price=i.price) for i in state.items],
+        clientProfileData=ClientProfileView(
+            userProfileId=state.customer_id,
+            firstName=client.first_name if client else None,
+            lastName=client.last_name if client else None,
+            email=client.email if client else None,
+            phone=client.phone if client else None,
+            document=client.document if client else None,
+        ),
+        paymentData=PaymentDataView(
+            transactions=[
+                TransactionView(
+                    isActive=state.status is not Status.CANCELED,
+                    payments=[
+                        PaymentView(paymentSystemName=method, group=payment_group(method), value=state.total)
+                    ],
+                )
+            ]
+        ),
+        storePreferencesData=StorePreferencesView(currencyCode=state.currency),
         gracePeriodEndDate=state.grace_deadline,
         cancellationDecisionEndDate=state.decision_deadline,
         isPartiallyInvoiced=state.partially_invoiced,
         invoicedValue=state.invoiced_value,
-        cancellationData=data,
+        cancellationData=cancellation_data(state),
         cancellationRequests=[
             CancellationRequestView(
                 id=r.id,
@@ -161,20 +274,15 @@ def order_view(state: OrderState) -> OrderView:
         ],
         packageAttachment=PackageAttachmentView(
             packages=[
-                PackageView(invoiceNumber=i.invoice_number, invoiceValue=i.value, issuanceDate=i.issued_at)
+                PackageView(
+                    type=INVOICE_TYPES[i.kind],
+                    invoiceNumber=i.invoice_number,
+                    invoiceValue=i.value,
+                    issuanceDate=i.issued_at,
+                )
                 for i in state.invoices
             ]
         ),
-    )
-
-
-def list_item(summary: OrderSummary) -> OrderListItem:
-    return OrderListItem(
-        orderId=summary.order_id,
-        customerId=summary.customer_id,
-        status=summary.status,
-        statusDescription=summary.status.display_name,
-        creationDate=summary.placed_at,
     )
 
 

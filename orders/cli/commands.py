@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from importlib import metadata
 from typing import Any
 
 import click
@@ -30,9 +31,10 @@ from orders.cli.errors import EXIT_CODES_HELP, EXIT_OK, EXIT_USAGE, Failure, loa
 from orders.cli.parsing import AMOUNT, DURATION_TYPE, ITEM, LINE
 from orders.cli.policy import check_reason_code, deny_payment, extend, reason_code_option, reasons, report
 from orders.cli.reads import list_, pending, status, watch
-from orders.cli.render import echo_json, fmt_money, fmt_span
+from orders.cli.render import echo_json, fmt_money
 from orders.cli.sending import Delivery, command_options, deliver
 from orders.client import OrdersClient
+from orders.durations import fmt_span
 
 ENVIRONMENT_HELP = """\b
 Environment:
@@ -51,9 +53,19 @@ def actor_choices(allowed: frozenset[Actor]) -> list[str]:
 STAFF_ACTORS = actor_choices(STAFF)
 
 
+def package_version() -> str:
+    try:
+        return metadata.version("order-cancellation")
+    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
+
+
 @click.group(
     epilog=EXIT_CODES_HELP + "\n" + ENVIRONMENT_HELP,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+@click.version_option(
+    package_version(), "--version", "-V", prog_name="orders", message="%(prog)s %(version)s"
 )
 def cli() -> None:
     """Place orders, cancel them, approve or decline cancellation requests, and see where orders stand.
@@ -220,10 +232,10 @@ for command in (extend, deny_payment, status, list_, pending, watch, report, rea
 
 
 @cli.command("serve-api")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
-def serve_api(host: str, port: int) -> int:
-    """Run the REST API (VTEX-style OMS paths)."""
+@click.option("--host", help="Address to listen on. Default: ORDERS_API_HOST, else 127.0.0.1.")
+@click.option("--port", type=click.IntRange(1, 65535), help="Default: ORDERS_API_PORT, else 8000.")
+def serve_api(host: str | None, port: int | None) -> int:
+    """Run the REST API (VTEX-style OMS paths). A port that is taken stops it at once (exit 1)."""
     try:
         # Imported here: the web stack is only loaded by the one command that serves it.
         from orders.api.server import serve

@@ -41,7 +41,7 @@ class Failure(click.ClickException):
 
     def __init__(self, message: str, exit_code: int) -> None:
         super().__init__(one_line(message))
-        self.exit_code = exit_code
+        self.exit_code = exit_code  # type: ignore[misc]  # click declares it on the class; ours varies
 
     def show(self, file: Any = None) -> None:
         say(f"orders: {self.format_message()}", err=True)

@@ -58,7 +58,7 @@ def parse_line(text: str) -> ItemQuantity:
         raise ValueError(f"line {text!r}: {describe_errors(err)}") from None
 
 
-class Parsed(click.ParamType):
+class Parsed(click.ParamType[Any]):
     """A click parameter type from a parse function that raises ValueError with a readable message."""
 
     def __init__(self, name: str, parse: Callable[[str], Any]) -> None:

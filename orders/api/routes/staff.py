@@ -1,6 +1,9 @@
-"""The merchant's routes, VTEX's private `/api/oms/pvt/orders` paths: place, list and read orders, and
-the commands (cancel, deny a cancellation request, start handling, invoice, approve the payment), each
-acting as the store or the erp the caller's app key is for.
+"""The merchant's routes, VTEX's private `/api/oms/pvt/orders` paths: place and read orders, and the
+commands (cancel, deny a cancellation request, start handling, invoice, approve the payment), each
+acting as the store or the erp the caller's app key is for (listing is in `routes.listing`).
+
+Status codes are VTEX's where VTEX documents one (deny's refusals and a cancel of a partially invoiced
+order: 400; start handling out of turn: 409 `OMS003`), and 409 for the other refusals.
 """
 
 from __future__ import annotations
@@ -8,25 +11,23 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Query, Request, Response
+from fastapi import APIRouter, Body, Request, Response
 from fastapi.responses import JSONResponse
 
-from domain.lifecycle import Action, Status
-from domain.state import OrderState
-from domain.text import MAX_ID_LENGTH
+from domain.lifecycle import Action, Actor, Status
+from domain.visibility import MEMO_KEY, OrderMemo
 from orders.api.bodies import CancelBody, DenyBody, InvoiceBody, PlaceOrderBody
-from orders.api.commands import QUEUED, run_command
+from orders.api.commands import QUEUED, cancel_refusal, run_command
 from orders.api.errors import ERRORS, ApiError
 from orders.api.provider import provider_of
 from orders.api.routes.params import IdempotencyKey, OrderId
 from orders.api.security import Staff
-from orders.api.views import OrderList, OrderView, Paging, Placed, Receipt, list_item, order_view
-from orders.client import OrdersClient
+from orders.api.views import OrderView, Placed, Receipt, order_view
+from orders.client import OrdersClient, OrderSummary
 from orders.errors import OrdersError
-from orders.listing import MAX_PAGE
 
 PVT = "/api/oms/pvt/orders"
-MAX_PAGE_NUMBER = 100  # pages are walked with page tokens: a far page costs its predecessors
+DENY = ERRORS | QUEUED | {400: {"description": "refused: unknown or no pending request, order final"}}
 
 router = APIRouter(tags=["orders"])
 
@@ -42,32 +43,6 @@ async def place_order(request: Request, response: Response, caller: Staff, body:
         await _same_order_or_conflict(request, orders, body)
         response.status_code = 200
     return Placed(orderId=body.orderId, created=placed.created, date=datetime.now(UTC))
-
-
-@router.get(PVT, response_model=OrderList, responses=ERRORS)
-async def list_orders(
-    request: Request,
-    caller: Staff,
-    f_status: Annotated[str | None, Query(description="status, or several separated by commas")] = None,
-    f_customer: Annotated[str | None, Query(min_length=1, max_length=MAX_ID_LENGTH)] = None,
-    page: Annotated[int, Query(ge=1, le=MAX_PAGE_NUMBER)] = 1,
-    per_page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 15,
-) -> OrderList:
-    """Orders by status and/or customer, newest first, paged as VTEX's list (each page is read with
-    Temporal's page tokens; a status repeated in `f_status` counts once)."""
-    statuses = _parse_statuses(f_status)
-    orders = await provider_of(request).get()
-    token: str | None = None
-    for _ in range(page - 1):  # earlier pages: walked, not shown
-        skipped = await orders.list_page(statuses, f_customer, per_page, token)
-        token = skipped.next_page
-        if token is None:
-            return OrderList(list=[], paging=Paging(currentPage=page, perPage=per_page, hasMore=False))
-    shown = await orders.list_page(statuses, f_customer, per_page, token)
-    return OrderList(
-        list=[list_item(s) for s in shown.orders],
-        paging=Paging(currentPage=page, perPage=per_page, hasMore=shown.next_page is not None),
-    )
 
 
 @router.get(f"{PVT}/{{orderId}}", response_model=OrderView, responses=ERRORS)
@@ -87,16 +62,24 @@ async def cancel_order(
     body: Annotated[CancelBody | None, Body()] = None,
 ) -> Receipt:
     """Cancel. Inside the cancellation window the order is canceled at once; after it the first
-    call requests the cancellation and the second confirms it, as in VTEX."""
-    payload = caller.command(reason=body.reason if body else "")
-    verdict = await run_command(request, order_id, Action.REQUEST_CANCELLATION, payload, idempotency_key)
+    call requests the cancellation and the second confirms it, as in VTEX. With `requestedByUser`
+    true the request is the customer's, made on their behalf: judged as one (after the window it
+    waits for the store) and shown as one (`cancellationData.requestedByUser`). The receipt is the
+    request's `cancellationRequestId`."""
+    reason = body.reason if body else ""
+    if body is not None and body.requestedByUser:
+        payload = {"actor": Actor.CUSTOMER, "sender": caller.sender, "reason": reason}
+    else:
+        payload = caller.command(reason=reason)
+    verdict = await run_command(
+        request, order_id, Action.REQUEST_CANCELLATION, payload, idempotency_key, cancel_refusal
+    )
     return verdict.answer(response)
 
 
+@router.post(f"{PVT}/{{orderId}}/deny-cancellation-request", response_model=Receipt, responses=DENY)
 @router.post(
-    f"{PVT}/{{orderId}}/deny-cancellation-request",
-    response_model=Receipt,
-    responses=ERRORS | QUEUED,
+    "/api/orders/pvt/document/{orderId}/deny-cancellation-request", response_model=Receipt, responses=DENY
 )
 async def deny_cancellation(
     request: Request,
@@ -106,12 +89,16 @@ async def deny_cancellation(
     body: DenyBody,
     idempotency_key: IdempotencyKey = None,
 ) -> Receipt:
-    """Decline the pending cancellation request; the order goes back to where it was."""
+    """Decline the pending cancellation request; the order goes back to where it was. Refusals are
+    400, as VTEX documents them (unknown `cancellationRequestId`, nothing pending, order final). The
+    request waiting is read from the order's memo, which needs no worker: with none running the
+    command is queued (202) like any other."""
     orders = await provider_of(request).get()
-    state = await orders.state(order_id)
-    _check_pending(state, body.cancellationRequestId)
+    _check_pending(await orders.summary(order_id), body.cancellationRequestId, idempotency_key)
     payload = caller.command(reason=body.denyReason)
-    verdict = await run_command(request, order_id, Action.DENY_CANCELLATION, payload, idempotency_key)
+    verdict = await run_command(
+        request, order_id, Action.DENY_CANCELLATION, payload, idempotency_key, lambda _: 400
+    )
     return verdict.answer(response)
 
 
@@ -143,10 +130,15 @@ async def invoice(
     body: InvoiceBody,
     idempotency_key: IdempotencyKey = None,
 ) -> Receipt:
-    """Invoice notification. Invoices covering the total make the order invoiced; less is a
-    partial invoice, after which the order can't be canceled."""
+    """Invoice notification. `Output` invoices covering the total make the order invoiced; less is a
+    partial invoice, after which the order can't be canceled. An `Input` (return) invoice lowers what a
+    partially invoiced order has invoiced; once nothing stays invoiced it can be canceled again. An
+    invoiced order is final: a return can't reopen it."""
     payload = caller.command(
-        invoice_number=body.invoiceNumber, value=body.invoiceValue, issued_at=body.issuanceDate
+        invoice_number=body.invoiceNumber,
+        value=body.invoiceValue,
+        issued_at=body.issuanceDate,
+        kind=body.kind,
     )
     verdict = await run_command(request, order_id, Action.INVOICE, payload, idempotency_key)
     return verdict.answer(response)
@@ -170,12 +162,15 @@ async def payment_approved(
 
 
 async def _same_order_or_conflict(request: Request, orders: OrdersClient, body: PlaceOrderBody) -> None:
-    """A repeated placement is fine; the same id for another customer or total is a caller's bug."""
+    """A repeated placement is fine; the same id for another customer or total is a caller's bug. Read
+    from the order's search attributes and memo: no worker needed."""
     try:
-        state = await orders.state(body.orderId)
+        existing = await orders.summary(body.orderId)
     except OrdersError:
-        return  # can't compare now (e.g. still starting): the order exists, and is left as it is
-    if state.customer_id != body.customerId or state.total != body.total:
+        return  # can't compare now: the order exists, and is left as it is
+    raw = existing.memo.get(MEMO_KEY)
+    total = OrderMemo.model_validate(raw).total if isinstance(raw, dict) else body.total
+    if existing.customer_id != body.customerId or total != body.total:
         raise ApiError(
             409,
             "order-exists",
@@ -183,35 +178,23 @@ async def _same_order_or_conflict(request: Request, orders: OrdersClient, body: 
         )
 
 
-def _check_pending(state: OrderState, request_id: str) -> None:
-    """The store declines a request by its id: refuse an id that is not the one waiting."""
-    pending = state.pending_request
-    known = {r.id for r in state.cancellation_requests}
-    if pending is not None and pending.id != request_id:
+def _check_pending(order: OrderSummary, request_id: str, idempotency_key: str | None) -> None:
+    """The store declines a request by its id: refuse an id that is not the one waiting (400, as VTEX)."""
+    raw = order.memo.get(MEMO_KEY)
+    pending = OrderMemo.model_validate(raw).pending if isinstance(raw, dict) else None
+    if pending is not None and pending.request_id != request_id:
         raise ApiError(
-            409,
+            400,
             "not-pending",
-            f"cancellation request {request_id} is not the one waiting for a decision ({pending.id} is)",
+            f"cancellation request {request_id} is not the one waiting for a decision "
+            f"({pending.request_id} is)",
         )
-    if pending is None and request_id not in known:
+    if pending is None and order.status is not Status.CANCELLATION_REQUESTED and idempotency_key is None:
         raise ApiError(
-            409, "no-pending-request", f"order {state.order_id} has no cancellation request {request_id}"
+            400,
+            "no-pending-request",
+            f"order {order.order_id} has no cancellation request waiting for a decision "
+            f"(it is {order.status.value})",
         )
-    # A past request's id goes through: the order answers a repeat (same Idempotency-Key) as it did
-    # the first time, and anything else with "no cancellation request is waiting".
-
-
-def _parse_statuses(raw: str | None) -> set[Status]:
-    """The statuses asked for, each once (an empty set: all)."""
-    statuses: set[Status] = set()
-    for value in (part.strip() for part in (raw or "").split(",")):
-        if not value:
-            continue
-        try:
-            statuses.add(Status(value))
-        except ValueError:
-            known = ", ".join(s.value for s in Status)
-            raise ApiError(
-                422, "invalid-request", f"f_status (query): unknown status {value!a}; one of {known}"
-            ) from None
-    return statuses
+    # With an Idempotency-Key, the order itself answers: a repeat as it did the first time, anything
+    # else with "no cancellation request is waiting" (400).
