@@ -77,7 +77,12 @@ def console_app(settings: Settings, provider: OrdersProvider) -> FastAPI:
     app.state.settings = settings
     app.state.orders = provider
     app.state.users = UsersFile(settings.console_users_file)
-    app.state.users.users()  # a broken accounts file stops the start (UsersFileError)
+    if not app.state.users.users():  # a broken accounts file stops the start (UsersFileError)
+        log.warning(
+            "the staff console has no accounts yet (%s): create one with "
+            "`orders console add-user NAME --role store`",
+            settings.console_users_file,
+        )
     app.state.throttle = Throttle()
     app.state.queue_cache = QueueCache()
     app.state.sessions = Sessions(signing_secret(settings), settings.console_secure_cookie)

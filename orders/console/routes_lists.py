@@ -5,7 +5,7 @@ figures as charts drawn on the server, from visibility)."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -43,7 +43,7 @@ async def orders_list(
     page: Annotated[str, Query(max_length=512)] = "",
 ) -> Response:
     provider: OrdersProvider = request.app.state.orders
-    context = {
+    context: dict[str, Any] = {
         "statuses": list(Status),
         "status": status,
         "customer": customer,
@@ -76,7 +76,7 @@ async def report(
     settings: Settings = request.app.state.settings
     provider: OrdersProvider = request.app.state.orders
     since = since if since in SPANS else "30d"
-    context = {"since": since, "spans": list(SPANS)}
+    context: dict[str, Any] = {"since": since, "spans": list(SPANS)}
     try:
         client = await provider.get()
         figures = await build_report(client.temporal, since_ago(SPANS[since]), settings.catalogue)

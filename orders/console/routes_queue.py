@@ -12,7 +12,7 @@ import gzip
 import hashlib
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -52,7 +52,7 @@ async def _rows(request: Request, customer: str, reason: str, *, fresh: bool) ->
 @router.get("/")
 async def queue(request: Request, staff: Signed, customer: Filter = "", reason: Filter = "") -> Response:
     settings: Settings = request.app.state.settings
-    context = {
+    context: dict[str, Any] = {
         "customer": customer,
         "reason": reason,
         "reason_filter": views.queue_reason_filter(settings.catalogue),
@@ -73,7 +73,7 @@ async def queue_rows(request: Request, staff: Signed, customer: Filter = "", rea
         rows = await _rows(request, customer, reason, fresh=False)
     except OrdersError as err:
         return Response(str(err), 503)
-    return _compact(request, fragment(request, "queue_rows.html", rows=rows).body)
+    return _compact(request, bytes(fragment(request, "queue_rows.html", rows=rows).body))
 
 
 def _compact(request: Request, body: bytes) -> Response:
