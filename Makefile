@@ -6,7 +6,7 @@ VENV := $(ROOT).venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test unit chaos bench lint format clean
+.PHONY: run test unit chaos bench bench-console screenshots lint format clean
 
 $(STAMP): $(ROOT)pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
@@ -37,6 +37,14 @@ chaos: $(STAMP)
 # Benchmarks against the raw Temporal floor: see docs/performance.md. ARGS=--quick for a smoke run.
 bench: $(STAMP)
 	PATH="$(BIN):$$PATH" $(BIN)/python -m bench $(ARGS)
+
+# The console's queue with 1,000 pending requests: see docs/performance.md ("Console").
+bench-console: $(STAMP)
+	PATH="$(BIN):$$PATH" $(BIN)/python -m bench.console $(ARGS)
+
+# docs/console-*.png, as the README shows them (needs /usr/bin/chromium).
+screenshots: $(STAMP)
+	PATH="$(BIN):$$PATH" $(BIN)/python -m tests.console_screenshots
 
 # ruff, and mypy --strict over domain/, workflows/, activities/, orders/ and worker.py (pyproject.toml).
 lint: $(STAMP)

@@ -56,6 +56,13 @@ class Settings(BaseSettings):
     metrics_port: int | None = Field(None, ge=1, le=65535)
     # Seconds a command waits for a worker's verdict before it is queued as a signal instead.
     update_timeout_seconds: float = Field(5.0, gt=0)
+    # The staff console (orders/console/): its accounts file (unset: <data dir>/console-users.json), the
+    # key that signs its session cookies (unset: a random one kept in <data dir>/console-secret), and
+    # whether its cookie is marked Secure (unset: when the request came over HTTPS; set true behind a
+    # proxy that terminates TLS, since the API does not trust X-Forwarded-Proto).
+    console_users: Path | None = None
+    console_secret: SecretStr | None = None
+    console_secure_cookie: bool | None = None
 
     # Worker tuning (docs/performance.md). Unset: the Temporal SDK's default.
     # Orders kept in the worker's memory between tasks; the rest are replayed from history when they wake.
@@ -101,6 +108,17 @@ class Settings(BaseSettings):
                 f"must be at least {MIN_SECRET_BYTES} bytes (it is {len(key)}); use a random one"
             )
         return secret
+
+    @field_validator("console_secret")
+    @classmethod
+    def _console_secret_long_enough(cls, secret: SecretStr | None) -> SecretStr | None:
+        if secret is not None and len(secret.get_secret_value().encode()) < MIN_SECRET_BYTES:
+            raise ValueError(f"must be at least {MIN_SECRET_BYTES} bytes; use a random one")
+        return secret
+
+    @property
+    def console_users_file(self) -> Path:
+        return self.console_users or self.data_dir / "console-users.json"
 
     @property
     def catalogue(self) -> Catalogue:

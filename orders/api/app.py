@@ -23,6 +23,7 @@ from orders.api.middleware import MAX_BODY_BYTES, BodyLimit, CatchAll
 from orders.api.provider import OrdersProvider
 from orders.api.routes import customer, items, listing, ops, policy, staff
 from orders.client import OrdersClient
+from orders.console.app import mount as mount_console
 from orders.errors import TemporalUnavailable
 from orders.settings import Settings
 
@@ -59,4 +60,5 @@ def create_app(settings: Settings, orders: OrdersClient | None = None) -> FastAP
     app.add_middleware(CatchAll)  # added last: outermost of ours
     for routes in (ops, listing, staff, items, policy, customer):
         app.include_router(routes.router)
+    mount_console(app, settings, provider)  # the staff console under /console (SPEC §10)
     return app

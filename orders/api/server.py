@@ -18,6 +18,7 @@ import uvicorn
 
 from orders.api.app import create_app
 from orders.api.auth import CredentialsError
+from orders.console.users import UsersFileError
 from orders.settings import SettingsError, load_settings
 
 log = logging.getLogger("orders.api")
@@ -64,7 +65,7 @@ def serve(host: str | None = None, port: int | None = None, fd: int | None = Non
         log.warning("ORDERS_CUSTOMER_TOKEN_SECRET is unset: the customer endpoint is disabled (401)")
     try:
         app = create_app(settings)
-    except CredentialsError as err:
+    except (CredentialsError, UsersFileError) as err:
         print(f"orders serve-api: {err}", file=sys.stderr)
         raise SystemExit(2) from None
     try:
@@ -73,6 +74,7 @@ def serve(host: str | None = None, port: int | None = None, fd: int | None = Non
         print(f"orders serve-api: {err}", file=sys.stderr)
         raise SystemExit(EXIT_CANT_LISTEN) from None
     log.info("Orders API on http://%s:%d (OpenAPI docs at /docs)", host, port)
+    log.info("Staff console: http://%s:%d/console", host, port)
     # Uvicorn's access log shows method, path and status only: never the credential headers.
     config = uvicorn.Config(app, log_config=None, server_header=False, proxy_headers=False)
     uvicorn.Server(config).run(sockets=[sock])

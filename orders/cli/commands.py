@@ -26,6 +26,7 @@ from domain.lifecycle import PAYMENT_APPROVERS, STAFF, Action, Actor
 from domain.models import OrderInput
 from domain.reasons import Use
 from domain.wire import Item, ItemQuantity, Payment, describe_errors
+from orders.cli.console import console
 from orders.cli.errors import EXIT_CODES_HELP, EXIT_OK, EXIT_USAGE, Failure, load_settings, run, say
 from orders.cli.parsing import AMOUNT, DURATION_TYPE, ITEM, LINE
 from orders.cli.policy import check_reason_code, deny_payment, extend, reason_code_option, reasons, report
@@ -225,8 +226,8 @@ def invoice(order_id: str, invoice_number: str, value: int, actor: str, how: Del
                    invoice_number=invoice_number, value=value, issued_at=datetime.now(UTC))  # fmt: skip
 
 
-# The decision policy's commands, then those that read orders.
-for command in (extend, deny_payment, status, list_, pending, watch, report, reasons):
+# The decision policy's commands, then those that read orders, then the staff console's accounts.
+for command in (extend, deny_payment, status, list_, pending, watch, report, reasons, console):
     cli.add_command(command)
 
 

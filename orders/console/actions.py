@@ -1,0 +1,106 @@
+"""Sending staff commands from the console: each through `OrdersClient.send` as actor `store` or `erp`
+with `sender` = the user name (SPEC §10), and each answered in words for the flash message.
+
+Every form carries a `request_id` made when the page was rendered, so submitting the same form twice
+(a double click, a resubmitted POST) is one command: the order answers the repeat as the first time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from domain.lifecycle import Action
+from domain.reasons import Catalogue, Use
+from domain.text import PRINTABLE
+from orders.client import OrdersClient
+from orders.console.auth import Staff
+from orders.errors import CommandRejected, OrderNotFound, OrdersError, TemporalUnavailable
+
+log = logging.getLogger("orders.console")
+
+BULK_LIMIT = 200  # orders one bulk action may name
+BULK_CONCURRENCY = 8
+
+VERBS = {
+    Action.CONFIRM_CANCELLATION: "Cancellation confirmed",
+    Action.DENY_CANCELLATION: "Cancellation request denied",
+    Action.REQUEST_CANCELLATION: "Cancellation sent",
+    Action.START_HANDLING: "Handling started",
+    Action.EXTEND_GRACE_PERIOD: "Cancellation window extended",
+}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    order_id: str
+    ok: bool
+    text: str  # what happened, in words
+
+    @property
+    def kind(self) -> str:
+        return "ok" if self.ok else "error"
+
+
+class FormProblem(ValueError):
+    """A form the console can't send as it is (no reason chosen, say); nothing was sent."""
+
+
+def request_id(given: str | None) -> str:
+    """The form's request id, or a new one for a form that came without."""
+    return given if given and PRINTABLE.fullmatch(given) and len(given) <= 64 else uuid.uuid4().hex
+
+
+def reason_payload(catalogue: Catalogue, use: Use, code: str | None, details: str | None) -> dict[str, str]:
+    """`reason_code` from the catalogue's codes for `use`, and `reason`: the text typed, or the label."""
+    code = (code or "").strip()
+    if code not in catalogue.codes(use):
+        raise FormProblem("Choose a reason from the list.")
+    text = (details or "").strip()
+    return {"reason_code": code, "reason": text or catalogue.label(code, use)}
+
+
+async def send(
+    orders: OrdersClient, staff: Staff, order_id: str, action: Action, rid: str, **fields: Any
+) -> Outcome:
+    payload = {"actor": staff.role.value, "sender": staff.name, "request_id": rid[:128], **fields}
+    verb = VERBS.get(action, action.value.replace("_", " ").capitalize())
+    try:
+        result = await orders.send(order_id, action, payload)
+    except CommandRejected as err:
+        return Outcome(order_id, False, f"Refused: {err.reason}")
+    except OrderNotFound:
+        return Outcome(order_id, False, "No such order.")
+    except TemporalUnavailable as err:
+        return Outcome(order_id, False, f"Not sent: {err}")
+    except OrdersError as err:
+        return Outcome(order_id, False, f"Not sent: {err}")
+    log.info("console: %s sent %s to order %s", staff.name, action.value, order_id)
+    if result.state is None:
+        return Outcome(
+            order_id, True, f"{verb}: no worker answered in time, so it is queued and applies when one runs."
+        )
+    state = result.state
+    said = next((e.note for e in reversed(state.timeline) if e.request_id == payload["request_id"]), "")
+    what = said[:1].upper() + said[1:] if said else verb
+    return Outcome(order_id, True, f"{what}. The order is now {state.status.display_name}.")
+
+
+async def send_many(
+    orders: OrdersClient, staff: Staff, order_ids: list[str], action: Action, rid: str, **fields: Any
+) -> list[Outcome]:
+    """One command per order, a few at a time; each order's outcome on its own."""
+    limiter = asyncio.Semaphore(BULK_CONCURRENCY)
+
+    async def one(order_id: str) -> Outcome:
+        async with limiter:
+            return await send(orders, staff, order_id, action, f"{rid}:{order_id}", **fields)
+
+    return list(await asyncio.gather(*(one(order_id) for order_id in order_ids)))
+
+
+def unique(order_ids: list[str]) -> list[str]:
+    return list(dict.fromkeys(order_id.strip() for order_id in order_ids if order_id.strip()))

@@ -1,0 +1,56 @@
+"""Rendering the console's pages: the Jinja2 environment (autoescape on for every template, the `shown`
+filter for text a caller wrote) and `render`, which gives every page the signed-in user, the session's
+CSRF token and the flash messages left by the last action."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from domain.text import shown
+from orders.console import views
+from orders.console.auth import current_staff
+from orders.console.sessions import csrf_token, take_flashes
+
+HERE = Path(__file__).parent
+PREFIX = "/console"
+FETCH_HEADER = "x-console-fetch"  # sent by console.js: answer 401 rather than the sign-in page
+
+
+def templates() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(HERE / "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["shown"] = lambda value: shown(str(value)) if value is not None else ""
+    env.filters["money"] = views.money
+    env.filters["when"] = views.when
+    env.filters["iso"] = views.iso
+    env.filters["span"] = views.span
+    env.globals["prefix"] = PREFIX
+    env.globals["span"] = lambda seconds: "—" if seconds is None else views.span(seconds)
+    return env
+
+
+def render(request: Request, name: str, code: int = 200, **context: Any) -> HTMLResponse:
+    """A full page: the template with the signed-in user, the CSRF token and the flash messages."""
+    env: Environment = request.app.state.templates
+    page = env.get_template(name).render(
+        request=request,
+        staff=current_staff(request),
+        csrf=csrf_token(request),
+        flashes=take_flashes(request) if code < 400 or name == "signin.html" else [],
+        **context,
+    )
+    return HTMLResponse(page, code)
+
+
+def fragment(request: Request, name: str, **context: Any) -> HTMLResponse:
+    env: Environment = request.app.state.templates
+    return HTMLResponse(env.get_template(name).render(request=request, **context))

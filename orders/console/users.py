@@ -1,0 +1,188 @@
+"""The console's accounts (SPEC §10): a JSON file of user names, roles and Argon2id password hashes
+(`ORDERS_CONSOLE_USERS`, default `<data dir>/console-users.json`), never a password in plain text.
+
+    {"version": 1, "users": {"alice": {"role": "store", "password_hash": "$argon2id$...",
+                                       "created_at": "2026-11-26T10:00:00Z"}}}
+
+Managed with `orders console add-user|remove-user|list-users`; the API re-reads it when it changes, so
+an account added, removed or given a new password takes effect without a restart (and a new password
+ends the sessions signed in with the old one). No web imports here: the CLI loads this module.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
+
+# Lowercase, so `Alice` and `alice` are one account; what a command's `sender` may carry (SPEC §9).
+USERNAME = re.compile(r"[a-z0-9][a-z0-9._@-]{0,63}")
+MIN_PASSWORD = 10
+MAX_PASSWORD = 1024  # Argon2 takes any length; a megabyte "password" only wastes CPU
+FORMAT_VERSION = 1
+
+_hasher = PasswordHash((Argon2Hasher(),))
+# Verified against when the user name is unknown, so an unknown name costs what a wrong password does.
+_DUMMY_HASH = _hasher.hash("not-a-password-of-anyone")
+
+
+class Role(StrEnum):
+    """The actor a console user's commands are sent as (SPEC §3: staff)."""
+
+    STORE = "store"
+    ERP = "erp"
+
+
+class UsersFileError(ValueError):
+    """The accounts file can't be read or written; the message names it."""
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    role: Role
+    password_hash: str
+    created_at: str = ""
+
+    @property
+    def fingerprint(self) -> str:
+        """A short digest of the password hash: a session records it, so a new password ends it."""
+        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
+
+
+def normalize(name: str) -> str:
+    return name.strip().lower()
+
+
+def check_name(name: str) -> str:
+    name = normalize(name)
+    if not USERNAME.fullmatch(name):
+        raise ValueError(
+            "a user name is 1-64 characters: lowercase letters, digits, '.', '_', '@' or '-', "
+            "starting with a letter or digit"
+        )
+    return name
+
+
+def check_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD:
+        raise ValueError(f"the password must be at least {MIN_PASSWORD} characters")
+    if len(password) > MAX_PASSWORD:
+        raise ValueError(f"the password must be at most {MAX_PASSWORD} characters")
+    return password
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify(user: User | None, password: str) -> bool:
+    """Whether `password` is `user`'s; for no user, the same work and False. Slow on purpose (Argon2):
+    call it off the event loop."""
+    if len(password) > MAX_PASSWORD:
+        password = password[:MAX_PASSWORD]
+    matches = _hasher.verify(password, user.password_hash if user else _DUMMY_HASH)
+    return matches and user is not None
+
+
+class UsersFile:
+    """The accounts file; reads are cached until the file changes (its size and modification time)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._seen: tuple[int, int] | None = None
+        self._users: dict[str, User] = {}
+
+    def users(self) -> dict[str, User]:
+        try:
+            info = self.path.stat()
+        except FileNotFoundError:
+            self._seen, self._users = None, {}
+            return {}
+        except OSError as err:
+            raise UsersFileError(f"ORDERS_CONSOLE_USERS file {self.path}: can't be read ({err})") from None
+        seen = (info.st_mtime_ns, info.st_size)
+        if seen != self._seen:
+            self._users, self._seen = self._read(), seen
+        return self._users
+
+    def get(self, name: str) -> User | None:
+        return self.users().get(normalize(name))
+
+    def add(self, name: str, role: Role, password: str, *, replace: bool = False) -> User:
+        name, password = check_name(name), check_password(password)
+        users = dict(self.users())
+        if name in users and not replace:
+            raise ValueError(f"user {name} already exists (--replace gives it a new password and role)")
+        user = User(name, Role(role), hash_password(password), datetime.now(UTC).isoformat())
+        users[name] = user
+        self._write(users)
+        return user
+
+    def remove(self, name: str) -> bool:
+        users = dict(self.users())
+        if users.pop(normalize(name), None) is None:
+            return False
+        self._write(users)
+        return True
+
+    def _read(self) -> dict[str, User]:
+        where = f"ORDERS_CONSOLE_USERS file {self.path}"
+        try:
+            raw = json.loads(self.path.read_text(encoding="utf-8"))
+            entries: dict[str, Any] = raw["users"]
+            users = {
+                check_name(name): User(
+                    name=check_name(name),
+                    role=Role(entry["role"]),
+                    password_hash=str(entry["password_hash"]),
+                    created_at=str(entry.get("created_at", "")),
+                )
+                for name, entry in entries.items()
+            }
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+            raise UsersFileError(f"{where}: can't be read ({err})") from None
+        except (KeyError, TypeError, ValueError, AttributeError) as err:
+            raise UsersFileError(f"{where}: not an accounts file of this service ({err})") from None
+        for user in users.values():
+            if not user.password_hash.startswith("$argon2"):
+                raise UsersFileError(f"{where}: user {user.name} has no Argon2 password hash")
+        return users
+
+    def _write(self, users: dict[str, User]) -> None:
+        """Atomically, readable by its owner only (0600): the hashes are slow to crack, not impossible."""
+        body = {
+            "version": FORMAT_VERSION,
+            "users": {
+                user.name: {"role": user.role.value, "password_hash": user.password_hash,
+                            "created_at": user.created_at}
+                for user in sorted(users.values(), key=lambda u: u.name)
+            },
+        }  # fmt: skip
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(prefix=".console-users-", dir=self.path.parent)
+        try:
+            os.fchmod(fd, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                json.dump(body, out, indent=2)
+                out.write("\n")
+            os.replace(temporary, self.path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+        self._seen = None
+
+
+def same(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode(), b.encode())
