@@ -9,14 +9,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from temporalio.client import (
     Client,
-    WorkflowExecution,
     WorkflowExecutionStatus,
     WorkflowFailureError,
     WorkflowHandle,
@@ -45,10 +43,10 @@ from orders.errors import (
     first_line,
     unavailable,
 )
-from orders.listing import Cursor, newest_first
 from orders.placement import PLACEMENT_KEY, PlacementMemo
+from orders.reads import VisibilityReads
 from orders.settings import Settings
-from workflows.names import QUERY_STATE, WORKFLOW_TYPE, order_id_of, workflow_id
+from workflows.names import QUERY_STATE, WORKFLOW_TYPE, workflow_id
 from workflows.search_attributes import CUSTOMER_ID, ORDER_STATUS
 
 log = logging.getLogger("orders.client")
@@ -63,37 +61,6 @@ class CommandResult:
     @property
     def queued(self) -> bool:
         return self.state is None
-
-
-@dataclass(frozen=True)
-class OrderSummary:
-    """An order as visibility lists it: no worker needed."""
-
-    order_id: str
-    status: Status
-    customer_id: str
-    placed_at: datetime | None
-    closed: bool
-    # The memo as visibility shows it (domain.visibility's `order`, orders.placement's `placement`).
-    memo: dict[str, Any] = field(default_factory=dict)
-
-    @classmethod
-    def of(cls, execution: WorkflowExecution, memo: Mapping[str, Any] | None = None) -> OrderSummary:
-        attributes = execution.typed_search_attributes
-        return cls(
-            order_id=order_id_of(execution.id),
-            status=Status(attributes.get(ORDER_STATUS) or Status.PAYMENT_PENDING),
-            customer_id=attributes.get(CUSTOMER_ID) or "",
-            placed_at=execution.start_time,
-            closed=execution.status is not WorkflowExecutionStatus.RUNNING,
-            memo=dict(memo or {}),
-        )
-
-
-@dataclass(frozen=True)
-class OrderPage:
-    orders: list[OrderSummary]
-    next_page: str | None  # a token for the next page; None on the last
 
 
 @dataclass(frozen=True)
@@ -113,7 +80,7 @@ def stamp(command: Command) -> Command:
     )
 
 
-class OrdersClient:
+class OrdersClient(VisibilityReads):
     def __init__(self, client: Client, settings: Settings) -> None:
         self.temporal = client
         self.settings = settings
@@ -228,84 +195,6 @@ class OrdersClient:
     async def status(self, order_id: str) -> Status:
         return (await self.state(order_id)).status
 
-    async def customer_of(self, order_id: str) -> str | None:
-        """The order's customer, from its `CustomerId` search attribute: one call, no worker needed.
-        None when the order doesn't exist or doesn't say."""
-        try:
-            description = await self._handle(order_id).describe()
-        except InvalidOrderId:
-            return None
-        except RPCError as err:
-            if err.status is RPCStatusCode.NOT_FOUND:
-                return None
-            raise unavailable(err) from None
-        return description.typed_search_attributes.get(CUSTOMER_ID)
-
-    async def summary(self, order_id: str) -> OrderSummary:
-        """The order as visibility shows it (status, customer, memo), read with one describe call that
-        needs no worker."""
-        try:
-            description = await self._handle(order_id).describe()
-        except RPCError as err:
-            if err.status is RPCStatusCode.NOT_FOUND:
-                raise OrderNotFound(order_id) from None
-            raise unavailable(err) from None
-        return OrderSummary.of(description, await description.memo())
-
-    async def list_page(
-        self,
-        statuses: set[Status] | None = None,
-        customer_id: str | None = None,
-        size: int = 50,
-        page_token: str | None = None,
-    ) -> OrderPage:
-        """Orders by status (any of `statuses`) and/or customer, newest first, one page."""
-        query = self.order_query(statuses, customer_id)
-        try:
-            after = Cursor.parse(page_token) if page_token else None
-        except ValueError as err:
-            raise CommandRejected(f"page token: {err}", "malformed") from None
-        try:
-            page = await newest_first(self.temporal, query, size, after)
-        except RPCError as err:
-            raise unavailable(err) from None
-        return OrderPage(
-            [OrderSummary.of(execution, await execution.memo()) for execution in page.executions],
-            page.next.token() if page.next else None,
-        )
-
-    async def list_orders(
-        self, status: Status | None = None, customer_id: str | None = None, limit: int = 100
-    ) -> list[OrderSummary]:
-        """Up to `limit` orders, newest first (pages of `listing.MAX_PAGE` at a time)."""
-        found: list[OrderSummary] = []
-        token: str | None = None
-        while len(found) < limit:
-            page = await self.list_page({status} if status else None, customer_id, limit - len(found), token)
-            found += page.orders
-            token = page.next_page
-            if token is None:
-                break
-        return found
-
-    async def count(self, statuses: set[Status] | None = None, customer_id: str | None = None) -> int:
-        try:
-            counted = await self.temporal.count_workflows(self.order_query(statuses, customer_id))
-        except RPCError as err:
-            raise unavailable(err) from None
-        return counted.count
-
-    @staticmethod
-    def order_query(statuses: set[Status] | None = None, customer_id: str | None = None) -> str:
-        """The visibility query for orders; each status counts once, whatever the caller repeated."""
-        clauses = [f'WorkflowType = "{WORKFLOW_TYPE}"']
-        if statuses:
-            listed = ", ".join(f'"{Status(status).value}"' for status in sorted(statuses))
-            clauses.append(f"{ORDER_STATUS.name} IN ({listed})")
-        if customer_id is not None:
-            clauses.append(f'{CUSTOMER_ID.name} = "{_quoted(customer_id)}"')
-        return " AND ".join(clauses)
-
     # Errors
 
     async def _final_state(self, order_id: str, failure: Exception) -> OrderState:
@@ -372,7 +261,3 @@ def _no_worker(err: RPCError) -> bool:
         RPCStatusCode.DEADLINE_EXCEEDED,
         RPCStatusCode.FAILED_PRECONDITION,
     )
-
-
-def _quoted(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"')

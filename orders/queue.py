@@ -13,6 +13,7 @@ from temporalio.service import RPCError
 from domain.lifecycle import Status
 from domain.visibility import CUSTOMER_ID, MEMO_KEY, ORDER_STATUS, REASON_CODE, OrderMemo, PendingSummary
 from orders.errors import unavailable
+from orders.reads import quoted
 from workflows.names import WORKFLOW_TYPE, order_id_of
 
 PAGE = 1000
@@ -42,9 +43,9 @@ def queue_query(customer_id: str | None = None, reason_code: str | None = None) 
         f'{ORDER_STATUS} = "{Status.CANCELLATION_REQUESTED.value}"',
     ]
     if customer_id:
-        clauses.append(f'{CUSTOMER_ID} = "{_quoted(customer_id)}"')
+        clauses.append(f'{CUSTOMER_ID} = "{quoted(customer_id)}"')
     if reason_code:
-        clauses.append(f'{REASON_CODE} = "{_quoted(reason_code)}"')
+        clauses.append(f'{REASON_CODE} = "{quoted(reason_code)}"')
     return " AND ".join(clauses)
 
 
@@ -81,7 +82,3 @@ async def _row(execution: WorkflowExecution) -> PendingRequest | None:
         currency=memo.currency,
         request=memo.pending,
     )
-
-
-def _quoted(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"')

@@ -23,7 +23,7 @@ from orders.console.users import Role, UsersFile
 from orders.queue import pending_requests
 from orders.settings import Settings
 from tests.conftest import eventually, running_worker, settings_for
-from tests.test_api import serving
+from tests.support import serving
 
 PASSWORD = "correct-horse-battery-staple"
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')

@@ -26,7 +26,6 @@ import httpx
 import jwt
 import pytest
 import pytest_asyncio
-import uvicorn
 from fastapi import FastAPI
 from temporalio.testing import WorkflowEnvironment
 
@@ -35,18 +34,8 @@ from orders.api.auth import CredentialsError
 from orders.client import OrdersClient
 from orders.settings import Settings
 from tests.conftest import eventually, read_events, running_worker, settings_for
+from tests.support import ERP, PVT, SECRET, STORE, STOREFRONT, credentials_file, customer_token, serving
 from tests.vtex_schema import VtexSchema
-
-SECRET = "customer-token-secret-for-the-api-tests-0123456789"
-ERP = {"X-VTEX-API-AppKey": "erp-key", "X-VTEX-API-AppToken": "erp-token-8b1f0c-5e6a"}
-STORE = {"X-VTEX-API-AppKey": "store-key", "X-VTEX-API-AppToken": "store-token-4d2a9e-1c7f"}
-STOREFRONT = {"X-VTEX-API-AppKey": "front-key", "X-VTEX-API-AppToken": "front-token-77c3b1-0b9d"}
-CREDENTIALS = [
-    {"appKey": h["X-VTEX-API-AppKey"], "appToken": h["X-VTEX-API-AppToken"], "role": role}
-    for h, role in ((ERP, "erp"), (STORE, "store"), (STOREFRONT, "storefront"))
-]
-PVT = "/api/oms/pvt/orders"
-
 
 # Shapes
 
@@ -186,34 +175,7 @@ def refused(response: httpx.Response, status: int, code: str | None = None, name
     return cast(str, body["error"]["message"])
 
 
-def customer_token(sub: str, expires_in: float = 3600, secret: str = SECRET, **claims: Any) -> dict[str, str]:
-    now = int(time.time())
-    payload = {"sub": sub, "iat": now, "exp": int(now + expires_in), **claims}
-    return {"Authorization": f"Bearer {jwt.encode(payload, secret, algorithm='HS256')}"}
-
-
 # The running API
-
-
-@asynccontextmanager
-async def serving(app: FastAPI) -> AsyncIterator[str]:
-    """uvicorn on a loopback port of its own, in this event loop."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_config=None, lifespan="on"))
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-
-    async def started() -> bool:
-        return server.started
-
-    try:
-        await eventually(started, bool, timeout=10, every=0.02)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
-        sock.close()
 
 
 @dataclass
@@ -248,12 +210,6 @@ class Api:
 
     def events(self, order_id: str) -> list[str]:
         return [e["type"] for e in read_events(self.settings.event_log) if e["order_id"] == order_id]
-
-
-def credentials_file(directory: Path) -> Path:
-    path = directory / "credentials.json"
-    path.write_text(json.dumps(CREDENTIALS))
-    return path
 
 
 @pytest_asyncio.fixture(scope="module")

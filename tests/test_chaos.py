@@ -35,16 +35,8 @@ from tests.processes import (
     start_worker,
 )
 from tests.receiver import SECRET, Receiver
-from tests.test_faults import (
-    PAYMENT_AND_STOCK,
-    SIGNALS_PER_RUN,
-    all_runs,
-    check_timeline,
-    flood,
-    moves,
-    place,
-    stuck,
-)
+from tests.support import all_runs, check_timeline, moves, place
+from tests.test_faults import PAYMENT_AND_STOCK, SIGNALS_PER_RUN, flood, stuck
 from workflows.names import workflow_id
 from workflows.order_workflow import COMMANDS_PER_RUN
 

@@ -31,8 +31,7 @@ from orders.report import PATHS
 from orders.settings import Settings
 from tests.conftest import running_worker, settings_for
 from tests.console_kit import PASSWORD, Console, console_service, csrf_of, sign_in
-from tests.test_api import serving
-from tests.test_trust_boundary import ORDERS_CLI
+from tests.support import ORDERS_CLI, serving
 
 SCRIPT = "<script>alert(1)</script>"
 

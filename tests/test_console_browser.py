@@ -20,8 +20,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from domain.lifecycle import Action, Status
 from tests.console_kit import PASSWORD, Console, console_service
-from tests.test_faults import in_thread
-from tests.test_trust_boundary import ORDERS_CLI, cli_environment
+from tests.support import ORDERS_CLI, cli_environment, in_thread
 
 try:
     from playwright.async_api import Browser, Page, async_playwright, expect

@@ -4,82 +4,37 @@ listing by `OrderStatus`. (The README's `temporal` CLI examples run in tests/tes
 from __future__ import annotations
 
 import asyncio
-import json
-import threading
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from activities.delivery import verify
 from domain.lifecycle import Action, Status
 from domain.models import OrderInput
 from orders.errors import CommandRejected
 from tests.conftest import eventually, running_worker, settings_for
-from tests.test_faults import quiet
+from tests.receiver import SECRET, Receiver
+from tests.support import quiet
 from workflows.names import workflow_id
 
-SECRET = "test-webhook-secret-of-32-bytes!!"
+
+def refusing_each_first_attempt(receiver: Receiver) -> Receiver:
+    """The merchant's endpoint answers 500 to the first attempt of every event."""
+    receiver.behaviour = lambda event, attempt: "fail" if attempt == 1 else "ok"
+    return receiver
 
 
-@dataclass
-class Receiver:
-    """A merchant's endpoint: verifies signatures, answers 500 to the first attempt of every effect."""
-
-    url: str = ""
-    accepted: list[dict[str, Any]] = field(default_factory=list)
-    attempts: dict[str, int] = field(default_factory=dict)
-    bad_signatures: int = 0
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def receive(self, headers: Any, body: bytes) -> int:
-        with self.lock:
-            if not verify(body, SECRET, headers.get("X-Orders-Signature", "")):
-                self.bad_signatures += 1
-                return 401
-            event = json.loads(body)
-            key = headers["Idempotency-Key"]
-            assert key == event["id"]
-            self.attempts[key] = self.attempts.get(key, 0) + 1
-            if self.attempts[key] == 1:
-                return 500
-            self.accepted.append(event)
-            return 200
-
-    def types(self, order_id: str) -> list[str]:
-        with self.lock:
-            return [e["type"] for e in self.accepted if e["order_id"] == order_id]
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    state = Receiver()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            self.send_response(state.receive(self.headers, body))
-            self.end_headers()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/events"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield state
-    server.shutdown()
+def accepted(receiver: Receiver, order_id: str) -> list[dict[str, Any]]:
+    with receiver.lock:
+        return [event for key, (_, event) in receiver.done.items() if key.startswith(f"{order_id}:")]
 
 
 async def test_a_whole_flow_delivers_signed_effects_once(
     dev_env: WorkflowEnvironment, tmp_path: Path, receiver: Receiver
 ) -> None:
+    refusing_each_first_attempt(receiver)
     settings = settings_for(tmp_path, webhook_url=receiver.url, webhook_secret=SECRET, grace_period_seconds=2)
     async with running_worker(dev_env.client, settings) as orders:
         order_id = uuid.uuid4().hex[:10]
@@ -106,14 +61,16 @@ async def test_a_whole_flow_delivers_signed_effects_once(
             lambda: orders.list_orders(status=Status.CANCELED, customer_id="c-7"), lambda f: len(f) == 1
         )
         # Status events queue behind each other; each takes a refused attempt and a retry here.
-        await eventually(lambda: _async(receiver.types(order_id)), lambda t: len(t) == 9, timeout=60)
+        await eventually(
+            lambda: _async(accepted(receiver, order_id)), lambda done: len(done) == 9, timeout=60
+        )
 
-    types = receiver.types(order_id)
+    types = [event["type"] for event in accepted(receiver, order_id)]
     for effect in ("payment.refund", "stock.release", "customer.notify", "store.decision-needed"):
         assert types.count(effect) == 1, types
     assert types.count("order.status-changed") == 5
-    assert receiver.bad_signatures == 0
-    assert all(attempts == 2 for attempts in receiver.attempts.values())  # one 500, then accepted
+    assert all(attempt.signed for attempt in receiver.attempts)  # both signatures, every attempt
+    assert all(tries == 2 for tries in receiver.tries(order_id).values())  # one 500, then accepted
     # Event ids carry no caller text: the decision-needed event is numbered, not named after the request.
     numbered = [e for e in final.effects if e.startswith(f"{order_id}:store.decision-needed:")]
     assert len(numbered) == 1 and numbered[0].rsplit(":", 1)[1].isdigit(), final.effects
@@ -124,7 +81,7 @@ async def test_a_whole_flow_delivers_signed_effects_once(
         ]
     )
     assert not any(requested.request_id in effect for effect in final.effects)
-    payment = next(e for e in receiver.accepted if e["type"] == "payment.refund")
+    payment = next(e for e in accepted(receiver, order_id) if e["type"] == "payment.refund")
     assert payment["data"] == {"amount": 5000, "currency": "BRL", "method": "credit-card"}
 
 

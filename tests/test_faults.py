@@ -11,7 +11,6 @@ message, and the workflow's history (no workflow task failed or stuck in retry).
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
 import logging
 import os
@@ -19,8 +18,7 @@ import shutil
 import subprocess
 import sys
 import time
-import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -29,22 +27,31 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
-from temporalio.api.enums.v1 import EventType, TimeoutType, WorkflowTaskFailedCause
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from domain.lifecycle import Action, Status
 from domain.limits import MAX_REFUSALS_KEPT
-from domain.models import OrderInput
-from domain.state import OrderState
 from orders.api import create_app
 from orders.client import OrdersClient
 from orders.errors import CommandRejected, InvalidOrderId, OrderNotFound, OrdersError
 from orders.settings import Settings
-from tests.conftest import eventually, read_events, running_worker, settings_for
+from tests.conftest import eventually, running_worker, settings_for
 from tests.processes import children, free_port, kill, processes, start_worker
 from tests.receiver import SECRET, Receiver
+from tests.support import (
+    all_runs,
+    check_timeline,
+    effects_of,
+    history_problems,
+    in_thread,
+    moves,
+    place,
+    quiet,
+    reaches,
+    temporal_cli,
+)
 from workflows.names import workflow_id
 from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
 
@@ -54,117 +61,6 @@ PAYMENT_AND_STOCK = {"payment.void", "payment.refund", "stock.release", "store.r
 
 
 # Helpers shared with test_chaos.py
-
-
-def history_problems(events: Any) -> list[str]:
-    """Workflow task failures and timeouts in a history, each as `event: cause: message`."""
-    problems = []
-    for event in events:
-        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED:
-            failed = event.workflow_task_failed_event_attributes
-            cause = WorkflowTaskFailedCause.Name(failed.cause)
-            problems.append(f"{event.event_id} failed: {cause}: {failed.failure.message[:200]}")
-        elif event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT:
-            timeout = TimeoutType.Name(event.workflow_task_timed_out_event_attributes.timeout_type)
-            problems.append(f"{event.event_id} timed out: {timeout}")
-    return problems
-
-
-async def all_runs(client: Client, order_id: str) -> list[tuple[str, list[Any]]]:
-    """Every run of an order's workflow (continue-as-new makes several), oldest first, with its events."""
-    runs: list[tuple[str, list[Any]]] = []
-    handle = client.get_workflow_handle(workflow_id(order_id))
-    run_id: str | None = (await handle.describe()).run_id
-    while run_id:  # walk back from the newest run through each first event's previous run
-        history = await client.get_workflow_handle(workflow_id(order_id), run_id=run_id).fetch_history()
-        runs.insert(0, (run_id, list(history.events)))
-        started = history.events[0].workflow_execution_started_event_attributes
-        run_id = started.continued_execution_run_id or None
-    return runs
-
-
-async def quiet(handle: WorkflowHandle[Any, Any]) -> int:
-    """Wait until no workflow task or activity is in flight; the history's length then."""
-    task_events = {
-        EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
-        EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED,
-        EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
-        EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED,
-        EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT,
-    }
-    closed = {
-        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
-        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW,
-    }
-
-    async def length_if_quiet() -> int:
-        events = (await handle.fetch_history()).events
-        if events[-1].event_type in closed:
-            return len(events)
-        last_task = next(e.event_type for e in reversed(events) if e.event_type in task_events)
-        scheduled = {
-            e.event_id for e in events if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
-        }
-        finished = {
-            e.activity_task_completed_event_attributes.scheduled_event_id
-            for e in events
-            if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED
-        }
-        settled = last_task == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED and scheduled <= finished
-        return len(events) if settled else -1
-
-    return await eventually(length_if_quiet, lambda n: n > 0, timeout=30, every=0.2)
-
-
-def moves(state: OrderState) -> list[str]:
-    return [e.to_status.value for e in state.timeline if not e.refused]
-
-
-def check_timeline(state: OrderState) -> None:
-    """One chain of moves from placement to the current status, in time order."""
-    chain = [e for e in state.timeline if not e.refused]
-    assert chain[0].from_status is None, chain
-    for before, entry in itertools.pairwise(chain):
-        assert entry.from_status is before.to_status and entry.at >= before.at, state.timeline
-    assert chain[-1].to_status is state.status
-
-
-def effects_of(settings: Settings, order_id: str) -> list[str]:
-    return [e["type"] for e in read_events(settings.event_log) if e["order_id"] == order_id]
-
-
-async def in_thread(
-    *args: str, env: dict[str, str] | None = None, timeout: float = 60
-) -> subprocess.CompletedProcess:
-    """Run a command off the event loop (the worker shares it), capturing its output."""
-    return await asyncio.to_thread(
-        subprocess.run, list(args), env=env, capture_output=True, text=True, timeout=timeout
-    )
-
-
-def temporal_cli(env: WorkflowEnvironment) -> Callable[..., Any]:
-    target = env.client.service_client.config.target_host
-
-    async def run(*args: str) -> subprocess.CompletedProcess:
-        return await in_thread(shutil.which("temporal") or "temporal", *args, "--address", target)
-
-    return run
-
-
-async def place(orders: OrdersClient, **overrides: Any) -> str:
-    order_id = overrides.pop("order_id", f"f-{uuid.uuid4().hex[:10]}")
-    body = {
-        "order_id": order_id,
-        "customer_id": "c-42",
-        "total": 12990,
-        "items": [{"sku": "A1", "quantity": 2, "price": 6495}],
-    } | overrides
-    assert (await orders.place(OrderInput.model_validate(body))).created
-    return order_id
-
-
-async def reaches(orders: OrdersClient, order_id: str, status: Status, timeout: float = 15) -> OrderState:
-    return await eventually(lambda: orders.state(order_id), lambda s: s.status is status, timeout=timeout)
 
 
 # Bad input through every door

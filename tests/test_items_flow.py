@@ -15,10 +15,7 @@ from domain.lifecycle import Action, CancelPath, Status
 from tests.conftest import eventually, read_events, running_worker, settings_for
 from tests.receiver import SECRET as WEBHOOK_SECRET
 from tests.receiver import Receiver
-from tests.test_api import ERP, PVT
-from tests.test_faults import place, reaches
-from tests.test_trust_boundary import CHECKOUT, service
-from tests.test_workflow import MINUTE, Shop
+from tests.support import CHECKOUT, ERP, MINUTE, PVT, Shop, place, reaches, service
 
 DAY = 24 * 60 * MINUTE
 ITEMS = [{"sku": "A1", "quantity": 2, "price": 3000}, {"sku": "B2", "quantity": 1, "price": 6990}]

@@ -18,7 +18,7 @@ from temporalio.testing import WorkflowEnvironment
 from domain.lifecycle import Action, CancelPath, Status
 from orders.errors import CommandRejected
 from tests.conftest import eventually, read_events, running_worker, settings_for
-from tests.test_workflow import MINUTE, Shop
+from tests.support import MINUTE, Shop
 from workflows.names import workflow_id
 
 HOUR, DAY = 60 * MINUTE, 24 * 60 * MINUTE

@@ -25,9 +25,7 @@ from orders.connection import metrics_runtime
 from orders.report import build_report
 from tests.conftest import eventually, running_worker, settings_for
 from tests.processes import free_port
-from tests.test_api import ERP, PVT, STORE
-from tests.test_faults import in_thread, place, reaches
-from tests.test_trust_boundary import CHECKOUT, service
+from tests.support import CHECKOUT, ERP, PVT, STORE, in_thread, place, reaches, service
 
 
 async def test_reason_codes_extensions_and_payment_denial_through_the_cli(

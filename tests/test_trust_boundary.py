@@ -10,9 +10,6 @@ import os
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,66 +23,29 @@ from domain.lifecycle import Action, Status
 from domain.state import OrderState
 from orders.api import create_app
 from orders.client import OrdersClient
-from orders.settings import Settings
 from tests.conftest import eventually, settings_for
 from tests.processes import ROOT, free_port
 from tests.receiver import SECRET as WEBHOOK_SECRET
 from tests.receiver import Receiver
-from tests.test_api import ERP, PVT, SECRET, STORE, credentials_file, customer_token, serving
-from tests.test_faults import all_runs, in_thread, place, reaches, temporal_cli
-from worker import build_sink, build_worker
+from tests.support import (
+    CHECKOUT,
+    ERP,
+    ORDERS_CLI,
+    PVT,
+    SECRET,
+    STORE,
+    all_runs,
+    credentials_file,
+    customer_token,
+    in_thread,
+    place,
+    reaches,
+    service,
+    serving,
+    temporal_cli,
+)
+from worker import build_sink
 from workflows.names import workflow_id
-
-CHECKOUT = "/api/checkout/pub/orders"
-ORDERS_CLI = str(Path(sys.executable).with_name("orders"))
-
-
-@dataclass
-class Service:
-    """A real worker and the REST API over loopback HTTP, on the session's dev server."""
-
-    http: httpx.AsyncClient
-    orders: OrdersClient
-    settings: Settings
-    env: WorkflowEnvironment
-
-    async def cli(self, *args: str, **extra: str) -> Any:
-        environment = cli_environment(self.env, self.settings) | extra
-        return await in_thread(ORDERS_CLI, *args, env=environment)
-
-    def customer(self, customer_id: str, key: str | bytes | None = None) -> dict[str, Any]:
-        headers: dict[str, Any] = customer_token(customer_id)
-        if key is not None:
-            headers["Idempotency-Key"] = key
-        return headers
-
-
-def cli_environment(env: WorkflowEnvironment, settings: Settings) -> dict[str, str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("TEMPORAL_", "ORDERS_"))}
-    return base | {
-        "TEMPORAL_ADDRESS": env.client.service_client.config.target_host,
-        "ORDERS_TASK_QUEUE": settings.task_queue,
-        "ORDERS_UPDATE_TIMEOUT_SECONDS": "3",
-    }
-
-
-@asynccontextmanager
-async def service(
-    env: WorkflowEnvironment, tmp_path: Path, sink: EventSink | None = None, **overrides: Any
-) -> AsyncIterator[Service]:
-    settings = settings_for(
-        tmp_path, api_credentials=credentials_file(tmp_path), customer_token_secret=SECRET, **overrides
-    )
-    sink = sink or build_sink(settings)
-    try:
-        async with (
-            build_worker(env.client, settings, sink),
-            serving(create_app(settings, OrdersClient(env.client, settings))) as url,
-            httpx.AsyncClient(base_url=url, timeout=30) as http,
-        ):
-            yield Service(http, OrdersClient(env.client, settings), settings, env)
-    finally:
-        await sink.aclose()
 
 
 def refusal_notes(state: Any) -> list[str]:

@@ -14,7 +14,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from orders.api import create_app
 from tests.conftest import eventually, running_worker, settings_for
-from tests.test_api import ERP, PVT, SECRET, STORE, STOREFRONT, credentials_file, customer_token, serving
+from tests.support import ERP, PVT, SECRET, STORE, STOREFRONT, credentials_file, customer_token, serving
 from tests.vtex_schema import SCHEMA, VtexSchema
 
 ORDER = f"{PVT}/{{orderId}}"

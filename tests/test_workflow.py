@@ -3,11 +3,7 @@ period and 30-day decision timer, checked through status, timeline and the side 
 
 from __future__ import annotations
 
-import asyncio
-import uuid
-from collections import Counter
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -20,12 +16,11 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from domain.lifecycle import COMMANDS, Action, Status
-from domain.models import OrderInput
 from domain.state import OrderState
 from orders.client import OrdersClient
 from orders.errors import CommandRejected
-from orders.settings import Settings
 from tests.conftest import eventually, read_events, running_worker, settings_for
+from tests.support import Shop
 from workflows.names import workflow_id
 from workflows.order_workflow import OrderWorkflow
 
@@ -40,57 +35,6 @@ def test_every_command_is_a_signal_and_an_update_with_a_validator() -> None:
     assert set(definition.signals) == names
     assert set(definition.updates) == names
     assert all(update.validator is not None for update in definition.updates.values())
-
-
-@dataclass
-class Shop:
-    orders: OrdersClient
-    settings: Settings
-    env: WorkflowEnvironment
-
-    async def place(self, **overrides: Any) -> str:
-        order_id = overrides.pop("order_id", uuid.uuid4().hex[:10])
-        body = {
-            "order_id": order_id,
-            "customer_id": "c-42",
-            "total": 12990,
-            "items": [{"sku": "A1", "quantity": 2, "price": 6495}],
-        }
-        placed = await self.orders.place(OrderInput.model_validate(body | overrides))
-        assert placed.created
-        return order_id
-
-    async def send(self, order_id: str, action: Action, **payload: Any) -> OrderState:
-        # Stamp commands with the server's skipped clock, as a client's clock agrees with a real server's.
-        payload.setdefault("requested_at", (await self.env.get_current_time()).isoformat())
-        result = await self.orders.send(order_id, action, payload, update_timeout=30)
-        assert result.state is not None
-        return result.state
-
-    async def reaches(self, order_id: str, status: Status) -> OrderState:
-        return await eventually(lambda: self.orders.state(order_id), lambda s: s.status is status)
-
-    async def skip(self, seconds: int) -> None:
-        await self.env.sleep(seconds)
-
-    async def skip_until_timer_fires(self, order_id: str) -> None:
-        """With no worker, the test server stops skipping once a fired timer awaits a workflow task."""
-        sleeping = asyncio.create_task(self.env.sleep(31 * MINUTE))
-        handle = self.orders.temporal.get_workflow_handle(workflow_id(order_id))
-
-        async def fired() -> bool:
-            history = await handle.fetch_history()
-            return any(e.event_type == EventType.EVENT_TYPE_TIMER_FIRED for e in history.events)
-
-        await eventually(fired, bool)
-        sleeping.cancel()
-
-    async def final(self, order_id: str) -> OrderState:
-        handle = self.orders.temporal.get_workflow_handle(workflow_id(order_id), result_type=OrderState)
-        return await handle.result()
-
-    def effects(self, order_id: str) -> Counter[str]:
-        return Counter(e["type"] for e in read_events(self.settings.event_log) if e["order_id"] == order_id)
 
 
 @pytest_asyncio.fixture

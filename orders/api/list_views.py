@@ -21,8 +21,8 @@ from pydantic import Field
 from domain.lifecycle import Status
 from domain.visibility import MEMO_KEY, OrderMemo
 from orders.api.views import Out
-from orders.client import OrderSummary
 from orders.placement import PlacementMemo
+from orders.reads import OrderSummary
 
 
 class VtexJSONResponse(JSONResponse):

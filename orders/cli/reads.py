@@ -22,9 +22,9 @@ from orders.cli.render import (
     summary_json,
     table,
 )
-from orders.client import OrderSummary
 from orders.errors import TemporalUnavailable
 from orders.queue import PendingRequest, pending_requests
+from orders.reads import OrderSummary
 
 
 async def fetch_state(order_id: str) -> OrderState:

@@ -18,9 +18,10 @@ from domain.lifecycle import Action, Actor, Status, Stay, decide, payment_undo, 
 from domain.state import Cancellation, Line, OrderState, TimelineEntry
 from domain.text import shown
 from domain.wire import ItemQuantity
-from orders.client import CommandResult, OrderSummary
+from orders.client import CommandResult
 from orders.durations import fmt_span
 from orders.queue import PendingRequest
+from orders.reads import OrderSummary
 
 
 def fmt_time(at: datetime | None) -> str:

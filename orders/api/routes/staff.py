@@ -23,8 +23,9 @@ from orders.api.provider import provider_of
 from orders.api.routes.params import IdempotencyKey, OrderId
 from orders.api.security import Staff
 from orders.api.views import OrderView, Placed, Receipt, order_view
-from orders.client import OrdersClient, OrderSummary
+from orders.client import OrdersClient
 from orders.errors import OrdersError
+from orders.reads import OrderSummary
 
 PVT = "/api/oms/pvt/orders"
 DENY = ERRORS | QUEUED | {400: {"description": "refused: unknown or no pending request, order final"}}
