@@ -325,3 +325,27 @@ async def test_the_queue_fits_a_phone(browser: Browser, console: Console) -> Non
     await expect(phone.get_by_role("checkbox", name=f"Select order {order_id}")).to_be_visible()
     assert await phone.evaluate("document.documentElement.scrollWidth") <= 390
     await context.close()
+
+
+async def test_per_line_cancel_controls_cancel_items_and_the_queue_shows_an_item_requests_lines(
+    page: Page, console: Console
+) -> None:
+    items = [{"sku": "A1", "quantity": 2, "price": 3000}, {"sku": "B2", "quantity": 1, "price": 6990}]
+    order_id = await console.place(customer(), items=items)  # in its window: the store cancels at once
+    await sign_in(page, path=f"/console/orders/{order_id}")
+    line = page.get_by_role("form", name="Cancel items of A1")
+    await line.get_by_label("Quantity of A1").fill("1")
+    await line.get_by_label("Reason").select_option(label="Out of stock")
+    await line.get_by_role("button", name="Cancel A1").click()
+    await expect(page.get_by_role("status").filter(has_text="Items canceled")).to_be_visible()
+    state = await console.orders.state(order_id)
+    assert [(line.sku, line.remaining) for line in state.lines] == [("A1", 1), ("B2", 1)]
+    assert state.remaining_total == 9990 and state.status is Status.WINDOW_TO_CANCEL
+
+    asking = await console.place(customer(), items=items, grace=0)
+    await console.reaches(asking, Status.READY_FOR_HANDLING)
+    await console.orders.send(
+        asking, Action.CANCEL_ITEMS, {"actor": "customer", "items": [{"sku": "B2", "quantity": 1}]}
+    )
+    await page.goto("/console/")
+    await expect(row_of(page, asking)).to_contain_text("items: B2 x 1", timeout=LIVE)

@@ -31,6 +31,7 @@ VERBS = {
     Action.REQUEST_CANCELLATION: "Cancellation sent",
     Action.START_HANDLING: "Handling started",
     Action.EXTEND_GRACE_PERIOD: "Cancellation window extended",
+    Action.CANCEL_ITEMS: "Items canceled",
 }
 
 

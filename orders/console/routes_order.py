@@ -191,3 +191,29 @@ async def extend(
         order_id,
         lambda orders: actions.send(orders, staff, order_id, Action.EXTEND_GRACE_PERIOD, rid, **extend_by),
     )
+
+
+@router.post("/orders/{order_id}/cancel-items")
+async def cancel_items(
+    request: Request,
+    order_id: str,
+    staff: Signed,
+    sku: Annotated[str, Form(min_length=1, max_length=64)],
+    quantity: Annotated[int, Form(ge=1, le=100_000)],
+    reason_code: Annotated[str, Form(max_length=64)] = "",
+    details: Annotated[str, Form(max_length=1000)] = "",
+    request_id: RequestId = "",
+) -> Response:
+    """The store cancels some of one line at once (SPEC §3 "Items"); the last items cancel the order."""
+    settings: Settings = request.app.state.settings
+    try:
+        reason = actions.reason_payload(settings.catalogue, Use.STORE, reason_code, details)
+    except actions.FormProblem as err:
+        flash(request, f"{err} Nothing was sent.", "error")
+        return RedirectResponse(f"{PREFIX}/orders/{order_id}", 303)
+    rid, items = actions.request_id(request_id), [{"sku": sku, "quantity": quantity}]
+    return await _act(
+        request,
+        order_id,
+        lambda orders: actions.send(orders, staff, order_id, Action.CANCEL_ITEMS, rid, items=items, **reason),
+    )

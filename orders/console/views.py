@@ -80,6 +80,7 @@ class QueueRow:
     requested_by: str
     deadline: str
     left: TimeLeft
+    items: str = ""  # an item request's lines (`A1 x 1, B2 x 2`); empty: the whole order
 
 
 def queue_rows(pending: list[PendingRequest], catalogue: Catalogue, now: datetime) -> list[QueueRow]:
@@ -101,6 +102,7 @@ def queue_rows(pending: list[PendingRequest], catalogue: Catalogue, now: datetim
                 requested_by=who(request.actor, request.sender, row.customer_id),
                 deadline=when(request.decision_deadline),
                 left=left,
+                items=", ".join(f"{item.sku} x {item.quantity}" for item in request.items),
             )
         )
     return rows
@@ -128,6 +130,7 @@ class Buttons:
     cancel: bool
     start_handling: bool
     extend: bool
+    cancel_items: bool = False  # the store's own item cancellation: per line, at once
 
     @property
     def any(self) -> bool:
@@ -150,6 +153,7 @@ def buttons(state: OrderState, actor: Actor, now: datetime) -> Buttons:
         cancel=cancel,
         start_handling=allowed(Action.START_HANDLING),
         extend=allowed(Action.EXTEND_GRACE_PERIOD),
+        cancel_items=bool(state.items) and allowed(Action.CANCEL_ITEMS),
     )
 
 
