@@ -20,7 +20,6 @@ ID_CHARS = r"[A-Za-z0-9._:-]"
 ID_PATTERN = rf"^{ID_CHARS}+$"
 ORDER_ID = re.compile(rf"{ID_CHARS}{{1,{MAX_ID_LENGTH}}}")
 # Request ids and senders: printable ASCII without spaces (`!` to `~`), so they fit any header or log line.
-PRINTABLE_PATTERN = r"^[!-~]+$"
 PRINTABLE = re.compile(r"[!-~]{1,128}")
 
 # Unicode Cc other than line feed, and the bidirectional overrides and isolates that reorder what follows.

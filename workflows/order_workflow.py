@@ -27,7 +27,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.state import OrderState
     from domain.visibility import MEMO_KEY, OrderMemo, memo_of, search_attributes_of
     from workflows.metrics import Metrics
-    from workflows.names import QUERY_STATE, QUERY_STATUS
+    from workflows.names import QUERY_STATE, QUERY_STATUS, WORKFLOW_TYPE
     from workflows.outbox import Outbox
     from workflows.search_attributes import BY_NAME
 
@@ -58,7 +58,7 @@ def _command(action: Action) -> tuple[Any, Any]:
 # Not sandboxed: the SDK's sandbox costs ~0.4 ms per payload it decodes (a third of a signal's cost;
 # docs/reliability.md, "Flood"). The workflow only calls `workflow.*` and the pure domain; the saved
 # histories in tests/test_replay.py are what catches a non-deterministic change.
-@workflow.defn(name="OrderWorkflow", sandboxed=False)
+@workflow.defn(name=WORKFLOW_TYPE, sandboxed=False)
 class OrderWorkflow:
     # Defined here once for the class: registering them per order (`workflow.set_*_handler`) cost a sixth
     # of the worker's CPU.
