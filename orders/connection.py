@@ -53,7 +53,7 @@ async def connect(
 
 
 async def ensure_search_attributes(client: Client) -> None:
-    """Register `OrderStatus` and `CustomerId` where they are missing (idempotent).
+    """Register the search attributes orders keep current where they are missing (idempotent).
 
     The dev server's `--search-attribute` flag is ignored once its database exists, so the worker
     registers them through the operator service on every start."""
