@@ -110,6 +110,8 @@ CANCELLATION_REQUEST_FIELDS: dict[str, Callable[[Any], bool]] = {
     "requestedByUser": of(bool),
     "deniedBySeller": of(bool),
     "deniedBySellerReason": optional(of(str)),
+    "deniedBySellerReasonCode": optional(of(str)),
+    "deniedBySellerReasonLabel": optional(of(str)),
     "cancellationRequestDenyDate": optional(iso),
 }
 PACKAGE_FIELDS: dict[str, Callable[[Any], bool]] = {
@@ -446,6 +448,7 @@ async def test_customer_request_then_store_denies(api: Api) -> None:
     assert order["status"] == "ready-for-handling" and order["allowCancellation"] is True
     [request] = order["cancellationRequests"]
     assert request["deniedBySeller"] is True and request["deniedBySellerReason"] == "already shipped"
+    assert (request["deniedBySellerReasonCode"], request["deniedBySellerReasonLabel"]) == ("other", "Other")
     assert iso(request["cancellationRequestDenyDate"]) and order["cancellationData"] is None
     refused(await api.http.post(deny, json=body, headers=STORE), 400, "no-pending-request")
     # VTEX's current guide spells the path /api/orders/pvt/document/{orderId}/deny-cancellation-request.

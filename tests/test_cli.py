@@ -182,7 +182,10 @@ async def test_store_staff_session(dev_env: WorkflowEnvironment, tmp_path: Path)
         refused = await orders("cancel", order, "--reason", "too late")
         one_line_error(refused, 1, order, "partially invoiced orders can't be canceled")
 
-        full = await orders("invoice", order, "--number", "NF-2", "--value", "79.90", "--json")
+        returned = await orders("invoice", order, "--number", "R-1", "--value", "20", "--return")
+        assert returned.code == 0 and "Invoiced: BRL 30.00 of BRL 129.90" in returned.out
+
+        full = await orders("invoice", order, "--number", "NF-2", "--value", "99.90", "--json")
         result = full.json()
         assert full.code == 0 and result["queued"] is False  # type: ignore[index]
         assert OrderState.model_validate(result["state"]).status is Status.INVOICED  # type: ignore[index]

@@ -742,16 +742,17 @@ async def test_webhook_secrets_never_reach_the_logs_or_the_history(
         assert secret not in logged and secret not in history
 
 
-async def test_the_rest_api_refuses_an_absurd_decision_timeout_as_invalid(tmp_path: Path) -> None:
+@pytest.mark.parametrize("field", ["decisionTimeoutSeconds", "paymentTimeoutSeconds"])
+async def test_the_rest_api_refuses_an_absurd_timeout_as_invalid(tmp_path: Path, field: str) -> None:
     credentials = tmp_path / "credentials.json"
     credentials.write_text(json.dumps([{"appKey": "erp", "appToken": "erp-token-0f3c-2b8e", "role": "erp"}]))
     settings = settings_for(tmp_path, api_credentials=credentials)
     app = create_app(settings, OrdersClient(None, settings))  # type: ignore[arg-type]  # refused before use
     erp = {"X-VTEX-API-AppKey": "erp", "X-VTEX-API-AppToken": "erp-token-0f3c-2b8e"}
-    body = {"orderId": "o-1", "customerId": "c-1", "total": 100, "decisionTimeoutSeconds": 10**15}
+    body = {"orderId": "o-1", "customerId": "c-1", "total": 100, field: 10**15}
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as http:
         response = await http.post("/api/oms/pvt/orders", json=body, headers=erp)
-    assert response.status_code == 422 and "decisionTimeoutSeconds" in response.text, response.text
+    assert response.status_code == 422 and field in response.text, response.text
 
 
 # A dead embedded server

@@ -56,6 +56,12 @@ async def test_reason_codes_extensions_and_payment_denial_through_the_cli(
         state = await svc.orders.state(order_id)
         assert state.decision_deadline is not None and state.pending_request is not None
         assert state.decision_deadline - state.pending_request.requested_at == timedelta(hours=49)
+        both = await svc.cli("extend", order_id, "--decision", "1d", "--window-until", "2030-01-01T00:00:00Z")
+        assert both.returncode == 2 and "exactly one of" in both.stderr
+        until = state.pending_request.requested_at + timedelta(hours=50)
+        moved = await svc.cli("extend", order_id, "--decision-until", until.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        assert moved.returncode == 0, moved.stderr
+        assert (await svc.orders.state(order_id)).decision_deadline == until.replace(microsecond=0)
         late_window = await svc.cli("extend", order_id, "--window", "1h")
         assert late_window.returncode == 1 and "only while it is open" in late_window.stderr
 
@@ -95,7 +101,12 @@ async def test_payment_denial_and_extensions_through_the_rest_api(
         paid = await svc.http.post(f"{PVT}/{order_id}/payment-denied", json={"reason": "late"}, headers=ERP)
         assert paid.status_code == 409 and paid.json()["error"]["code"] == "already-approved"
 
-        unpaid = await place(svc.orders, payment_approved=False)
+        unpaid = f"{order_id}-unpaid"
+        body = {"orderId": unpaid, "customerId": "c-9", "total": 5000, "paymentApproved": False,
+                "paymentTimeoutSeconds": 7200}  # fmt: skip
+        placed = await svc.http.post(PVT, json=body, headers=ERP)
+        assert placed.status_code == 201, placed.text
+        assert (await svc.orders.state(unpaid)).payment_timeout_seconds == 7200
         by_store = await svc.http.post(f"{PVT}/{unpaid}/payment-denied", headers=STORE)
         assert by_store.status_code == 403, by_store.text
         denied = await svc.http.post(

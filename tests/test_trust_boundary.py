@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
+from pydantic import ValidationError
 from temporalio.testing import WorkflowEnvironment
 
 from activities.delivery import EventSink, Undeliverable, verify
@@ -23,6 +24,7 @@ from domain.lifecycle import Action, Status
 from domain.state import OrderState
 from orders.api import create_app
 from orders.client import OrdersClient
+from orders.settings import Settings
 from tests.conftest import eventually, settings_for
 from tests.processes import ROOT, free_port
 from tests.receiver import SECRET as WEBHOOK_SECRET
@@ -406,3 +408,23 @@ def test_verify_compares_bytes_and_never_raises_on_a_strange_header() -> None:
     assert verify(body, WEBHOOK_SECRET, "sha256=\u00e9\u00e9") is False
     assert verify(body, WEBHOOK_SECRET, "\ud800") is False
     assert verify(body, WEBHOOK_SECRET, b"sha256=\xff") is False
+
+
+@pytest.mark.parametrize(
+    ("name", "secret", "refused"),
+    [
+        # A webhook secret's key is base64 after `whsec_` (Standard Webhooks): 24 bytes is too short.
+        ("webhook_secret", "whsec_" + "A" * 32, True),
+        ("webhook_secret", "whsec_" + "A" * 44, False),
+        # The customer token secret signs with its own bytes: a `whsec_` prefix is just 6 more of them.
+        ("customer_token_secret", "whsec_" + "A" * 26, False),
+        ("customer_token_secret", "s" * 31, True),
+    ],
+)
+def test_secret_floors_count_the_bytes_that_sign(name: str, secret: str, refused: bool) -> None:
+    values: dict[str, Any] = {name: secret}
+    if refused:
+        with pytest.raises(ValidationError, match=f"{name}[\\s\\S]*at least 32 bytes"):
+            Settings(**values)
+    else:
+        assert Settings(**values).model_dump()[name] is not None

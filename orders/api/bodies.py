@@ -79,6 +79,7 @@ class PlaceOrderBody(Body):
     clientProfileData: ClientProfileBody | None = None
     gracePeriodSeconds: Seconds | None = None
     decisionTimeoutSeconds: PositiveSeconds | None = None
+    paymentTimeoutSeconds: PositiveSeconds | None = None
 
     def to_input(self) -> OrderInput:
         return OrderInput(
@@ -94,6 +95,7 @@ class PlaceOrderBody(Body):
             client=self.clientProfileData.profile() if self.clientProfileData else None,
             grace_period_seconds=self.gracePeriodSeconds,
             decision_timeout_seconds=self.decisionTimeoutSeconds,
+            payment_timeout_seconds=self.paymentTimeoutSeconds,
         )
 
 

@@ -103,6 +103,9 @@ class CancellationRequestView(Out):
     requestedByUser: bool
     deniedBySeller: bool
     deniedBySellerReason: str | None
+    # The deny reason's catalogue code and label (SPEC §11), beside VTEX's text; null until denied.
+    deniedBySellerReasonCode: str | None
+    deniedBySellerReasonLabel: str | None
     cancellationRequestDenyDate: datetime | None
 
 
@@ -279,6 +282,8 @@ def order_view(state: OrderState) -> OrderView:
                 requestedByUser=r.actor is Actor.CUSTOMER,
                 deniedBySeller=r.denied,
                 deniedBySellerReason=r.deny_reason,
+                deniedBySellerReasonCode=r.deny_reason_code,
+                deniedBySellerReasonLabel=r.deny_reason_label,
                 cancellationRequestDenyDate=r.denied_at,
             )
             for r in state.cancellation_requests

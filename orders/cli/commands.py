@@ -25,7 +25,7 @@ from domain.commands import (
 from domain.lifecycle import PAYMENT_APPROVERS, STAFF, Action, Actor
 from domain.models import OrderInput
 from domain.reasons import Use
-from domain.wire import Item, ItemQuantity, Payment, describe_errors
+from domain.wire import InvoiceKind, Item, ItemQuantity, Payment, describe_errors
 from orders.cli.console import console
 from orders.cli.errors import EXIT_CODES_HELP, EXIT_OK, EXIT_USAGE, Failure, load_settings, run, say
 from orders.cli.parsing import AMOUNT, DURATION_TYPE, ITEM, LINE
@@ -218,11 +218,17 @@ def start_handling(order_id: str, actor: str, how: Delivery) -> int:
 @click.argument("order_id")
 @click.option("--number", "invoice_number", required=True, help="Invoice number, e.g. NF-1.")
 @click.option("--value", type=AMOUNT, required=True, help="Invoice value, e.g. 129.90.")
+@click.option("--return", "is_return", is_flag=True,
+              help="A return invoice (VTEX `Input`): goods came back; lowers what is invoiced.")  # fmt: skip
 @staff_option
 @command_options
-def invoice(order_id: str, invoice_number: str, value: int, actor: str, how: Delivery) -> int:
-    """Invoice ORDER_ID. Invoices covering the total make it invoiced (final); less, partially invoiced."""
-    return deliver(order_id, Action.INVOICE, InvoiceCommand, how, actor=actor,
+def invoice(
+    order_id: str, invoice_number: str, value: int, is_return: bool, actor: str, how: Delivery
+) -> int:
+    """Invoice ORDER_ID. Invoices covering the total make it invoiced (final); less, partially invoiced.
+    With --return, a return invoice lowers what is invoiced instead."""
+    kind = InvoiceKind.INPUT if is_return else InvoiceKind.OUTPUT
+    return deliver(order_id, Action.INVOICE, InvoiceCommand, how, actor=actor, kind=kind,
                    invoice_number=invoice_number, value=value, issued_at=datetime.now(UTC))  # fmt: skip
 
 

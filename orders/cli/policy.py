@@ -70,30 +70,36 @@ def reasons(use: str | None, locale: str, codes_only: bool, as_json: bool) -> in
     return EXIT_OK
 
 
+_UTC_TIME = click.DateTime(["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%SZ"])
+
+
 @click.command(epilog=EXIT_CODES_HELP)
 @click.argument("order_id")
-@click.option(
-    "--window", "window", type=DURATION_TYPE, help="Extend the cancellation window by this, e.g. 2h."
-)
-@click.option("--decision", "decision", type=DURATION_TYPE,
+@click.option("--window", type=DURATION_TYPE, help="Extend the cancellation window by this, e.g. 2h.")
+@click.option("--window-until", type=_UTC_TIME,
+              help="Move the window's end to this UTC time, e.g. 2026-12-01T12:00:00Z.")  # fmt: skip
+@click.option("--decision", type=DURATION_TYPE,
               help="Extend the pending request's decision deadline by this, e.g. 7d.")  # fmt: skip
-@click.option("--until", "until", type=click.DateTime(["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%SZ"]),
-              help="Move the deadline to this time instead (UTC, e.g. 2026-12-01T12:00:00Z).")  # fmt: skip
+@click.option("--decision-until", type=_UTC_TIME,
+              help="Move the pending request's decision deadline to this UTC time.")  # fmt: skip
 @click.option("--reason", default="", help="Why (shown in the timeline).")
 @click.option("--as", "actor", type=click.Choice([a.value for a in Actor if a in STAFF]), default="store",
               show_default=True, help="Who sends it.")  # fmt: skip
 @command_options
-def extend(order_id: str, window: int | None, decision: int | None, until: datetime | None, reason: str,
-           actor: str, how: Delivery) -> int:  # fmt: skip
-    """Move ORDER_ID's cancellation window (`--window`) or its pending request's decision deadline
-    (`--decision`) later; `--until` names the new time instead of a duration. Deadlines only move
-    later, at most a year ahead; the running timer follows."""
-    if (window is None) == (decision is None) and until is None:
+def extend(order_id: str, window: int | None, window_until: datetime | None, decision: int | None,
+           decision_until: datetime | None, reason: str, actor: str, how: Delivery) -> int:  # fmt: skip
+    """Move ORDER_ID's cancellation window or its pending request's decision deadline later: give
+    exactly one of --window, --window-until, --decision, --decision-until. Deadlines only move later,
+    at most a year ahead; the running timer follows."""
+    given = [v for v in (window, window_until, decision, decision_until) if v is not None]
+    if len(given) != 1:
         raise Failure(
-            "give --window DURATION or --decision DURATION (or --until with one of them)", EXIT_USAGE
+            "give exactly one of --window, --window-until, --decision, --decision-until", EXIT_USAGE
         )
-    action = Action.EXTEND_DECISION_DEADLINE if decision is not None else Action.EXTEND_GRACE_PERIOD
+    on_decision = decision is not None or decision_until is not None
+    action = Action.EXTEND_DECISION_DEADLINE if on_decision else Action.EXTEND_GRACE_PERIOD
     fields: dict[str, Any] = {"actor": actor, "reason": reason}
+    until = window_until or decision_until
     if until is not None:
         fields["until"] = until if until.tzinfo else until.replace(tzinfo=UTC)
     else:
