@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from activities.delivery import EventSink, Undeliverable
 from domain.events import FailedEvent, OrderEvent
@@ -23,6 +24,9 @@ class Delivery(BaseModel):
 
     waves: list[list[OrderEvent]] = []
     alongside: list[OrderEvent] = []
+    # Set for a single attempt the workflow follows up itself: a failure carries what was delivered
+    # (its details), so the follow-up skips it.
+    progress_on_failure: bool = False
 
     def events(self) -> list[OrderEvent]:
         return [event for wave in self.waves for event in wave] + self.alongside
@@ -60,10 +64,14 @@ class OrderActivities:
         if failure is None and not batch.waves and isinstance(beside_failure, BaseException):
             failure = beside_failure  # nothing else to report: retry them, with backoff
         if failure is not None:
+            progress = {"delivered": sorted(delivered), "failed": list(failed.values())}
+            if batch.progress_on_failure:
+                message = str(failure) or type(failure).__name__
+                raise ApplicationError(message, progress, type=type(failure).__name__) from failure
             # Only on failure: it rides on the failed attempt, no extra call when all goes well.
             # (A local activity's retries run in this worker, which is given no details: they redeliver.)
             if not activity.info().is_local:
-                activity.heartbeat({"delivered": sorted(delivered), "failed": list(failed.values())})
+                activity.heartbeat(progress)
             raise failure
         undelivered = [e.id for e in batch.alongside if e.id not in delivered and e.id not in failed]
         return DeliveryReport(undelivered=undelivered, failed=list(failed.values()))

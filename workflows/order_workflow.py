@@ -83,6 +83,9 @@ class OrderWorkflow:
         self._shown_memo = _memo_at_start()
         self._metrics = Metrics(self._order.state if self._order else None)
         self._changes = 0  # bumped by every change: wakes the run loop
+        # Visibility learns of `cancel` only if the compensation's first attempt fails: when it succeeds,
+        # `canceled` follows in the next workflow task, and one upsert says both.
+        self._show_cancel = False
         self._commands = 0  # signals and updates received by this run
 
     @workflow.run
@@ -93,7 +96,7 @@ class OrderWorkflow:
         while True:
             self._publish(order.catch_up(workflow.now()))
             if order.status is Status.CANCEL:
-                await self._outbox.compensate(order.compensation(workflow.now()))
+                await self._outbox.compensate(order.compensation(workflow.now()), on_slow=self._slow)
                 self._publish(order.finish_cancellation(workflow.now()))
                 continue
             if order.status.is_final:
@@ -211,6 +214,8 @@ class OrderWorkflow:
         """Write to visibility what changed of what it shows: one upsert each, at most, per change."""
         state = self._ready_order.state
         wanted = search_attributes_of(state)
+        if state.status is Status.CANCEL and not self._show_cancel:
+            wanted = {}  # held until `canceled`, or until the compensation turns out slow (`_slow`)
         changed = {name: value for name, value in wanted.items() if self._shown_attributes.get(name) != value}
         if changed:
             workflow.upsert_search_attributes(
@@ -222,6 +227,11 @@ class OrderWorkflow:
             workflow.upsert_memo({MEMO_KEY: memo})
             self._shown_memo = memo
         self._metrics.observe(state)
+
+    def _slow(self) -> None:
+        """The compensation's first attempt failed: show the order in `cancel`, so staff find it."""
+        self._show_cancel = True
+        self._show()
 
     def _observe(self) -> None:
         self._metrics.observe(self._ready_order.state)

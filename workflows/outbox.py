@@ -3,7 +3,9 @@
 Runs inside the workflow (deterministic: `workflow.*` only). Status events queue here and go in one
 activity per batch; a cancellation's effects go in one activity of their own with the queued status
 events beside them, so an order canceled in its window costs one activity. Events the order made by
-itself (nobody waits on its workflow task) get one short local attempt first.
+itself (nobody waits on its workflow task) get one short local attempt first. A cancellation's first
+attempt is an activity of its own: when it fails, the workflow is told (`on_slow`, which shows the order
+in `cancel` to visibility) and the rest goes as an activity that retries with backoff.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from temporalio.exceptions import TimeoutError as ActivityTimeout
 
 with workflow.unsafe.imports_passed_through():
     from activities.order_activities import Delivery, DeliveryReport, OrderActivities
-    from domain.events import EventType, OrderEvent
+    from domain.events import EventType, FailedEvent, OrderEvent
     from domain.order import Compensation, Order
 
 # Deliveries retry until the receiver accepts, backing off exponentially up to once a minute.
@@ -67,23 +69,52 @@ class Outbox:
             held_back = set(report.undelivered)
             self._queue[:0] = [event for event in batch if event.id in held_back]
 
-    async def compensate(self, compensation: Compensation) -> None:
+    async def compensate(self, compensation: Compensation, on_slow: Callable[[], None]) -> None:
         """Payment and stock at once, then the customer; the status events queued so far go beside them
-        unless a batch is already on its way (they must arrive in order)."""
+        unless a batch is already on its way (they must arrive in order). One attempt first; if it fails,
+        `on_slow()`, then what it didn't deliver goes as an activity that retries with backoff."""
         beside: list[OrderEvent] = []
         if not self.busy():
             beside, self._queue, self._awaited = self._queue, [], False
-        report = await self._deliver(Delivery(waves=compensation.waves(), alongside=beside), local=False)
+        batch = Delivery(waves=compensation.waves(), alongside=beside, progress_on_failure=True)
+        try:
+            report = await self._deliver(batch, local=False, retry_policy=ONE_ATTEMPT)
+        except ActivityError as err:
+            on_slow()
+            delivered = self._progress(err, batch)
+            beside = [event for event in beside if event.id not in delivered]
+            batch = Delivery(waves=compensation.waves(), alongside=beside)
+            report = await self._deliver(batch, local=False)
         held_back = set(report.undelivered)
         self._queue[:0] = [event for event in beside if event.id in held_back]
 
-    async def _deliver(self, batch: Delivery, *, local: bool) -> DeliveryReport:
+    def _progress(self, err: ActivityError, batch: Delivery) -> set[str]:
+        """What a failed attempt delivered (effects recorded) and could never deliver (recorded as
+        failed), from its failure's details (none if it timed out); returns their ids."""
+        cause = err.cause
+        details = cause.details if isinstance(cause, ApplicationError) else ()
+        progress = details[0] if details and isinstance(details[0], dict) else {}
+        order = self._order()
+        delivered = {str(event_id) for event_id in progress.get("delivered", [])}
+        for event in batch.events():
+            if event.id in delivered:
+                order.record_effect(event)
+        failed = [FailedEvent.model_validate(f) for f in progress.get("failed", [])]
+        for failure in failed:
+            order.record_failure(failure)
+        if failed:
+            self._on_failure()
+        return delivered | {failure.id for failure in failed}
+
+    async def _deliver(
+        self, batch: Delivery, *, local: bool, retry_policy: RetryPolicy = DELIVERY_RETRY
+    ) -> DeliveryReport:
         """One activity for the batch, skipping effects already delivered; a local attempt first when
         `local`, then (if that fails) an activity that retries with backoff, off the workflow task."""
         order = self._order()
         done = set(order.state.effects) | {failed.id for failed in order.state.failed_events}
         waves = [pending for wave in batch.waves if (pending := [e for e in wave if e.id not in done])]
-        batch = Delivery(waves=waves, alongside=batch.alongside)
+        batch = batch.model_copy(update={"waves": waves})
         if not batch.events():
             return DeliveryReport()
         summary = ", ".join(event.type.value for event in batch.events())
@@ -95,7 +126,7 @@ class Outbox:
                 OrderActivities.deliver_events,
                 batch,
                 start_to_close_timeout=_timeout(batch),
-                retry_policy=DELIVERY_RETRY,
+                retry_policy=retry_policy,
                 summary=summary,
             )
         held_back = set(report.undelivered)
