@@ -25,7 +25,7 @@ from bench.scale import ScaleConfig, run_scale
 from bench.tables import decision_table, report_table, scale_table, targets_table
 
 FULL_DECISIONS = DecisionConfig(
-    orders=240, concurrency=16, light_orders=30, light_rate=2.0, warmup=10, rounds=3
+    orders=240, concurrency=32, light_orders=30, light_rate=2.0, warmup=10, rounds=3
 )
 QUICK_DECISIONS = DecisionConfig(orders=16, concurrency=8, light_orders=3, light_rate=5.0, warmup=0)
 FULL_SCALE = ScaleConfig(open_target=10_000, steady=90, grace=(20, 40), drain=10, lateness_sample=3000)

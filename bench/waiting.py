@@ -24,16 +24,27 @@ async def pool(items: Iterable[str], concurrency: int, work: Callable[[str], Awa
     await asyncio.gather(*(runner() for _ in range(concurrency)))
 
 
-async def quiesce(pids: list[int], idle_share: float = 0.05) -> None:
-    """Wait until these processes together use under `idle_share` of a core for two intervals."""
-    interval, calm = 0.15, 0
+async def quiesce(
+    pids: list[int], idle_share: float = 0.05, steady_share: float = 0.35, spread: float = 0.1
+) -> None:
+    """Wait until these processes together use under `idle_share` of a core for two intervals, or
+    until their use has settled on a steady background: under `steady_share` of a core, within `spread`
+    for four intervals (an in-memory server holding thousands of runs keeps using a fifth of a core or
+    so when nothing is sent to it; a backlog being worked off uses far more, and unevenly)."""
+    interval = 0.25
+    shares: list[float] = []
     deadline = time.monotonic() + SETTLE_TIMEOUT
     before = sum(cpu_seconds(pid) for pid in pids)
-    while calm < 2 and time.monotonic() < deadline:
+    while time.monotonic() < deadline:
         await asyncio.sleep(interval)
         now = sum(cpu_seconds(pid) for pid in pids)
-        calm = calm + 1 if now - before < idle_share * interval else 0
+        shares.append((now - before) / interval)
         before = now
+        if len(shares) >= 2 and max(shares[-2:]) < idle_share:
+            return
+        last = shares[-4:]
+        if len(last) == 4 and max(last) < steady_share and max(last) - min(last) <= spread:
+            return
 
 
 async def close_times(client: Client, id_prefix: str, count: int) -> dict[str, float]:
