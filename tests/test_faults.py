@@ -681,12 +681,22 @@ async def test_a_compensation_whose_first_attempt_fails_shows_the_order_in_cance
         assert result.state is not None and result.state.status is Status.CANCEL
         shown = query.format(workflow_id(order_id))
         await eventually(lambda: dev_env.client.count_workflows(shown), lambda c: c.count == 1, timeout=15)
-        await reaches(orders, order_id, Status.CANCELED, timeout=30)
+        final = await reaches(orders, order_id, Status.CANCELED, timeout=30)
         canceled = shown.replace('"cancel"', '"canceled"')
         await eventually(lambda: dev_env.client.count_workflows(canceled), lambda c: c.count == 1)
     tries = receiver.tries(order_id)
     assert tries[f"{order_id}:payment.void"] == 4, tries
     assert tries[f"{order_id}:stock.release"] == 1, tries  # delivered by the first attempt: not again
+    # `canceled` went with the compensation, after its last effect, stamped with the move's time.
+    with receiver.lock:
+        done = {key: done for key, done in receiver.done.items() if key.startswith(f"{order_id}:")}
+    statuses = sorted(
+        (e for _, e in done.values() if e["type"] == "order.status-changed"), key=lambda e: e["id"]
+    )
+    assert [e["data"]["to_status"] for e in statuses] == ["window-to-cancel", "cancel", "canceled"]
+    moved = next(e.at for e in final.timeline if e.to_status is Status.CANCELED)
+    assert datetime.fromisoformat(statuses[-1]["occurred_at"]) == moved
+    assert done[f"{order_id}:customer.notify"][0] <= done[statuses[-1]["id"]][0]
 
 
 async def test_a_status_receiver_refusing_holds_up_no_command_and_every_status_event_arrives_once(

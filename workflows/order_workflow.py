@@ -21,6 +21,7 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from activities.order_activities import OrderActivities
     from domain.commands import Command, MalformedCommand, parse_command, salvage
+    from domain.events import EventType
     from domain.lifecycle import Action, Outcome, Refuse, Status
     from domain.models import OrderInput
     from domain.order import Order
@@ -96,8 +97,7 @@ class OrderWorkflow:
         while True:
             self._publish(order.catch_up(workflow.now()))
             if order.status is Status.CANCEL:
-                await self._outbox.compensate(order.compensation(workflow.now()), on_slow=self._slow)
-                self._publish(order.finish_cancellation(workflow.now()))
+                await self._cancel(order)
                 continue
             if order.status.is_final:
                 break
@@ -108,6 +108,22 @@ class OrderWorkflow:
             await self._wait_for_change_or_deadline()
         await self._settle()
         return order.state
+
+    async def _cancel(self, order: Order) -> None:
+        """Compensate, then move to `canceled`. Its status event goes with the compensation's activity
+        once every effect is done (no local activity after it), stamped with that moment, which is the
+        move's time in the timeline; if it could not go there, the outbox sends it as any other."""
+        preview = Order(order.state.model_copy(deep=True)).finish_cancellation(workflow.now())
+        then = preview if all(e.type is EventType.ORDER_STATUS_CHANGED for e in preview) else []
+        compensation = order.compensation(workflow.now())
+        then_at = await self._outbox.compensate(compensation, on_slow=self._slow, then=then)
+        events = order.finish_cancellation(then_at or workflow.now())
+        if then_at is not None and [e.id for e in events] == [e.id for e in then]:
+            events = []  # delivered already, as they are
+        self._publish(events)
+        if not events:
+            self._show()
+            self._changes += 1
 
     @workflow.query(name=QUERY_STATUS)
     def status(self) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -69,24 +69,37 @@ class Outbox:
             held_back = set(report.undelivered)
             self._queue[:0] = [event for event in batch if event.id in held_back]
 
-    async def compensate(self, compensation: Compensation, on_slow: Callable[[], None]) -> None:
+    async def compensate(
+        self, compensation: Compensation, on_slow: Callable[[], None], then: list[OrderEvent]
+    ) -> datetime | None:
         """Payment and stock at once, then the customer; the status events queued so far go beside them
-        unless a batch is already on its way (they must arrive in order). One attempt first; if it fails,
-        `on_slow()`, then what it didn't deliver goes as an activity that retries with backoff."""
+        unless a batch is already on its way (they must arrive in order), and `then` (the `canceled`
+        status event) once all of them are delivered. One attempt first; if it fails, `on_slow()`, then
+        what it didn't deliver goes as an activity that retries with backoff. Returns when `then` went
+        (None: not sent, the workflow sends it itself)."""
         beside: list[OrderEvent] = []
-        if not self.busy():
+        if self.busy():
+            then = []  # a batch before them is on its way: in order, after it
+        else:
             beside, self._queue, self._awaited = self._queue, [], False
-        batch = Delivery(waves=compensation.waves(), alongside=beside, progress_on_failure=True)
+        batch = Delivery(
+            waves=compensation.waves(),
+            alongside=beside,
+            then=then,
+            then_not_before=workflow.now(),
+            progress_on_failure=True,
+        )
         try:
             report = await self._deliver(batch, local=False, retry_policy=ONE_ATTEMPT)
         except ActivityError as err:
             on_slow()
             delivered = self._progress(err, batch)
             beside = [event for event in beside if event.id not in delivered]
-            batch = Delivery(waves=compensation.waves(), alongside=beside)
+            batch = batch.model_copy(update={"alongside": beside, "progress_on_failure": False})
             report = await self._deliver(batch, local=False)
         held_back = set(report.undelivered)
         self._queue[:0] = [event for event in beside if event.id in held_back]
+        return report.then_at
 
     def _progress(self, err: ActivityError, batch: Delivery) -> set[str]:
         """What a failed attempt delivered (effects recorded) and could never deliver (recorded as
@@ -179,4 +192,4 @@ def _timeout(batch: Delivery) -> timedelta:
     """Each delivery in sequence gets the time one delivery gets (a wave's kinds go at once), so a slow
     receiver can't time a batch out forever, and a batch lost with its worker is retried soon."""
     steps = sum(max(Counter(event.type.kind for event in wave).values()) for wave in batch.waves)
-    return DELIVERY_TIMEOUT * max(steps, len(batch.alongside), 1)
+    return DELIVERY_TIMEOUT * (max(steps, len(batch.alongside), 1) + len(batch.then))
