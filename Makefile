@@ -6,7 +6,7 @@ VENV := $(ROOT).venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test unit chaos bench bench-console screenshots lint format clean
+.PHONY: run test unit chaos bench bench-report bench-console screenshots lint format clean
 
 $(STAMP): $(ROOT)pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
@@ -34,9 +34,14 @@ unit: $(STAMP)
 chaos: $(STAMP)
 	PATH="$(BIN):$$PATH" $(BIN)/pytest -m chaos
 
-# Benchmarks against the raw Temporal floor: see docs/performance.md. ARGS=--quick for a smoke run.
+# Benchmarks against the raw Temporal floor and the floor with effects, the 10k scale run and the 10k
+# cancellation report: see docs/performance.md. ARGS=--quick for a smoke run.
 bench: $(STAMP)
 	PATH="$(BIN):$$PATH" $(BIN)/python -m bench $(ARGS)
+
+# The cancellation report over 10,000 orders in visibility, alone (ARGS=--report-orders=N to change it).
+bench-report: $(STAMP)
+	PATH="$(BIN):$$PATH" $(BIN)/python -m bench --only-report $(ARGS)
 
 # The console's queue with 1,000 pending requests: see docs/performance.md ("Console").
 bench-console: $(STAMP)

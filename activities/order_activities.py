@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from activities.delivery import EventSink, Undeliverable
 from domain.events import FailedEvent, OrderEvent
@@ -23,14 +25,23 @@ class Delivery(BaseModel):
 
     waves: list[list[OrderEvent]] = []
     alongside: list[OrderEvent] = []
+    # Set for a single attempt the workflow follows up itself: a failure carries what was delivered
+    # (its details), so the follow-up skips it.
+    progress_on_failure: bool = False
+    # Status events that go once everything else has (every wave, and `alongside` all taken), stamped
+    # with the time they go, never before `then_not_before`: a cancellation's `canceled`, which is true
+    # the moment its last effect is done. If any of `alongside` was kept back they are not sent.
+    then: list[OrderEvent] = []
+    then_not_before: datetime | None = None
 
     def events(self) -> list[OrderEvent]:
-        return [event for wave in self.waves for event in wave] + self.alongside
+        return [event for wave in self.waves for event in wave] + self.alongside + self.then
 
 
 class DeliveryReport(BaseModel):
-    undelivered: list[str] = []  # ids from `alongside` still to deliver, in order
+    undelivered: list[str] = []  # ids from `alongside` (and `then`) still to deliver, in order
     failed: list[FailedEvent] = []  # events no retry can deliver: recorded and skipped
+    then_at: datetime | None = None  # when every one of `then` was delivered (their `occurred_at`)
 
 
 class OrderActivities:
@@ -60,13 +71,37 @@ class OrderActivities:
         if failure is None and not batch.waves and isinstance(beside_failure, BaseException):
             failure = beside_failure  # nothing else to report: retry them, with backoff
         if failure is not None:
+            progress = {"delivered": sorted(delivered), "failed": list(failed.values())}
+            if batch.progress_on_failure:
+                message = str(failure) or type(failure).__name__
+                raise ApplicationError(message, progress, type=type(failure).__name__) from failure
             # Only on failure: it rides on the failed attempt, no extra call when all goes well.
             # (A local activity's retries run in this worker, which is given no details: they redeliver.)
             if not activity.info().is_local:
-                activity.heartbeat({"delivered": sorted(delivered), "failed": list(failed.values())})
+                activity.heartbeat(progress)
             raise failure
         undelivered = [e.id for e in batch.alongside if e.id not in delivered and e.id not in failed]
-        return DeliveryReport(undelivered=undelivered, failed=list(failed.values()))
+        then_at = await self._then(batch, delivered, failed) if not undelivered else None
+        if then_at is None:
+            undelivered += [e.id for e in batch.then]
+        return DeliveryReport(undelivered=undelivered, failed=list(failed.values()), then_at=then_at)
+
+    async def _then(
+        self, batch: Delivery, delivered: set[str], failed: dict[str, FailedEvent]
+    ) -> datetime | None:
+        """`then`, stamped with the time they go; that time if every one of them was delivered."""
+        if not batch.then:
+            return None
+        at = datetime.now(UTC)
+        if batch.then_not_before is not None and at < batch.then_not_before:
+            at = batch.then_not_before
+        stamped = [event.model_copy(update={"occurred_at": at}) for event in batch.then]
+        try:
+            await self._in_order(stamped, delivered, failed)
+        except Exception as err:  # a refusing receiver: the workflow sends them with the outbox
+            log.warning("status events kept back: %s", err)
+            return None
+        return at if all(event.id in delivered for event in batch.then) else None
 
     async def _in_order(
         self, events: list[OrderEvent], delivered: set[str], failed: dict[str, FailedEvent]

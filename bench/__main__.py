@@ -19,26 +19,21 @@ from typing import Any
 
 from bench import cluster
 from bench.decisions import DecisionConfig, run_backend
-from bench.report import (
-    decision_table,
-    json_ready,
-    machine,
-    out_path,
-    scale_table,
-    targets,
-    targets_table,
-    with_ratios,
-)
+from bench.report import json_ready, machine, out_path, targets, with_ratios
+from bench.report_run import ReportConfig, run_report
 from bench.scale import ScaleConfig, run_scale
+from bench.tables import decision_table, report_table, scale_table, targets_table
 
 FULL_DECISIONS = DecisionConfig(
-    orders=240, concurrency=16, light_orders=30, light_rate=2.0, warmup=10, rounds=3
+    orders=240, concurrency=32, light_orders=30, light_rate=2.0, warmup=10, rounds=3
 )
 QUICK_DECISIONS = DecisionConfig(orders=16, concurrency=8, light_orders=3, light_rate=5.0, warmup=0)
 FULL_SCALE = ScaleConfig(open_target=10_000, steady=90, grace=(20, 40), drain=10, lateness_sample=3000)
 QUICK_SCALE = ScaleConfig(
     open_target=100, steady=6, grace=(2, 4), drain=2, lateness_sample=200, ramp_concurrency=16
 )
+FULL_REPORT = ReportConfig(orders=10_000)
+QUICK_REPORT = ReportConfig(orders=100, runs=2, concurrency=32)
 BACKENDS = {"sqlite": "embedded, SQLite file, as users run it", "memory": "embedded, in memory"}
 
 
@@ -55,6 +50,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--light-rate", type=float, help="cancellations per second in the light-load phase")
     parser.add_argument("--no-scale", action="store_true", help="skip the open-orders scale run")
     parser.add_argument("--only-scale", action="store_true", help="run the scale part only")
+    parser.add_argument("--no-report", action="store_true", help="skip the 10k cancellation report")
+    parser.add_argument("--only-report", action="store_true", help="run the cancellation report part only")
+    parser.add_argument("--report-orders", type=int, help="orders in the report's visibility (default 10000)")
     parser.add_argument("--scale-open", type=int, help="open orders to reach (default 10000)")
     parser.add_argument(
         "--scale-rate", type=float, help="steady arrivals per second (default: half the ramp's capacity)"
@@ -73,9 +71,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def configs(args: argparse.Namespace) -> tuple[list[str], DecisionConfig, ScaleConfig | None]:
+def configs(
+    args: argparse.Namespace,
+) -> tuple[list[str], DecisionConfig, ScaleConfig | None, ReportConfig | None]:
     decisions = QUICK_DECISIONS if args.quick else FULL_DECISIONS
     scale = QUICK_SCALE if args.quick else FULL_SCALE
+    report = QUICK_REPORT if args.quick else FULL_REPORT
+    if args.report_orders:
+        report = replace(report, orders=args.report_orders)
     overrides = {
         "orders": args.orders,
         "concurrency": args.concurrency,
@@ -97,9 +100,11 @@ def configs(args: argparse.Namespace) -> tuple[list[str], DecisionConfig, ScaleC
         backends = ["memory"]
     else:
         backends = ["sqlite", "memory"]
-    if args.only_scale:
+    if args.only_scale or args.only_report:
         backends = []
-    return backends, decisions, None if args.no_scale else scale
+    skip_scale = args.no_scale or args.only_report
+    skip_report = args.no_report or args.only_scale
+    return backends, decisions, None if skip_scale else scale, None if skip_report else report
 
 
 STARTED = time.monotonic()
@@ -110,7 +115,7 @@ def log(message: str) -> None:
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
-    backends, decisions, scale = configs(args)
+    backends, decisions, scale, report = configs(args)
     cluster.SERVER_ARGS[:] = args.server_arg
     began = time.monotonic()
     results: dict[str, Any] = {
@@ -118,7 +123,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "command": " ".join(["python -m bench", *sys.argv[1:]]),
         "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "machine": machine(),
-        "config": {"decisions": asdict(decisions), "scale": asdict(scale) if scale else None},
+        "config": {
+            "decisions": asdict(decisions),
+            "scale": asdict(scale) if scale else None,
+            "report": asdict(report) if report else None,
+        },
         "tuning": {k: v for k, v in os.environ.items() if k.startswith("ORDERS_WORKER_")},
         "server_args": args.server_arg,
         "decisions": {},
@@ -132,6 +141,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         if scale is not None:
             log(f"scale: {scale.open_target} open orders on the {scale.backend} server")
             results["scale"] = await run_scale(scale, directory, log)
+        if report is not None:
+            log(f"report: {report.orders} orders in visibility on the {report.backend} server")
+            results["report"] = await run_report(report, directory, log)
     finally:
         if args.keep:
             log(f"data dirs and logs kept in {directory}")
@@ -149,6 +161,8 @@ def render(results: dict[str, Any]) -> str:
         parts.append(decision_table(backend, paths, BACKENDS[backend]))
     if results.get("scale"):
         parts.append(scale_table(results["scale"]))
+    if results.get("report"):
+        parts.append(report_table(results["report"]))
     parts.append(targets_table(results["targets"]))
     m = results["machine"]
     parts.append(

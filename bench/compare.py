@@ -25,7 +25,8 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from bench import cluster
 from bench.cluster import ROOT, Temporal, cpu_seconds, start_worker
 from bench.decisions import DecisionConfig, PathRun, _split
-from bench.paths import ClientSignal, ClientUpdate
+from bench.paths import ClientItems, ClientSignal, ClientUpdate
+from bench.paths import Path as BenchPath
 from bench.report import json_ready
 from bench.stats import ratio
 from orders.client import OrdersClient
@@ -43,7 +44,7 @@ FIGURES = (
 )
 
 
-async def compare(other: Path, backend: str, config: DecisionConfig, signal: bool) -> dict[str, Any]:
+async def compare(other: Path, backend: str, config: DecisionConfig, how: str) -> dict[str, Any]:
     directory = Path(tempfile.mkdtemp(prefix="orders-compare-"))
     tag = uuid.uuid4().hex[:6]
     try:
@@ -60,7 +61,12 @@ async def compare(other: Path, backend: str, config: DecisionConfig, signal: boo
                 runs = {}
                 for side in sides:
                     settings = Settings(_env_file=None, task_queue=f"bench-{side}")  # type: ignore[call-arg]
-                    path = (ClientSignal if signal else ClientUpdate)(OrdersClient(client, settings))
+                    orders = OrdersClient(client, settings)
+                    path: BenchPath
+                    if how == "items":
+                        path = ClientItems(orders, directory / f"side-{side}-worker" / "events.jsonl")
+                    else:
+                        path = (ClientSignal if how == "signal" else ClientUpdate)(orders)
                     path.name = f"{path.name}_{side.lower()}"
                     processes = {"worker": workers[side], "server": _Server(temporal.pid)}
                     runs[side] = PathRun(path, client, config, processes, tag)
@@ -111,7 +117,9 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--light-orders", type=int, default=24)
     parser.add_argument("--light-rate", type=float, default=2.0)
-    parser.add_argument("--signal", action="store_true", help="cancel through signals, not updates")
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--signal", action="store_true", help="cancel through signals, not updates")
+    which.add_argument("--items", action="store_true", help="cancel one item (an update), not the order")
     parser.add_argument(
         "--server-arg",
         action="append",
@@ -129,7 +137,8 @@ def main() -> None:
         warmup=5,
         rounds=args.rounds,
     )
-    results = asyncio.run(compare(args.other.resolve(), args.backend, config, args.signal))
+    how = "signal" if args.signal else "items" if args.items else "update"
+    results = asyncio.run(compare(args.other.resolve(), args.backend, config, how))
     print("| figure | A | B | B / A |\n|---|---|---|---|")
     for key in (*FIGURES, "cpu_ms_per_order_total"):
         print(f"| {key} | {results['A'][key]:.1f} | {results['B'][key]:.1f} | {results['B_to_A'][key]:.2f} |")

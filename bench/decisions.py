@@ -4,10 +4,12 @@ Per path, in this order:
 1. warm-up: a few orders placed and canceled, not measured;
 2. loaded: `orders` orders placed at `concurrency` (placed/s), then all of them canceled at the same
    concurrency (decided/s, decision latency); then each order's close time (the workflow completes once
-   `canceled` and every effect is delivered) gives the time to `canceled`;
+   `canceled` and every effect is delivered) gives the time to `canceled` (for one item canceled, the
+   order goes on: the moment its history went quiet, effects recorded);
 3. light load: `light_orders` more, canceled one every 1/`light_rate` s (decision latency when the
    machine is not saturated: what one caller sees).
 Between phases the worker and the server are left to go idle, so no phase pays for the one before.
+Histories are read after a phase's CPU is counted: what each path costs Temporal (`bench.histories`).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import asyncio
 import contextlib
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path as FsPath
 from typing import Any
@@ -26,13 +28,15 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from bench.cluster import Process, Temporal, cpu_seconds, own_cpu_seconds, start_api, start_worker
-from bench.paths import Baseline, ClientSignal, ClientUpdate, Path, Rest
+from bench.histories import cost, decided_at, histories, settled_at, typical_cost
+from bench.paths import Baseline, ClientItems, ClientSignal, ClientUpdate, EffectsFloor, Path, Rest
 from bench.stats import percentile
+from bench.waiting import close_times, pool, quiesce
 from orders.client import OrdersClient
 from orders.settings import Settings
 
 TASK_QUEUE = "bench-orders"
-SETTLE_TIMEOUT = 120.0
+COST_SAMPLE = 5  # histories read per round for the cost of a path whose times need none
 
 
 @dataclass(frozen=True)
@@ -43,44 +47,6 @@ class DecisionConfig:
     light_rate: float
     warmup: int
     rounds: int = 1
-
-
-async def pool(items: Iterable[str], concurrency: int, work: Callable[[str], Awaitable[None]]) -> None:
-    """Run `work` over `items`, `concurrency` at a time (closed loop)."""
-    queue = iter(items)
-
-    async def runner() -> None:
-        for item in queue:
-            await work(item)
-
-    await asyncio.gather(*(runner() for _ in range(concurrency)))
-
-
-async def quiesce(pids: list[int], idle_share: float = 0.05) -> None:
-    """Wait until these processes together use under `idle_share` of a core for two intervals."""
-    interval, calm = 0.15, 0
-    deadline = time.monotonic() + SETTLE_TIMEOUT
-    before = sum(cpu_seconds(pid) for pid in pids)
-    while calm < 2 and time.monotonic() < deadline:
-        await asyncio.sleep(interval)
-        now = sum(cpu_seconds(pid) for pid in pids)
-        calm = calm + 1 if now - before < idle_share * interval else 0
-        before = now
-
-
-async def close_times(client: Client, id_prefix: str, count: int) -> dict[str, float]:
-    """Wait until `count` workflows whose id starts with `id_prefix` have closed; their close times."""
-    query = f'WorkflowId STARTS_WITH "{id_prefix}" AND ExecutionStatus != "Running"'
-    deadline = time.monotonic() + SETTLE_TIMEOUT
-    while (await client.count_workflows(query)).count < count:
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"workflows {id_prefix}* did not all close within {SETTLE_TIMEOUT:.0f} s")
-        await asyncio.sleep(0.25)
-    closed: dict[str, float] = {}
-    async for execution in client.list_workflows(query):
-        if execution.close_time is not None:
-            closed[execution.id] = execution.close_time.timestamp()
-    return closed
 
 
 class PathRun:
@@ -102,6 +68,10 @@ class PathRun:
         self.light_decided: dict[str, float] = {}
         self.light_closed: dict[str, float] = {}
         self.cpu: dict[str, float] = {}
+        self.costs: list[dict[str, int]] = []
+        self.recording = 0.0  # when decisions were recorded in history (the floor with effects)
+        self.recorded: dict[str, float] = {}
+        self.light_recorded: dict[str, float] = {}
 
     def _cpu(self) -> dict[str, float]:
         figures = {name: process.cpu() for name, process in self.processes.items()}
@@ -120,8 +90,31 @@ class PathRun:
         await pool(keys, self.config.concurrency, one)
 
     async def _closed(self, phase: str, count: int) -> dict[str, float]:
+        """Every order's close time; for a path whose runs go on, wait for the effects (times: later)."""
+        if not self.path.closes:
+            assert isinstance(self.path, ClientItems)
+            await self.path.wait_effects(self._keys(phase, count))
+            return {}
         closed = await close_times(self.client, self.path.workflow_id(f"{self.prefix}-{phase}-"), count)
         return {key: closed[self.path.workflow_id(key)] for key in self._keys(phase, count)}
+
+    async def _from_histories(
+        self, keys: list[str], decided: dict[str, float], closed: dict[str, float]
+    ) -> tuple[dict[str, float], dict[str, float]]:
+        """Read after the phase's CPU is counted: when each decision was recorded (for a path that asks),
+        the effects' time of a run that goes on, and the path's cost (from every history read, or from a
+        few). Returns (recorded, closed)."""
+        every = self.path.decided_in_history or not self.path.closes
+        chosen = keys if every else keys[:: max(1, len(keys) // COST_SAMPLE)][:COST_SAMPLE]
+        found = await histories(self.client, [self.path.workflow_id(k) for k in chosen])
+        events = {k: found[self.path.workflow_id(k)] for k in chosen}
+        self.costs += [cost(e) for e in events.values()]
+        recorded: dict[str, float] = {}
+        if self.path.decided_in_history:
+            recorded = {k: decided_at(events[k]) or decided[k] for k in keys}
+        if not self.path.closes:
+            closed = {k: settled_at(events[k]) or decided[k] for k in keys}
+        return recorded, closed
 
     def _keys(self, phase: str, count: int) -> list[str]:
         return [f"{self.prefix}-{phase}-{i}" for i in range(count)]
@@ -152,11 +145,15 @@ class PathRun:
         await self._settle()
         for name, seconds in self._cpu().items():
             self.cpu[name] = self.cpu.get(name, 0.0) + seconds - cpu_before[name]
+        recorded, closed = await self._from_histories(keys, decided, closed)
         if self.path.decided_at_close:
-            # The baseline's decision ends its run: take the moment Temporal recorded it, which no
-            # caller can see earlier (a strict floor; the caller's own observation comes later).
+            # A floor's run ends canceled: take the moment Temporal recorded it, which no caller can see
+            # earlier (a strict floor; the caller's own observation comes later).
             decided = {k: min(decided[k], closed[k]) for k in keys}
         first = min(sent.values())
+        if recorded:
+            self.recording += max(recorded.values()) - first
+            self.recorded |= recorded
         self.deciding += max(decided.values()) - first
         self.canceling += max(closed.values()) - first
         self.sent |= sent
@@ -181,8 +178,11 @@ class PathRun:
         await asyncio.gather(*tasks)
         closed = await self._closed(phase, count)
         await self._settle()
+        recorded, closed = await self._from_histories(keys, decided, closed)
+        await self._settle()
         if self.path.decided_at_close:
             decided = {k: min(decided[k], closed[k]) for k in keys}
+        self.light_recorded |= recorded
         self.light_sent |= sent
         self.light_decided |= decided
         self.light_closed |= closed
@@ -194,7 +194,17 @@ class PathRun:
         light_decision = [1000 * (self.light_decided[k] - self.light_sent[k]) for k in light]
         light_canceled = [1000 * (self.light_closed[k] - self.light_sent[k]) for k in light]
         n = len(keys)
-        return {
+        recorded: dict[str, float] = {}
+        if self.recorded:
+            strict = [1000 * (self.recorded[k] - self.sent[k]) for k in keys]
+            light_recorded = [1000 * (self.light_recorded[k] - self.light_sent[k]) for k in light]
+            recorded = {
+                "recorded_decided_per_s": n / self.recording,
+                "recorded_decision_p50_ms": percentile(strict, 50),
+                "recorded_decision_p99_ms": percentile(strict, 99),
+                "recorded_light_decision_p50_ms": percentile(light_recorded, 50),
+            }
+        return recorded | {
             "label": self.path.label,
             "orders": n,
             "concurrency": self.config.concurrency,
@@ -214,6 +224,7 @@ class PathRun:
             "light_canceled_p99_ms": percentile(light_canceled, 99),
             "cpu_ms_per_order": {name: 1000 * seconds / n for name, seconds in self.cpu.items()},
             "queued": getattr(self.path, "queued", 0),
+            "history": typical_cost(self.costs),
         }
 
 
@@ -252,10 +263,15 @@ async def run_backend(
         )
         async with httpx.AsyncClient(base_url=s["url"], limits=limits, timeout=60) as http:
             server = _ServerProcess(temporal.pid)
+            floors = {"worker": s["baseline"], "server": server}
+            ours = {"worker": s["orders"], "server": server}
+            event_log = directory / backend / "orders-worker" / "events.jsonl"
             plans: list[tuple[Path, dict[str, Any]]] = [
-                (Baseline(client), {"worker": s["baseline"], "server": server}),
-                (ClientUpdate(orders), {"worker": s["orders"], "server": server}),
-                (ClientSignal(orders), {"worker": s["orders"], "server": server}),
+                (Baseline(client), floors),
+                (EffectsFloor(client), floors),
+                (ClientUpdate(orders), ours),
+                (ClientItems(orders, event_log), ours),
+                (ClientSignal(orders), ours),
                 (Rest(orders, http), {"worker": s["orders"], "server": server, "api": s["api"]}),
             ]
             runs = [PathRun(path, client, config, processes, tag) for path, processes in plans]

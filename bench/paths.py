@@ -1,18 +1,21 @@
 """The ways a cancellation reaches an order, each measured the same way.
 
 A path places an order and decides its cancellation: `decide` returns once the caller can see the
-decision (the order's `state` shows `cancel`/`canceled`, or the baseline's run has ended canceled).
+decision (the order's `state` shows `cancel`/`canceled`, its items canceled, or a floor's run has ended
+canceled). Every order is placed with the same two lines, so a whole order and one item compare alike.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
+from pathlib import Path as FsPath
 from typing import Any, Protocol
 
 import httpx
 from temporalio.client import Client
 
-from bench.baseline import BASELINE_TASK_QUEUE, BASELINE_WORKFLOW
+from bench.baseline import BASELINE_TASK_QUEUE, BASELINE_WORKFLOW, EFFECTS_WORKFLOW
 from bench.cluster import ERP_HEADERS
 from domain.lifecycle import Action, Status
 from domain.models import OrderInput
@@ -25,6 +28,13 @@ from workflows.names import workflow_id
 GRACE_SECONDS = 3600
 DECIDED = (Status.CANCEL, Status.CANCELED)
 CANCEL = {"actor": "erp", "reason": "bench"}
+LINES: list[dict[str, Any]] = [
+    {"sku": "A1", "quantity": 2, "price": 6495},
+    {"sku": "B2", "quantity": 1, "price": 3000},
+]
+TOTAL = sum(int(line["price"]) * int(line["quantity"]) for line in LINES)
+CANCEL_ONE_ITEM = {"actor": "erp", "reason": "bench", "items": [{"sku": "A1", "quantity": 1}]}
+ITEMS_CANCELED = "items-canceled"
 PVT = "/api/oms/pvt/orders"
 POLL_SECONDS = 0.002
 
@@ -36,7 +46,9 @@ class NotDecided(Exception):
 class Path(Protocol):
     name: str
     label: str
-    decided_at_close: bool
+    decided_at_close: bool  # the decision ends the run: Temporal's close time is the decision's
+    decided_in_history: bool  # the decision is read from history (the task that took the signal)
+    closes: bool  # the run closes once its effects are delivered (an item cancellation's goes on)
 
     def workflow_id(self, key: str) -> str: ...
 
@@ -49,8 +61,8 @@ def order_input(key: str, grace_seconds: int = GRACE_SECONDS) -> OrderInput:
     return OrderInput(
         order_id=key,
         customer_id="bench",
-        total=12990,
-        items=[Item(sku="A1", quantity=2, price=6495)],
+        total=TOTAL,
+        items=[Item.model_validate(line) for line in LINES],
         payment_approved=True,
         grace_period_seconds=grace_seconds,
     )
@@ -74,8 +86,11 @@ async def until_decided(orders: OrdersClient, key: str, timeout: float = 60) -> 
 
 class Baseline:
     name = "baseline"
-    label = "baseline (raw Temporal)"
+    label = "raw floor (timer + signal)"
     decided_at_close = True
+    decided_in_history = False
+    closes = True
+    workflow_type = BASELINE_WORKFLOW
 
     def __init__(self, client: Client) -> None:
         self.client = client
@@ -86,7 +101,7 @@ class Baseline:
 
     async def place(self, key: str) -> None:
         await self.client.start_workflow(
-            BASELINE_WORKFLOW, GRACE_SECONDS, id=self.workflow_id(key), task_queue=BASELINE_TASK_QUEUE
+            self.workflow_type, GRACE_SECONDS, id=self.workflow_id(key), task_queue=BASELINE_TASK_QUEUE
         )
 
     async def decide(self, key: str) -> None:
@@ -96,10 +111,27 @@ class Baseline:
             raise NotDecided(key)
 
 
+class EffectsFloor(Baseline):
+    """The raw floor and one activity writing the compensation's effects. Its caller waits for the run
+    to close, as the raw floor's does, and its decision counts at the close, as the raw floor's does
+    (and as the issue measured it). The strict reading is kept beside it (`recorded_*`): when Temporal
+    recorded the decision (the workflow task that took the signal, completed), read from the history."""
+
+    name = "floor_effects"
+    label = "floor with effects (+1 activity)"
+    decided_in_history = True
+    workflow_type = EFFECTS_WORKFLOW
+
+    def workflow_id(self, key: str) -> str:
+        return f"bench-fx-{key}"
+
+
 class ClientUpdate:
     name = "client_update"
     label = "client, update"
     decided_at_close = False
+    decided_in_history = False
+    closes = True
 
     def __init__(self, orders: OrdersClient) -> None:
         self.orders = orders
@@ -142,8 +174,8 @@ class Rest(ClientUpdate):
         body: dict[str, Any] = {
             "orderId": key,
             "customerId": "bench",
-            "total": 12990,
-            "items": [{"sku": "A1", "quantity": 2, "price": 6495}],
+            "total": TOTAL,
+            "items": LINES,
             "gracePeriodSeconds": GRACE_SECONDS,
         }
         response = await self.http.post(PVT, json=body, headers=ERP_HEADERS)
@@ -157,3 +189,50 @@ class Rest(ClientUpdate):
             await until_decided(self.orders, key)
         elif response.status_code != 200:
             raise NotDecided(f"{key}: HTTP {response.status_code} {response.text[:200]}")
+
+
+class ClientItems(ClientUpdate):
+    """One item (one A1 of two A1 and one B2) canceled inside the window, as an update: the order goes on,
+    so its run doesn't close; its effects are done when the customer's notice is in the event log."""
+
+    name = "client_items"
+    label = "client, update, one item"
+    closes = False
+
+    def __init__(self, orders: OrdersClient, event_log: FsPath) -> None:
+        super().__init__(orders)
+        self.event_log = event_log
+        self._offset = 0
+        self._notified: set[str] = set()
+
+    async def decide(self, key: str) -> None:
+        result = await self.orders.send(key, Action.CANCEL_ITEMS, CANCEL_ONE_ITEM)
+        if result.state is None:
+            raise NotDecided(f"{key}: no worker answered")
+        if result.state.canceled_items.get("A1") != 1:
+            raise NotDecided(f"{key}: {result.state.canceled_items}")
+
+    async def wait_effects(self, keys: list[str], timeout: float = 120) -> None:
+        """Until every order in `keys` has its item notice in the worker's event log (the last wave)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        wanted = set(keys)
+        while not wanted <= self._notified:
+            if loop.time() > deadline:
+                raise NotDecided(f"{len(wanted - self._notified)} item cancellations without effects")
+            await asyncio.sleep(0.05)
+            self._read()
+
+    def _read(self) -> None:
+        if not self.event_log.exists():
+            return
+        with self.event_log.open("rb") as log:
+            log.seek(self._offset)
+            chunk = log.read()
+        complete = chunk[: chunk.rfind(b"\n") + 1]
+        self._offset += len(complete)
+        for line in complete.splitlines():
+            if ITEMS_CANCELED.encode() in line:
+                event = json.loads(line)
+                if event.get("data", {}).get("message") == ITEMS_CANCELED:
+                    self._notified.add(event["order_id"])

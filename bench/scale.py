@@ -31,9 +31,10 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from bench.cluster import Temporal, cpu_seconds, own_cpu_seconds, start_worker
-from bench.decisions import TASK_QUEUE, pool, quiesce
+from bench.decisions import TASK_QUEUE
 from bench.paths import order_input
 from bench.stats import percentile
+from bench.waiting import pool, quiesce
 from orders.client import OrdersClient
 from orders.settings import Settings
 from workflows.names import workflow_id

@@ -1,7 +1,8 @@
 """`python -m bench.worker orders|baseline`: one benchmark worker, in a process of its own.
 
 The order worker is the project's own (`worker.build_worker`, tuned by the `ORDERS_WORKER_*` knobs);
-the baseline worker runs `BaselineWorkflow` with the same knobs, and in the sandbox only if the order
+the baseline worker runs the floors (`BaselineWorkflow`, `EffectsFloorWorkflow` and its activity) with
+the same knobs, and in the sandbox only if the order
 workflow runs in it, so the two differ only in the workflow. Temporal's address comes from
 `TEMPORAL_ADDRESS`, everything else from `ORDERS_*`.
 Prints `READY` once polling; SIGTERM or SIGINT stops it.
@@ -17,7 +18,7 @@ import sys
 from temporalio import workflow
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
-from bench.baseline import BASELINE_TASK_QUEUE, BaselineWorkflow
+from bench.baseline import BASELINE_TASK_QUEUE, BaselineWorkflow, EffectsFloorWorkflow, write_effects
 from orders.connection import connect
 from orders.settings import Settings
 from worker import build_sink, build_worker, worker_options
@@ -38,7 +39,13 @@ async def run(kind: str) -> None:
         options = worker_options(settings)
         if not _sandboxed(OrderWorkflow):  # the floor runs the way the order workflow does
             options["workflow_runner"] = UnsandboxedWorkflowRunner()
-        worker = Worker(client, task_queue=BASELINE_TASK_QUEUE, workflows=[BaselineWorkflow], **options)
+        worker = Worker(
+            client,
+            task_queue=BASELINE_TASK_QUEUE,
+            workflows=[BaselineWorkflow, EffectsFloorWorkflow],
+            activities=[write_effects],
+            **options,
+        )
     try:
         async with worker:
             print("READY", flush=True)

@@ -155,6 +155,8 @@ SCENARIOS: dict[str, tuple[dict[str, object], Scenario]] = {
     "canceled_before_payment": ({"payment_approved": False}, canceled_before_payment),
     "refused_and_malformed_signals": ({}, refused_and_malformed_signals),
     "receiver_refuses_at_first": ({"webhook": "refuse-first"}, receiver_refuses_at_first),
+    # The compensation's first attempt fails: visibility is shown `cancel`, the rest retries.
+    "compensation_refused_at_first": ({"webhook": "refuse-first"}, canceled_inside_window),
     "payment_timeout": ({"payment_approved": False}, payment_timeout),
     "payment_denied": ({"payment_approved": False}, payment_denied),
     "window_extended": ({}, window_extended),

@@ -28,7 +28,9 @@ PATH_FIGURES = {
     "cpu_ms_per_order",
     "cpu_ms_per_order_total",
 }
-OURS = ("client_update", "client_signal", "rest")
+OURS = ("client_update", "client_items", "client_signal", "rest")
+FLOORS = ("baseline", "floor_effects")
+HISTORY = {"workflow_tasks", "activities", "local_activities", "upserts", "memo_upserts", "timers", "events"}
 
 
 def number(value: object) -> bool:
@@ -55,16 +57,21 @@ def test_quick_bench_writes_every_figure_and_ratio(tmp_path: Path) -> None:
     assert results["mode"] == "quick"
     assert {"nproc", "cpu_model", "memory_gib", "temporalio"} <= set(results["machine"])
     paths = results["decisions"]["sqlite"]
-    assert set(paths) == {"baseline", *OURS}
+    assert set(paths) == {*FLOORS, *OURS}
     for name, figures in paths.items():
         missing = {key for key in PATH_FIGURES if not number(figures.get(key)) and key != "cpu_ms_per_order"}
         assert not missing, f"{name}: missing figures {missing}"
         assert {"worker", "server", "loadgen"} <= set(figures["cpu_ms_per_order"])
         assert figures["queued"] == 0, f"{name}: commands fell back to signals"
-    for name in OURS:
-        ratios = paths[name]["ratio"]
-        missing = {key for key in PATH_FIGURES - {"cpu_ms_per_order"} if not number(ratios.get(key))}
-        assert not missing, f"{name}: missing ratios {missing}"
+        assert all(number(figures["history"][key]) for key in HISTORY), f"{name}: {figures['history']}"
+    for name in ("floor_effects", *OURS):
+        for kind in ("ratio", "ratio_effects") if name in OURS else ("ratio",):
+            ratios = paths[name][kind]
+            missing = {key for key in PATH_FIGURES - {"cpu_ms_per_order"} if not number(ratios.get(key))}
+            assert not missing, f"{name}: missing {kind} {missing}"
+    assert number(paths["floor_effects"]["recorded_decision_p50_ms"])
+    assert paths["floor_effects"]["history"]["activities"] == 1
+    assert number(paths["client_items"]["ratio_whole"]["cpu_ms_per_order_total"])
     assert isinstance(paths["rest"]["rest_adds_p50_ms"], int | float)
     assert isinstance(paths["rest"]["rest_adds_light_p50_ms"], int | float)
 
@@ -75,6 +82,17 @@ def test_quick_bench_writes_every_figure_and_ratio(tmp_path: Path) -> None:
         assert isinstance(scale[key], int | float), key
     assert scale["timers_measured"] > 0
 
+    report = results["report"]
+    assert report["counts_match"], (report["expected"], report["found"])
+    for key in (
+        "build_report_p50_s",
+        "build_report_max_s",
+        "cli_p50_s",
+        "cli_max_s",
+        "build_report_rows_per_s",
+    ):
+        assert number(report[key]), key
+
     targets = {t["target"] for t in results["targets"]}
-    assert len(targets) == 6
+    assert len(targets) == 8
     assert all(isinstance(t["met"], bool) for t in results["targets"])

@@ -558,6 +558,43 @@ async def test_every_effect_arrives_once_through_a_failing_and_hanging_receiver(
     ] == ["window-to-cancel", "cancel", "canceled"]
 
 
+async def test_a_compensation_whose_first_attempt_fails_shows_the_order_in_cancel_to_staff(
+    dev_env: WorkflowEnvironment, tmp_path: Path, receiver: Receiver
+) -> None:
+    """On the happy path visibility goes from `window-to-cancel` to `canceled` in one upsert; an order
+    whose refund is refused shows `cancel` (staff find it stuck there) until the refund goes through,
+    and what the first attempt delivered is not delivered again."""
+
+    def behaviour(event: dict[str, Any], attempt: int) -> str:
+        return "fail" if event["type"] == "payment.void" and attempt <= 3 else "ok"
+
+    receiver.behaviour = behaviour
+    settings = settings_for(tmp_path, webhook_url=receiver.url, webhook_secret=SECRET)
+    query = 'OrderStatus = "cancel" AND WorkflowId = "{}"'
+    async with running_worker(dev_env.client, settings) as orders:
+        order_id = await place(orders)
+        result = await orders.send(order_id, Action.REQUEST_CANCELLATION, {"actor": "customer"})
+        assert result.state is not None and result.state.status is Status.CANCEL
+        shown = query.format(workflow_id(order_id))
+        await eventually(lambda: dev_env.client.count_workflows(shown), lambda c: c.count == 1, timeout=15)
+        final = await reaches(orders, order_id, Status.CANCELED, timeout=30)
+        canceled = shown.replace('"cancel"', '"canceled"')
+        await eventually(lambda: dev_env.client.count_workflows(canceled), lambda c: c.count == 1)
+    tries = receiver.tries(order_id)
+    assert tries[f"{order_id}:payment.void"] == 4, tries
+    assert tries[f"{order_id}:stock.release"] == 1, tries  # delivered by the first attempt: not again
+    # `canceled` went with the compensation, after its last effect, stamped with the move's time.
+    with receiver.lock:
+        done = {key: done for key, done in receiver.done.items() if key.startswith(f"{order_id}:")}
+    statuses = sorted(
+        (e for _, e in done.values() if e["type"] == "order.status-changed"), key=lambda e: e["id"]
+    )
+    assert [e["data"]["to_status"] for e in statuses] == ["window-to-cancel", "cancel", "canceled"]
+    moved = next(e.at for e in final.timeline if e.to_status is Status.CANCELED)
+    assert datetime.fromisoformat(statuses[-1]["occurred_at"]) == moved
+    assert done[f"{order_id}:customer.notify"][0] <= done[statuses[-1]["id"]][0]
+
+
 async def test_a_status_receiver_refusing_holds_up_no_command_and_every_status_event_arrives_once(
     dev_env: WorkflowEnvironment, tmp_path: Path, receiver: Receiver
 ) -> None:

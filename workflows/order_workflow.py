@@ -21,6 +21,7 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from activities.order_activities import OrderActivities
     from domain.commands import Command, MalformedCommand, parse_command, salvage
+    from domain.events import EventType
     from domain.lifecycle import Action, Outcome, Refuse, Status
     from domain.models import OrderInput
     from domain.order import Order
@@ -83,6 +84,9 @@ class OrderWorkflow:
         self._shown_memo = _memo_at_start()
         self._metrics = Metrics(self._order.state if self._order else None)
         self._changes = 0  # bumped by every change: wakes the run loop
+        # Visibility learns of `cancel` only if the compensation's first attempt fails: when it succeeds,
+        # `canceled` follows in the next workflow task, and one upsert says both.
+        self._show_cancel = False
         self._commands = 0  # signals and updates received by this run
 
     @workflow.run
@@ -93,8 +97,7 @@ class OrderWorkflow:
         while True:
             self._publish(order.catch_up(workflow.now()))
             if order.status is Status.CANCEL:
-                await self._outbox.compensate(order.compensation(workflow.now()))
-                self._publish(order.finish_cancellation(workflow.now()))
+                await self._cancel(order)
                 continue
             if order.status.is_final:
                 break
@@ -105,6 +108,22 @@ class OrderWorkflow:
             await self._wait_for_change_or_deadline()
         await self._settle()
         return order.state
+
+    async def _cancel(self, order: Order) -> None:
+        """Compensate, then move to `canceled`. Its status event goes with the compensation's activity
+        once every effect is done (no local activity after it), stamped with that moment, which is the
+        move's time in the timeline; if it could not go there, the outbox sends it as any other."""
+        preview = Order(order.state.model_copy(deep=True)).finish_cancellation(workflow.now())
+        then = preview if all(e.type is EventType.ORDER_STATUS_CHANGED for e in preview) else []
+        compensation = order.compensation(workflow.now())
+        then_at = await self._outbox.compensate(compensation, on_slow=self._slow, then=then)
+        events = order.finish_cancellation(then_at or workflow.now())
+        if then_at is not None and [e.id for e in events] == [e.id for e in then]:
+            events = []  # delivered already, as they are
+        self._publish(events)
+        if not events:
+            self._show()
+            self._changes += 1
 
     @workflow.query(name=QUERY_STATUS)
     def status(self) -> str:
@@ -211,6 +230,8 @@ class OrderWorkflow:
         """Write to visibility what changed of what it shows: one upsert each, at most, per change."""
         state = self._ready_order.state
         wanted = search_attributes_of(state)
+        if state.status is Status.CANCEL and not self._show_cancel:
+            wanted = {}  # held until `canceled`, or until the compensation turns out slow (`_slow`)
         changed = {name: value for name, value in wanted.items() if self._shown_attributes.get(name) != value}
         if changed:
             workflow.upsert_search_attributes(
@@ -222,6 +243,11 @@ class OrderWorkflow:
             workflow.upsert_memo({MEMO_KEY: memo})
             self._shown_memo = memo
         self._metrics.observe(state)
+
+    def _slow(self) -> None:
+        """The compensation's first attempt failed: show the order in `cancel`, so staff find it."""
+        self._show_cancel = True
+        self._show()
 
     def _observe(self) -> None:
         self._metrics.observe(self._ready_order.state)

@@ -3,7 +3,9 @@
 Runs inside the workflow (deterministic: `workflow.*` only). Status events queue here and go in one
 activity per batch; a cancellation's effects go in one activity of their own with the queued status
 events beside them, so an order canceled in its window costs one activity. Events the order made by
-itself (nobody waits on its workflow task) get one short local attempt first.
+itself (nobody waits on its workflow task) get one short local attempt first. A cancellation's first
+attempt is an activity of its own: when it fails, the workflow is told (`on_slow`, which shows the order
+in `cancel` to visibility) and the rest goes as an activity that retries with backoff.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -20,7 +22,7 @@ from temporalio.exceptions import TimeoutError as ActivityTimeout
 
 with workflow.unsafe.imports_passed_through():
     from activities.order_activities import Delivery, DeliveryReport, OrderActivities
-    from domain.events import EventType, OrderEvent
+    from domain.events import EventType, FailedEvent, OrderEvent
     from domain.order import Compensation, Order
 
 # Deliveries retry until the receiver accepts, backing off exponentially up to once a minute.
@@ -67,23 +69,65 @@ class Outbox:
             held_back = set(report.undelivered)
             self._queue[:0] = [event for event in batch if event.id in held_back]
 
-    async def compensate(self, compensation: Compensation) -> None:
+    async def compensate(
+        self, compensation: Compensation, on_slow: Callable[[], None], then: list[OrderEvent]
+    ) -> datetime | None:
         """Payment and stock at once, then the customer; the status events queued so far go beside them
-        unless a batch is already on its way (they must arrive in order)."""
+        unless a batch is already on its way (they must arrive in order), and `then` (the `canceled`
+        status event) once all of them are delivered. One attempt first; if it fails, `on_slow()`, then
+        what it didn't deliver goes as an activity that retries with backoff. Returns when `then` went
+        (None: not sent, the workflow sends it itself)."""
         beside: list[OrderEvent] = []
-        if not self.busy():
+        if self.busy():
+            then = []  # a batch before them is on its way: in order, after it
+        else:
             beside, self._queue, self._awaited = self._queue, [], False
-        report = await self._deliver(Delivery(waves=compensation.waves(), alongside=beside), local=False)
+        batch = Delivery(
+            waves=compensation.waves(),
+            alongside=beside,
+            then=then,
+            then_not_before=workflow.now(),
+            progress_on_failure=True,
+        )
+        try:
+            report = await self._deliver(batch, local=False, retry_policy=ONE_ATTEMPT)
+        except ActivityError as err:
+            on_slow()
+            delivered = self._progress(err, batch)
+            beside = [event for event in beside if event.id not in delivered]
+            batch = batch.model_copy(update={"alongside": beside, "progress_on_failure": False})
+            report = await self._deliver(batch, local=False)
         held_back = set(report.undelivered)
         self._queue[:0] = [event for event in beside if event.id in held_back]
+        return report.then_at
 
-    async def _deliver(self, batch: Delivery, *, local: bool) -> DeliveryReport:
+    def _progress(self, err: ActivityError, batch: Delivery) -> set[str]:
+        """What a failed attempt delivered (effects recorded) and could never deliver (recorded as
+        failed), from its failure's details (none if it timed out); returns their ids."""
+        cause = err.cause
+        details = cause.details if isinstance(cause, ApplicationError) else ()
+        progress = details[0] if details and isinstance(details[0], dict) else {}
+        order = self._order()
+        delivered = {str(event_id) for event_id in progress.get("delivered", [])}
+        for event in batch.events():
+            if event.id in delivered:
+                order.record_effect(event)
+        failed = [FailedEvent.model_validate(f) for f in progress.get("failed", [])]
+        for failure in failed:
+            order.record_failure(failure)
+        if failed:
+            self._on_failure()
+        return delivered | {failure.id for failure in failed}
+
+    async def _deliver(
+        self, batch: Delivery, *, local: bool, retry_policy: RetryPolicy = DELIVERY_RETRY
+    ) -> DeliveryReport:
         """One activity for the batch, skipping effects already delivered; a local attempt first when
         `local`, then (if that fails) an activity that retries with backoff, off the workflow task."""
         order = self._order()
         done = set(order.state.effects) | {failed.id for failed in order.state.failed_events}
         waves = [pending for wave in batch.waves if (pending := [e for e in wave if e.id not in done])]
-        batch = Delivery(waves=waves, alongside=batch.alongside)
+        batch = batch.model_copy(update={"waves": waves})
         if not batch.events():
             return DeliveryReport()
         summary = ", ".join(event.type.value for event in batch.events())
@@ -95,7 +139,7 @@ class Outbox:
                 OrderActivities.deliver_events,
                 batch,
                 start_to_close_timeout=_timeout(batch),
-                retry_policy=DELIVERY_RETRY,
+                retry_policy=retry_policy,
                 summary=summary,
             )
         held_back = set(report.undelivered)
@@ -148,4 +192,4 @@ def _timeout(batch: Delivery) -> timedelta:
     """Each delivery in sequence gets the time one delivery gets (a wave's kinds go at once), so a slow
     receiver can't time a batch out forever, and a batch lost with its worker is retried soon."""
     steps = sum(max(Counter(event.type.kind for event in wave).values()) for wave in batch.waves)
-    return DELIVERY_TIMEOUT * max(steps, len(batch.alongside), 1)
+    return DELIVERY_TIMEOUT * (max(steps, len(batch.alongside), 1) + len(batch.then))
