@@ -14,7 +14,7 @@ from fastapi import Request, Response
 from domain.lifecycle import Action
 from orders.api.errors import NOT_RULES, ApiError
 from orders.api.provider import provider_of
-from orders.api.views import Receipt, command_date
+from orders.api.receipts import Receipt, command_date
 from orders.errors import CommandRejected
 
 # A route's status for a refusal by the order's rules, by the refusal's code (None: the usual 409).

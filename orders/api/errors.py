@@ -15,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from orders.api.views import Out
+from orders.api.receipts import Out
 from orders.errors import CommandRejected, OrderNotFound, OrdersError, TemporalUnavailable
 
 log = logging.getLogger("orders.api")

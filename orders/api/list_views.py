@@ -20,7 +20,7 @@ from pydantic import Field
 
 from domain.lifecycle import Status
 from domain.visibility import MEMO_KEY, OrderMemo
-from orders.api.views import Out
+from orders.api.receipts import Out
 from orders.placement import PlacementMemo
 from orders.reads import OrderSummary
 

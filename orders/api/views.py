@@ -1,24 +1,26 @@
-"""The REST API's answers, in VTEX's camelCase, and the mapping from the workflow's `OrderState`.
+"""The REST API's view of an order (Get order), in VTEX's camelCase, mapped from the workflow's `OrderState`.
 
 Field names and types are those of VTEX's Orders API schema (`tests/vtex/vtex-orders-api.json`, Get
 order) where VTEX has the field and this service has the data; the few that VTEX lacks
 (`gracePeriodEndDate`, `customerId`, ...) follow the same style. Fields VTEX's schema types as
-non-nullable are left out when the order has no value for them (`omitted`), rather than sent as null. Money is
-integer cents; times are ISO 8601 UTC. Lists are in `orders.api.list_views`; the request bodies are in
-`orders.api.bodies`; docs/api.md has each field and each decision.
+non-nullable are left out when the order has no value for them (`omitted`), rather than sent as
+null. Money is integer cents; times are ISO 8601 UTC. Lists are in `orders.api.list_views`, receipts
+in `orders.api.receipts`, the request bodies in `orders.api.bodies`; docs/api.md has each field and
+each decision.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
-from typing import Any, Literal
+from datetime import datetime
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from domain.lifecycle import STAFF, Actor, CancelPath, Status
 from domain.state import OrderState
 from domain.wire import InvoiceKind
+from orders.api.receipts import Out, omitted
 
 PaymentGroup = Literal["creditCard", "debitCard", "bankInvoice", "promissory", "giftCard", "instantPayment"]
 # VTEX's payment groups, by the payment method as orders name it (lower case, without '-', '_' or ' ').
@@ -37,34 +39,6 @@ INVOICE_TYPES: dict[InvoiceKind, Literal["Output", "Input"]] = {
     InvoiceKind.OUTPUT: "Output",
     InvoiceKind.INPUT: "Input",
 }
-
-
-class Out(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-def _is_none(value: object) -> bool:
-    return value is None
-
-
-def omitted(description: str | None = None) -> Any:
-    """A field VTEX's schema types as non-nullable: left out of the answer when the order has no value."""
-    return Field(None, exclude_if=_is_none, description=description)
-
-
-class Receipt(Out):
-    """VTEX's answer to a command: when, which order, and the receipt (the command's request id; for a
-    cancellation request, its `cancellationRequestId`)."""
-
-    date: datetime
-    orderId: str
-    receipt: str
-
-
-class Placed(Out):
-    orderId: str
-    created: bool = Field(description="false: an order with this id already existed and was left as it was")
-    date: datetime
 
 
 class ItemView(Out):
@@ -300,13 +274,3 @@ def order_view(state: OrderState) -> OrderView:
             ]
         ),
     )
-
-
-def command_date(state: OrderState | None, request_id: str) -> datetime:
-    """When the command took effect: the time of its entry in the order's timeline, so a repeat with
-    the same Idempotency-Key answers with the first call's date; now, when nothing was recorded."""
-    if state is not None:
-        for entry in reversed(state.timeline):
-            if entry.request_id == request_id and not entry.refused:
-                return entry.at
-    return datetime.now(UTC)

@@ -13,9 +13,9 @@ from orders.api.bodies import CancelBody
 from orders.api.commands import QUEUED, run_command
 from orders.api.errors import ERRORS
 from orders.api.provider import provider_of
+from orders.api.receipts import Receipt
 from orders.api.routes.params import IdempotencyKey, OrderId
 from orders.api.security import Customer
-from orders.api.views import Receipt
 from orders.errors import OrderNotFound
 
 router = APIRouter(tags=["customer"])

@@ -17,11 +17,11 @@ from domain.wire import MAX_ITEMS, Quantity, one_line_per_sku
 from orders.api.bodies import Body
 from orders.api.commands import QUEUED, run_command
 from orders.api.errors import ERRORS
+from orders.api.receipts import Receipt
 from orders.api.routes.customer import own_order
 from orders.api.routes.params import IdempotencyKey, OrderId
 from orders.api.routes.staff import PVT
 from orders.api.security import Customer, Staff
-from orders.api.views import Receipt
 
 router = APIRouter(tags=["items"])
 

@@ -16,10 +16,10 @@ from domain.wire import PositiveSeconds, UtcTime
 from orders.api.bodies import Body
 from orders.api.commands import QUEUED, run_command
 from orders.api.errors import ERRORS
+from orders.api.receipts import Receipt
 from orders.api.routes.params import IdempotencyKey, OrderId
 from orders.api.routes.staff import PVT
 from orders.api.security import Caller, Staff
-from orders.api.views import Receipt
 
 router = APIRouter(tags=["decision policy"])
 

@@ -20,9 +20,10 @@ from orders.api.bodies import CancelBody, DenyBody, InvoiceBody, PlaceOrderBody
 from orders.api.commands import QUEUED, cancel_refusal, run_command
 from orders.api.errors import ERRORS, ApiError
 from orders.api.provider import provider_of
+from orders.api.receipts import Placed, Receipt
 from orders.api.routes.params import IdempotencyKey, OrderId
 from orders.api.security import Staff
-from orders.api.views import OrderView, Placed, Receipt, order_view
+from orders.api.views import OrderView, order_view
 from orders.client import OrdersClient
 from orders.errors import OrdersError
 from orders.reads import OrderSummary
