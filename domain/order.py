@@ -41,6 +41,7 @@ from domain.state import (
 from domain.wire import InvoiceKind
 
 MAX_EXTENSION = timedelta(days=365)
+SKUS_NAMED = 10  # a refusal names this many of the order's skus: answers are kept, and must stay small
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,10 @@ class Order:
         pending = self.state.next_deadline()
         return None if pending is None else pending[1]
 
+    def deadline_passed(self, now: datetime) -> bool:
+        pending = self.state.next_deadline()
+        return pending is not None and pending[1] <= now
+
     def catch_up(self, now: datetime) -> list[OrderEvent]:
         """Apply the deadlines that have passed. The window is a deadline, not a flag: whatever arrives
         after it is judged as arriving after it, even when its timer has not fired yet."""
@@ -151,13 +156,11 @@ class Order:
         wrong_code = self._reason_code_refusal(action, command)
         if wrong_code is not None:
             return wrong_code
-        status = self.status
-        pending = self.state.next_deadline()
-        if pending is not None and pending[1] <= now:
-            caught_up = decide(self.state.situation(), pending[0], Actor.SYSTEM)
-            assert isinstance(caught_up, Move)
-            status = caught_up.to
-        situation = self.state.situation(status=status, at=self.judged_at(command, now))
+        if self.deadline_passed(now):  # judge as `handle` will: after every passed deadline (rare)
+            ahead = Order(self.state.model_copy(deep=True), self.answers)
+            ahead.catch_up(now)
+            return ahead.judge(action, command, now)
+        situation = self.state.situation(at=self.judged_at(command, now))
         if isinstance(command, CancelItems):
             wrong = self._items_refusal(command)
             if wrong is not None:
@@ -173,7 +176,8 @@ class Order:
             )
         outcome = decide(situation, action, command.actor)
         if isinstance(outcome, Move):
-            return over_limit(self.state, action) or self._extension_refusal(command, now) or outcome
+            lines = len(command.items) if isinstance(command, CancelItems) else 0
+            return over_limit(self.state, action, lines) or self._extension_refusal(command, now) or outcome
         return outcome
 
     def _items_refusal(self, command: CancelItems) -> Refuse | None:
@@ -181,7 +185,9 @@ class Order:
         remaining = self.state.remaining()
         for index, item in enumerate(command.items):
             if item.sku not in remaining:
-                known = ", ".join(remaining) or "none"
+                known = ", ".join(list(remaining)[:SKUS_NAMED]) or "none"
+                if len(remaining) > SKUS_NAMED:
+                    known += f", ... ({len(remaining)} in all)"
                 return Refuse(
                     f"items[{index}]: sku {item.sku} is not in the order (its skus: {known})", "unknown-sku"
                 )

@@ -273,10 +273,10 @@ class OrderState(WireModel):
         deadline, approved = self.grace_deadline, self.payment_approved_at
         return deadline is not None and approved is not None and approved <= at < deadline
 
-    def situation(self, *, status: Status | None = None, at: datetime | None = None) -> Situation:
+    def situation(self, *, at: datetime | None = None) -> Situation:
         pending = self.pending_request
         return Situation(
-            status=status or self.status,
+            status=self.status,
             partially_invoiced=self.partially_invoiced,
             inside_grace_window=at is not None and self.inside_grace_window(at),
             status_before_request=self.status_before_request,

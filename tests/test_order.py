@@ -49,6 +49,20 @@ def test_a_request_arriving_after_the_deadline_waits_for_the_store_though_the_ti
     assert EventType.STORE_DECISION_NEEDED in [e.type for e in events]
 
 
+def test_the_validator_judges_after_every_passed_deadline_as_the_handler_does() -> None:
+    """A worker down for a month: the reminders and the decision deadline have all passed when the
+    store's confirmation arrives. The update's validator must refuse it as the handler will."""
+    order = place()
+    asked = PLACED + GRACE + timedelta(minutes=1)
+    send(order, Action.REQUEST_CANCELLATION, asked, actor="customer")
+    confirm = parse_command(Action.CONFIRM_CANCELLATION, {"actor": "store", "request_id": "c-1"})
+    month_later = asked + timedelta(days=31)
+    validated = order.judge(Action.CONFIRM_CANCELLATION, confirm, month_later)
+    assert order.status is Status.CANCELLATION_REQUESTED  # judging changed nothing
+    handled, _ = order.handle(Action.CONFIRM_CANCELLATION, confirm, month_later)
+    assert validated == handled == Refuse("the order is already being canceled", "canceling")
+
+
 def test_a_request_stamped_inside_the_window_cancels_at_once_when_processed_late() -> None:
     order = place()
     outcome, _ = send(
