@@ -448,3 +448,36 @@ def cancellation_action(situation: Situation) -> str | None:
     if situation.status is Status.CANCELLATION_REQUESTED:
         return "cancel"  # the store's confirmation is the one step left
     return None
+
+
+@dataclass(frozen=True)
+class PendingDecision:
+    """What each way of deciding the pending request does, in words the interfaces show."""
+
+    confirm: str  # confirming it (or, for a whole-order request, the store's second cancel)
+    deny: str
+    timeout: str  # no decision by the deadline
+    second_cancel_confirms: bool  # a staff `cancel` of the order confirms it (not for item requests)
+
+
+def pending_decision(situation: Situation) -> PendingDecision | None:
+    """The consequences of confirming, denying or not deciding the pending request, from the table."""
+    if situation.status is not Status.CANCELLATION_REQUESTED:
+        return None
+
+    def words(action: Action, actor: Actor) -> str:
+        outcome = decide(situation, action, actor)
+        assert isinstance(outcome, Move), outcome
+        if outcome.to is Status.CANCEL:
+            return "the order is canceled"
+        back = f"the order goes back to {outcome.to.value}"
+        items_go = situation.pending_is_items and action is not Action.DENY_CANCELLATION
+        return f"the items are canceled and {back}" if items_go else back
+
+    second = decide(situation, Action.REQUEST_CANCELLATION, Actor.STORE)
+    return PendingDecision(
+        confirm=words(Action.CONFIRM_CANCELLATION, Actor.STORE),
+        deny=words(Action.DENY_CANCELLATION, Actor.STORE),
+        timeout=words(Action.DECISION_TIMEOUT, Actor.SYSTEM),
+        second_cancel_confirms=isinstance(second, Move),
+    )

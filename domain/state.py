@@ -14,10 +14,12 @@ from domain.lifecycle import (
     Actor,
     CancelPath,
     Deadline,
+    PendingDecision,
     Situation,
     Status,
     cancellation_action,
     cancellation_allowed,
+    pending_decision,
 )
 from domain.reasons import OTHER, ReasonCodes
 from domain.wire import ClientProfile, InvoiceKind, Item, ItemQuantity, Origin, Payment, WireModel
@@ -272,6 +274,10 @@ class OrderState(WireModel):
     def inside_grace_window(self, at: datetime) -> bool:
         deadline, approved = self.grace_deadline, self.payment_approved_at
         return deadline is not None and approved is not None and approved <= at < deadline
+
+    def pending_decision(self) -> PendingDecision | None:
+        """What confirming, denying or not deciding the pending request would do."""
+        return pending_decision(self.situation())
 
     def situation(self, *, at: datetime | None = None) -> Situation:
         pending = self.pending_request

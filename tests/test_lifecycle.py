@@ -11,6 +11,7 @@ from domain.lifecycle import (
     Action,
     Actor,
     Move,
+    PendingDecision,
     Refuse,
     Situation,
     Status,
@@ -18,6 +19,7 @@ from domain.lifecycle import (
     cancellation_action,
     cancellation_allowed,
     decide,
+    pending_decision,
 )
 
 S, A = Status, Action
@@ -169,3 +171,23 @@ def test_the_last_items_cancel_the_order_and_an_item_request_is_decided_as_items
     assert isinstance(pending, Refuse) and pending.code == "request-pending"
     invoiced = decide(Situation(S.HANDLING, partially_invoiced=True), A.CANCEL_ITEMS, STORE)
     assert isinstance(invoiced, Refuse) and invoiced.code == "partially-invoiced"
+
+
+def test_the_pending_decision_says_what_an_item_request_does_unlike_a_whole_order_one() -> None:
+    whole = pending_decision(Situation(Status.CANCELLATION_REQUESTED, status_before_request=Status.HANDLING))
+    assert whole == PendingDecision(
+        confirm="the order is canceled",
+        deny="the order goes back to handling",
+        timeout="the order is canceled",
+        second_cancel_confirms=True,
+    )
+    items = Situation(
+        Status.CANCELLATION_REQUESTED, status_before_request=Status.HANDLING, pending_is_items=True
+    )
+    assert pending_decision(items) == PendingDecision(
+        confirm="the items are canceled and the order goes back to handling",
+        deny="the order goes back to handling",
+        timeout="the items are canceled and the order goes back to handling",
+        second_cancel_confirms=False,  # a staff cancel is refused while an item request waits
+    )
+    assert pending_decision(Situation(Status.HANDLING)) is None

@@ -22,13 +22,13 @@ from domain.commands import (
     RequestCancellation,
     StartHandling,
 )
-from domain.lifecycle import PAYMENT_APPROVERS, STAFF, Action, Actor
+from domain.lifecycle import PAYMENT_APPROVERS, Action, Actor
 from domain.models import OrderInput
 from domain.reasons import Use
 from domain.wire import InvoiceKind, Item, ItemQuantity, Payment, describe_errors
 from orders.cli.console import console
 from orders.cli.errors import EXIT_CODES_HELP, EXIT_OK, EXIT_USAGE, Failure, load_settings, run, say
-from orders.cli.parsing import AMOUNT, DURATION_TYPE, ITEM, LINE
+from orders.cli.parsing import AMOUNT, DURATION_TYPE, ITEM, LINE, STAFF_ACTORS, actor_choices
 from orders.cli.policy import check_reason_code, deny_payment, extend, reason_code_option, reasons, report
 from orders.cli.reads import list_, pending, status, watch
 from orders.cli.render import echo_json, fmt_money
@@ -43,14 +43,6 @@ Environment:
   ORDERS_TASK_QUEUE                 the workers' task queue (default: orders)
   ORDERS_UPDATE_TIMEOUT_SECONDS     how long to wait for a worker's verdict before queuing (default: 5)
 """
-
-
-def actor_choices(allowed: frozenset[Actor]) -> list[str]:
-    """A rule's set of actors as `--as` choices, in Actor's order: `store|erp`, the default first."""
-    return [actor.value for actor in Actor if actor in allowed]
-
-
-STAFF_ACTORS = actor_choices(STAFF)
 
 
 def package_version() -> str:
@@ -178,7 +170,7 @@ def staff_option(f: Callable[..., Any]) -> Callable[..., Any]:
 @staff_option
 @command_options
 def confirm(order_id: str, actor: str, how: Delivery) -> int:
-    """Confirm ORDER_ID's pending cancellation request: the order is canceled."""
+    """Confirm ORDER_ID's pending cancellation request: the order (or the request's items) is canceled."""
     return deliver(order_id, Action.CONFIRM_CANCELLATION, ConfirmCancellation, how, actor=actor)
 
 

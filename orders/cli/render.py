@@ -79,22 +79,25 @@ def grace_line(state: OrderState, now: datetime) -> str:
 
 
 def pending_line(state: OrderState, now: datetime) -> str | None:
-    pending = state.pending_request
-    if pending is None or state.decision_deadline is None:
+    pending, decision = state.pending_request, state.pending_decision()
+    if pending is None or state.decision_deadline is None or decision is None:
         return None
     said = f' "{shown(pending.reason)}"' if pending.reason else ""
+    items = f" for {items_text(pending.items)}" if pending.items else ""
     return (
-        f"by {pending.actor.value} {fmt_relative(pending.requested_at, now)}{said}; "
+        f"by {pending.actor.value}{items} {fmt_relative(pending.requested_at, now)}{said}; "
         f"decide by {fmt_time(state.decision_deadline)} ({fmt_relative(state.decision_deadline, now)}),"
-        " or it is canceled then"
+        f" or {decision.timeout} then"
     )
 
 
 def cancellation_line(state: OrderState) -> str:
     if state.status.is_final or state.status is Status.CANCEL:
         return "not possible now"
-    if state.status is Status.CANCELLATION_REQUESTED:
-        return "waiting for the store: confirm (or cancel again) to cancel, deny to decline"
+    decision = state.pending_decision()
+    if decision is not None:
+        confirm = "confirm (or cancel again)" if decision.second_cancel_confirms else "confirm"
+        return f"waiting for the store: {confirm}: {decision.confirm}; deny: {decision.deny}"
     if state.cancellation_action == "cancel":
         return "a request now cancels at once"
     if state.cancellation_action == "request":
@@ -170,11 +173,12 @@ def next_steps(state: OrderState, now: datetime) -> list[str]:
     order = state.order_id
     if state.status in (Status.CANCEL, Status.CANCELED) and state.cancellation is not None:
         return [f"  {undo_sentence(state)}"]
-    if state.status is Status.CANCELLATION_REQUESTED and state.decision_deadline:
+    decision = state.pending_decision()
+    if decision is not None and state.decision_deadline:
         deadline = state.decision_deadline
         return [
             f"  Waiting for the store's decision until {fmt_time(deadline)} ({fmt_relative(deadline, now)});"
-            " with no decision by then the order is canceled.",
+            f" with no decision by then {decision.timeout}.",
             f"  Decide: orders confirm {order}  |  orders deny {order} --reason TEXT",
         ]
     if state.status is Status.WINDOW_TO_CANCEL and state.grace_deadline:

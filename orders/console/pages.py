@@ -11,6 +11,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from domain.lifecycle import Status
 from domain.text import shown
 from orders.console import views
 from orders.console.auth import current_staff
@@ -34,6 +35,7 @@ def templates() -> Environment:
     env.filters["iso"] = views.iso
     env.filters["span"] = views.span
     env.globals["prefix"] = PREFIX
+    env.globals["Status"] = Status
     env.globals["span"] = lambda seconds: "—" if seconds is None else views.span(seconds)
     return env
 
