@@ -15,11 +15,11 @@ from typing import Any
 import httpx
 from temporalio.client import Client
 
-from domain.lifecycle import Action, Status
+from domain.lifecycle import Action, Actor, Status
 from domain.models import OrderInput
 from orders.api import create_app
 from orders.client import OrdersClient
-from orders.console.users import Role, UsersFile
+from orders.console.users import UsersFile
 from orders.queue import pending_requests
 from orders.settings import Settings
 from tests.conftest import eventually, running_worker, settings_for
@@ -36,7 +36,7 @@ class Console:
     settings: Settings
     users: UsersFile
 
-    def add_user(self, name: str, role: Role = Role.STORE, password: str = PASSWORD) -> str:
+    def add_user(self, name: str, role: Actor = Actor.STORE, password: str = PASSWORD) -> str:
         self.users.add(name, role, password, replace=True)
         return name
 

@@ -26,7 +26,7 @@ from orders.console import charts
 from orders.console.auth import Throttle
 from orders.console.live import QueueCache
 from orders.console.sessions import signing_secret
-from orders.console.users import Role, UsersFile, verify
+from orders.console.users import UsersFile, verify
 from orders.report import PATHS
 from orders.settings import Settings
 from tests.conftest import running_worker, settings_for
@@ -41,7 +41,7 @@ SCRIPT = "<script>alert(1)</script>"
 
 def test_users_file_keeps_argon2_hashes_never_the_password(tmp_path: Path) -> None:
     users = UsersFile(tmp_path / "nested" / "console-users.json")
-    user = users.add("Alice", Role.STORE, PASSWORD)
+    user = users.add("Alice", Actor.STORE, PASSWORD)
     text = users.path.read_text()
     assert user.name == "alice" and PASSWORD not in text
     assert '"password_hash": "$argon2id$' in text
@@ -49,12 +49,12 @@ def test_users_file_keeps_argon2_hashes_never_the_password(tmp_path: Path) -> No
     assert verify(users.get("ALICE"), PASSWORD) and not verify(users.get("alice"), PASSWORD + "x")
     assert not verify(None, PASSWORD)  # unknown user: the same work, never a match
     with pytest.raises(ValueError, match="at least 10"):
-        users.add("bob", Role.STORE, "short")
+        users.add("bob", Actor.STORE, "short")
     with pytest.raises(ValueError, match="user name"):
-        users.add("bob smith", Role.STORE, PASSWORD)
+        users.add("bob smith", Actor.STORE, PASSWORD)
     with pytest.raises(ValueError, match="already exists"):
-        users.add("alice", Role.ERP, PASSWORD)
-    assert users.add("alice", Role.ERP, PASSWORD + "2", replace=True).role is Role.ERP
+        users.add("alice", Actor.ERP, PASSWORD)
+    assert users.add("alice", Actor.ERP, PASSWORD + "2", replace=True).role is Actor.ERP
     assert users.remove("alice") and users.get("alice") is None
 
 
@@ -122,7 +122,7 @@ async def console(
 ) -> AsyncIterator[Console]:
     async with console_service(dev_env.client, tmp_path_factory.mktemp("console")) as service:
         service.add_user("alice")
-        service.add_user("erin", Role.ERP)
+        service.add_user("erin", Actor.ERP)
         yield service
 
 

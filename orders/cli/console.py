@@ -8,8 +8,9 @@ import sys
 import click
 
 from orders.cli.errors import EXIT_OK, EXIT_REFUSED, EXIT_USAGE, Failure, load_settings, say
+from orders.cli.parsing import STAFF_ACTORS
 from orders.cli.render import table
-from orders.console.users import MIN_PASSWORD, Role, UsersFile, UsersFileError
+from orders.console.users import MIN_PASSWORD, UsersFile, UsersFileError
 
 
 def users_file() -> UsersFile:
@@ -23,7 +24,7 @@ def console() -> None:
 
 @console.command("add-user")
 @click.argument("name")
-@click.option("--role", type=click.Choice([role.value for role in Role]), required=True,
+@click.option("--role", type=click.Choice(STAFF_ACTORS), required=True,
               help="Commands from this user are sent as this actor.")  # fmt: skip
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
 @click.option("--replace", is_flag=True, help="Give an existing user a new password and role; "
@@ -41,7 +42,7 @@ def add_user(name: str, role: str, password_stdin: bool, replace: bool) -> int:
             confirmation_prompt=True,
         )
     try:
-        user = users.add(name, Role(role), password, replace=replace)
+        user = users.add(name, role, password, replace=replace)
     except UsersFileError as err:
         raise Failure(str(err), EXIT_USAGE) from None
     except ValueError as err:

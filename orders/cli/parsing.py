@@ -13,8 +13,17 @@ from typing import Any
 import click
 from pydantic import ValidationError
 
+from domain.lifecycle import STAFF, Actor
 from domain.wire import Item, ItemQuantity, describe_errors
 from orders.durations import parse_duration
+
+
+def actor_choices(allowed: frozenset[Actor]) -> list[str]:
+    """A rule's set of actors as `--as` choices, in Actor's order: `store|erp`, the default first."""
+    return [actor.value for actor in Actor if actor in allowed]
+
+
+STAFF_ACTORS = actor_choices(STAFF)
 
 
 def parse_cents(text: str) -> int:

@@ -13,10 +13,10 @@ import click
 from click.shell_completion import CompletionItem
 
 from domain.commands import DenyPayment, ExtendDeadline
-from domain.lifecycle import PAYMENT_NOTIFIERS, STAFF, Action, Actor
+from domain.lifecycle import PAYMENT_NOTIFIERS, Action
 from domain.reasons import LOCALES, Use
 from orders.cli.errors import EXIT_CODES_HELP, EXIT_OK, EXIT_USAGE, Failure, connect, load_settings, run, say
-from orders.cli.parsing import DURATION_TYPE
+from orders.cli.parsing import DURATION_TYPE, STAFF_ACTORS, actor_choices
 from orders.cli.render import echo_json, fmt_time, table
 from orders.cli.sending import Delivery, command_options, deliver
 from orders.durations import fmt_span
@@ -83,7 +83,7 @@ _UTC_TIME = click.DateTime(["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%SZ"])
 @click.option("--decision-until", type=_UTC_TIME,
               help="Move the pending request's decision deadline to this UTC time.")  # fmt: skip
 @click.option("--reason", default="", help="Why (shown in the timeline).")
-@click.option("--as", "actor", type=click.Choice([a.value for a in Actor if a in STAFF]), default="store",
+@click.option("--as", "actor", type=click.Choice(STAFF_ACTORS), default="store",
               show_default=True, help="Who sends it.")  # fmt: skip
 @command_options
 def extend(order_id: str, window: int | None, window_until: datetime | None, decision: int | None,
@@ -110,7 +110,7 @@ def extend(order_id: str, window: int | None, window_until: datetime | None, dec
 @click.command("deny-payment", epilog=EXIT_CODES_HELP)
 @click.argument("order_id")
 @click.option("--reason", default="", help="What the payment gateway said, e.g. card declined.")
-@click.option("--as", "actor", type=click.Choice([a.value for a in Actor if a in PAYMENT_NOTIFIERS]),
+@click.option("--as", "actor", type=click.Choice(actor_choices(PAYMENT_NOTIFIERS)),
               default="erp", show_default=True, help="Who relays the gateway's notification.")  # fmt: skip
 @command_options
 def deny_payment(order_id: str, reason: str, actor: str, how: Delivery) -> int:

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
+from domain.lifecycle import Actor
 from orders.console.sessions import LIFETIME, new_session
-from orders.console.users import Role, User, UsersFile, normalize, same, verify
+from orders.console.users import User, UsersFile, normalize, same, verify
 
 MAX_FAILURES = 5
 WINDOW = 15 * 60
@@ -33,7 +34,7 @@ class Staff:
     """The signed-in user, as commands are sent: actor = role, sender = name."""
 
     name: str
-    role: Role
+    role: Actor
 
 
 class Throttle:

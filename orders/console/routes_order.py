@@ -15,7 +15,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from domain.lifecycle import Action, Actor
+from domain.lifecycle import Action
 from domain.reasons import Use
 from domain.text import ORDER_ID
 from orders.api.provider import OrdersProvider
@@ -75,7 +75,7 @@ async def order_page(request: Request, order_id: str, staff: Signed) -> Response
         order_id,
         state=state,
         now=now,
-        buttons=views.buttons(state, Actor(staff.role.value), now),
+        buttons=views.buttons(state, staff.role, now),
         catalogue=settings.catalogue,
     )
 

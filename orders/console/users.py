@@ -19,12 +19,13 @@ import re
 import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
+
+from domain.lifecycle import STAFF, Actor
 
 # Lowercase, so `Alice` and `alice` are one account; what a command's `sender` may carry (SPEC §9).
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._@-]{0,63}")
@@ -37,11 +38,12 @@ _hasher = PasswordHash((Argon2Hasher(),))
 _DUMMY_HASH = _hasher.hash("not-a-password-of-anyone")
 
 
-class Role(StrEnum):
-    """The actor a console user's commands are sent as (SPEC §3: staff)."""
-
-    STORE = "store"
-    ERP = "erp"
+def staff_role(value: str) -> Actor:
+    """A console user's role: the staff actor (SPEC §3) its commands are sent as."""
+    actor = Actor(value)
+    if actor not in STAFF:
+        raise ValueError(f"role {value!r} is not one of the staff's: {', '.join(sorted(STAFF))}")
+    return actor
 
 
 class UsersFileError(ValueError):
@@ -51,7 +53,7 @@ class UsersFileError(ValueError):
 @dataclass(frozen=True)
 class User:
     name: str
-    role: Role
+    role: Actor
     password_hash: str
     created_at: str = ""
 
@@ -120,12 +122,12 @@ class UsersFile:
     def get(self, name: str) -> User | None:
         return self.users().get(normalize(name))
 
-    def add(self, name: str, role: Role, password: str, *, replace: bool = False) -> User:
+    def add(self, name: str, role: str, password: str, *, replace: bool = False) -> User:
         name, password = check_name(name), check_password(password)
         users = dict(self.users())
         if name in users and not replace:
             raise ValueError(f"user {name} already exists (--replace gives it a new password and role)")
-        user = User(name, Role(role), hash_password(password), datetime.now(UTC).isoformat())
+        user = User(name, staff_role(role), hash_password(password), datetime.now(UTC).isoformat())
         users[name] = user
         self._write(users)
         return user
@@ -145,7 +147,7 @@ class UsersFile:
             users = {
                 check_name(name): User(
                     name=check_name(name),
-                    role=Role(entry["role"]),
+                    role=staff_role(entry["role"]),
                     password_hash=str(entry["password_hash"]),
                     created_at=str(entry.get("created_at", "")),
                 )
