@@ -41,7 +41,7 @@ from domain.state import (
 from domain.wire import InvoiceKind
 
 MAX_EXTENSION = timedelta(days=365)
-SKUS_NAMED = 10  # a refusal names this many of the order's skus: answers are kept, and must stay small
+SKUS_NAMED = 5  # a refusal names this many of the order's skus: answers are kept, and must stay small
 
 
 @dataclass(frozen=True)
@@ -177,7 +177,8 @@ class Order:
         outcome = decide(situation, action, command.actor)
         if isinstance(outcome, Move):
             lines = len(command.items) if isinstance(command, CancelItems) else 0
-            return over_limit(self.state, action, lines) or self._extension_refusal(command, now) or outcome
+            full = over_limit(self.state, action, command.actor, outcome.to, lines)
+            return full or self._extension_refusal(command, now) or outcome
         return outcome
 
     def _items_refusal(self, command: CancelItems) -> Refuse | None:

@@ -12,6 +12,7 @@ from typing import Annotated
 from pydantic import AfterValidator, StringConstraints
 
 MAX_TEXT = 1000
+MAX_TEXT_BYTES = 1000
 MAX_ID_LENGTH = 64
 MAX_REQUEST_ID_LENGTH = 128
 
@@ -46,6 +47,17 @@ def shown(value: str) -> str:
 _UNSAFE_OR_NEWLINE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
+def within_bytes(value: str) -> str:
+    """Stored text is bounded in bytes, as Temporal bounds what an order carries: a character may take 4."""
+    size = len(value.encode("utf-8"))
+    if size > MAX_TEXT_BYTES:
+        raise ValueError(
+            f"must be at most {MAX_TEXT_BYTES:,} bytes of UTF-8 ({MAX_TEXT_BYTES:,} plain letters, "
+            f"fewer with accents or emoji); it is {size:,}"
+        )
+    return value
+
+
 def printable_ascii(value: str) -> str:
     if not PRINTABLE.fullmatch(value):
         raise ValueError(
@@ -61,12 +73,16 @@ RequestId = Annotated[str, AfterValidator(printable_ascii)]
 # Who exactly sent a command within its actor: a user name, an app key, a customer id.
 Sender = RequestId
 Text = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=MAX_TEXT), AfterValidator(safe_text)
+    str,
+    StringConstraints(strip_whitespace=True, max_length=MAX_TEXT),
+    AfterValidator(safe_text),
+    AfterValidator(within_bytes),
 ]
 RequiredText = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT),
     AfterValidator(safe_text),
+    AfterValidator(within_bytes),
 ]
 # Short names: a SKU, an invoice number, a payment method.
 Name = Annotated[

@@ -6,14 +6,21 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from domain.commands import parse_command
-from domain.lifecycle import Action, Move, Outcome, Refuse
-from domain.limits import MAX_CANCELLATION_REQUESTS, MAX_INVOICES, MAX_REQUESTED_LINES
+import pytest
+
+from domain.commands import MalformedCommand, parse_command
+from domain.lifecycle import Action, Move, Outcome, Refuse, Status
+from domain.limits import (
+    MAX_CANCELLATION_REQUESTS,
+    MAX_INVOICES,
+    MAX_MOVES_WITH_STORE,
+    MAX_REQUESTED_LINES,
+)
 from domain.models import OrderInput, StoreSettings
 from domain.order import Order
 from domain.wire import MAX_ITEMS
 
-LONGEST_TEXT = "x" * 1000
+LONGEST_TEXT = "é" * 500  # the most bytes a reason may take: 1,000
 SKUS = [f"S{i:063d}" for i in range(MAX_ITEMS)]  # 64 characters, the longest a sku may be
 TEMPORAL_PAYLOAD_LIMIT = 2 * 1024 * 1024
 
@@ -71,9 +78,13 @@ def test_an_order_at_every_limit_stays_well_inside_temporals_payload_limit() -> 
         assert isinstance(denied, Move), denied
     full = driver.send(Action.CANCEL_ITEMS, actor="customer", items=[{"sku": SKUS[0], "quantity": 1}])
     assert isinstance(full, Refuse) and full.code == "order-full", full
-    for n in range(MAX_INVOICES):
-        invoiced = driver.send(Action.INVOICE, actor="erp", invoice_number=f"{n:064d}", value=1)
-        assert isinstance(invoiced, Move), invoiced
+    # The store's own requests, denied, up to the last change it may make. (Invoices weigh less, and a
+    # partially invoiced order takes no cancellation.)
+    while len(driver.order.state.moves()) < MAX_MOVES_WITH_STORE:
+        asked = driver.send(Action.REQUEST_CANCELLATION, actor="store", reason=LONGEST_TEXT)
+        assert isinstance(asked, Move), asked
+        driver.send(Action.DENY_CANCELLATION, actor="store", reason=LONGEST_TEXT)
+    assert len(driver.order.state.moves()) == MAX_MOVES_WITH_STORE
     for _ in range(400):  # refusals that name the longest unknown sku: kept answers and timeline notes
         unknown = [{"sku": "u" * 64, "quantity": 1}]
         refused = driver.send(Action.CANCEL_ITEMS, actor="customer", items=unknown, reason=LONGEST_TEXT)
@@ -103,3 +114,54 @@ def test_item_requests_count_against_the_request_limit_and_the_line_budget() -> 
     assert isinstance(driver.send(Action.REQUEST_CANCELLATION, actor="customer"), Move)
     # The store's second step decides what is pending: never refused as full.
     assert isinstance(driver.send(Action.CONFIRM_CANCELLATION, actor="store"), Move)
+
+
+def test_a_full_order_can_always_be_finished() -> None:
+    """Limits refuse what grows the order, never what ends it or decides its pending request."""
+    # A customer fills the order with item requests inside the window; the store still cancels it.
+    driver = largest_order()
+    for n in range(MAX_CANCELLATION_REQUESTS):
+        asked = driver.send(Action.CANCEL_ITEMS, actor="customer", items=[{"sku": SKUS[n], "quantity": 1}])
+        assert isinstance(asked, Move), asked
+    one_more = driver.send(Action.CANCEL_ITEMS, actor="customer", items=[{"sku": SKUS[0], "quantity": 1}])
+    assert isinstance(one_more, Refuse) and one_more.code == "order-full"
+    canceled = driver.send(Action.REQUEST_CANCELLATION, actor="store")
+    assert canceled == Move(Status.CANCEL, canceled.note)
+
+    # After the window, past every limit, the store's two steps still cancel it.
+    driver = largest_order()
+    driver.now += timedelta(days=2)
+    driver.order.catch_up(driver.now)
+    for n in range(MAX_CANCELLATION_REQUESTS):
+        asked = driver.send(Action.CANCEL_ITEMS, actor="customer", items=[{"sku": SKUS[n], "quantity": 1}])
+        assert isinstance(asked, Move), asked
+        assert isinstance(driver.send(Action.DENY_CANCELLATION, actor="store", reason="no"), Move)
+    while True:  # a careless integrator: the erp asks, the store denies, over and over
+        asked = driver.send(Action.REQUEST_CANCELLATION, actor="erp")
+        assert asked == Move(Status.CANCELLATION_REQUESTED, asked.note)
+        denied = driver.send(Action.DENY_CANCELLATION, actor="store", reason="no")
+        if isinstance(denied, Refuse):
+            break
+    assert denied.code == "order-full" and len(driver.order.state.moves()) <= MAX_MOVES_WITH_STORE + 1
+    confirmed = driver.send(Action.CONFIRM_CANCELLATION, actor="store")
+    assert confirmed == Move(Status.CANCEL, confirmed.note)
+
+    # Fifty partial invoices fill the order; the one that invoices the rest still lands.
+    driver = largest_order()
+    driver.now += timedelta(days=2)
+    driver.order.catch_up(driver.now)
+    for n in range(MAX_INVOICES):
+        assert isinstance(driver.send(Action.INVOICE, actor="erp", invoice_number=f"NF-{n}", value=1), Move)
+    partial = driver.send(Action.INVOICE, actor="erp", invoice_number="NF-more", value=1)
+    assert isinstance(partial, Refuse) and partial.code == "order-full"
+    rest = 10**12 - MAX_INVOICES
+    invoiced = driver.send(Action.INVOICE, actor="erp", invoice_number="NF-rest", value=rest)
+    assert invoiced == Move(Status.INVOICED, invoiced.note)
+
+
+def test_a_reason_is_bounded_in_bytes_and_the_refusal_names_the_field() -> None:
+    parse_command(Action.REQUEST_CANCELLATION, {"actor": "customer", "reason": "é" * 500})  # 1,000 bytes
+    with pytest.raises(MalformedCommand) as refused:
+        parse_command(Action.REQUEST_CANCELLATION, {"actor": "customer", "reason": "😀" * 251})
+    assert "reason: Value error, must be at most 1,000 bytes of UTF-8" in str(refused.value)
+    assert "it is 1,004" in str(refused.value)
