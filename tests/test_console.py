@@ -5,10 +5,12 @@ commands it sends. The browser suite (test_console_browser.py) drives the same p
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import stat
 import subprocess
+import time
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -25,6 +27,7 @@ from orders.client import OrdersClient
 from orders.console import charts
 from orders.console.auth import Throttle
 from orders.console.live import QueueCache
+from orders.console.revoked import RevokedFile
 from orders.console.sessions import signing_secret
 from orders.console.users import UsersFile, verify
 from orders.report import PATHS
@@ -160,6 +163,35 @@ async def test_session_cookie_is_http_only_strict_and_sign_out_ends_it(console: 
         assert (await http.get("/console/")).status_code == 303
     async with httpx.AsyncClient(base_url=console.url, cookies={"orders_console": kept}) as replay:
         assert (await replay.get("/console/")).status_code == 303  # the old cookie is worth nothing
+
+
+async def test_sign_out_holds_after_a_restart_of_the_api(console: Console) -> None:
+    order_id = await console.pending(customer())
+    async with httpx.AsyncClient(base_url=console.url) as http:
+        await sign_in(http, "alice")
+        token = csrf_of((await http.get("/console/")).text)
+        kept = http.cookies["orders_console"]
+        assert (await http.post("/console/signout", data={"csrf": token})).status_code == 303
+    restarted = create_app(console.settings, console.orders)  # a new API process on the same data dir
+    async with serving(restarted) as url, httpx.AsyncClient(base_url=url) as replay:
+        replay.cookies.set("orders_console", kept, path="/console")
+        page = await replay.get("/console/")
+        assert page.status_code == 303 and "/console/signin?next=" in page.headers["location"]
+        refused = await replay.post(f"/console/orders/{order_id}/confirm", data={"csrf": token})
+        assert refused.status_code == 403  # the old CSRF token went with the session
+    assert (await console.orders.state(order_id)).status is Status.CANCELLATION_REQUESTED
+    revoked = console.settings.console_users_file.with_name("console-revoked.json")
+    assert stat.S_IMODE(revoked.stat().st_mode) == 0o600
+
+
+def test_revoked_sessions_are_pruned_once_expired(tmp_path: Path) -> None:
+    path = tmp_path / "console-revoked.json"
+    path.write_text(json.dumps({"version": 1, "revoked": {"old": time.time() - 1}}))
+    revoked = RevokedFile(path)
+    assert "old" not in revoked
+    revoked.add("new", time.time() + 60)
+    assert "new" in revoked and "new" in RevokedFile(path)  # another process reads it
+    assert set(json.loads(path.read_text())["revoked"]) == {"new"}
 
 
 async def test_cookie_is_secure_over_https(console: Console) -> None:
