@@ -347,6 +347,10 @@ async def test_without_a_worker_the_queue_renders_and_the_order_page_says_why(
         assert page.status_code == 503
         assert "No worker is answering" in page.text and "the queue still works" in page.text
         assert "Cancellation requested" in page.text and "no worker now" in page.text  # from visibility
+        form = {"csrf": csrf_of(page.text), "request_id": "no-worker-confirm"}
+        sent = await http.post(f"/console/orders/{order_id}/confirm", data=form, follow_redirects=True)
+        assert sent.status_code == 503  # the order page again, still without a worker
+        assert "Cancellation confirmed: no worker answered in time, so it is queued" in sent.text
 
 
 async def test_polls_share_one_visibility_read_a_second() -> None:

@@ -47,10 +47,16 @@ def render(request: Request, name: str, code: int = 200, **context: Any) -> HTML
         request=request,
         staff=current_staff(request),
         csrf=csrf_token(request),
-        flashes=take_flashes(request) if code < 400 or name == "signin.html" else [],
+        flashes=take_flashes(request) if shows_flashes(code, name) else [],
         **context,
     )
     return HTMLResponse(page, code)
+
+
+def shows_flashes(code: int, name: str) -> bool:
+    """Whether a page takes the last action's messages: a page asked for, even one answered 503 (no
+    worker: the redirect after a button lands there), but not an error page such as a stray 404."""
+    return code < 400 or code == 503 or name == "signin.html"
 
 
 def fragment(request: Request, name: str, **context: Any) -> HTMLResponse:
