@@ -116,6 +116,23 @@ def test_throttle_locks_a_name_after_five_failures_for_fifteen_minutes() -> None
     assert throttle.locked_for("alice", now=1006) == 0
 
 
+def test_failing_other_names_never_lifts_a_lock() -> None:
+    throttle = Throttle(max_tracked=3)
+    for second in range(5):
+        throttle.failed("alice", now=1000 + second)
+    for n in range(10):  # many other names, each failing once: the oldest unlocked make room
+        throttle.failed(f"other-{n}", now=1010 + n)
+    assert throttle.locked_for("alice", now=1020) > 0
+    full = Throttle(max_tracked=2)
+    for name in ("alice", "bob"):
+        for second in range(5):
+            full.failed(name, now=1000 + second)
+    for second in range(5):
+        full.failed("carol", now=1010 + second)  # no room but by unlocking: carol is not kept
+    assert full.locked_for("alice", now=1020) > 0 and full.locked_for("bob", now=1020) > 0
+    assert full.locked_for("carol", now=1020) == 0
+
+
 # The running console
 
 
