@@ -432,5 +432,8 @@ async def test_the_order_page_shows_canceled_items(console: Console, alice: http
     await console.orders.send(order_id, Action.CANCEL_ITEMS, items)
     page = (await alice.get(f"/console/orders/{order_id}")).text
     assert "Remaining total: BRL 64.95 of BRL 129.90." in page
-    row = '<td>A1</td><td class="num">2</td><td class="num">1</td><td class="num">1</td>'
+    row = (
+        '<td data-label="SKU">A1</td><td data-label="Ordered" class="num">2</td>'
+        '<td data-label="Canceled" class="num">1</td><td data-label="Remaining" class="num">1</td>'
+    )
     assert row in page  # ordered 2, canceled 1, 1 left

@@ -327,6 +327,23 @@ async def test_the_queue_fits_a_phone(browser: Browser, console: Console) -> Non
     await context.close()
 
 
+async def test_the_order_pages_tables_keep_their_column_labels_on_a_phone(
+    browser: Browser, console: Console
+) -> None:
+    order_id = await console.pending(customer())
+    context = await browser.new_context(base_url=console.url, viewport={"width": 375, "height": 812})
+    phone = await context.new_page()
+    await sign_in(phone, path=f"/console/orders/{order_id}")
+    # At this width the header row is hidden and each cell writes its column's name before it.
+    labels = """(table) => [...table.querySelector('tbody tr').cells].map((cell) => [
+        getComputedStyle(cell, '::before').content, cell.closest('table').tHead.offsetParent === null])"""
+    items = await phone.get_by_role("table", name="Items", exact=True).evaluate(labels)
+    assert items[:4] == [['"SKU"', True], ['"Ordered"', True], ['"Price"', True], ['"Line total"', True]]
+    requests = await phone.get_by_role("table", name="Cancellation requests", exact=True).evaluate(labels)
+    assert requests == [['"Requested"', True], ['"By"', True], ['"Reason"', True], ['"Outcome"', True]]
+    await context.close()
+
+
 async def test_per_line_cancel_controls_cancel_items_and_the_queue_shows_an_item_requests_lines(
     page: Page, console: Console
 ) -> None:
