@@ -316,6 +316,21 @@ async def test_commands_carry_the_role_and_the_user_as_sender(
     )
 
 
+async def test_extend_window_takes_one_hour_to_seven_days(console: Console, alice: httpx.AsyncClient) -> None:
+    order_id = await console.place(customer())  # inside its window
+    before = (await console.orders.state(order_id)).grace_deadline
+    token = csrf_of((await alice.get(f"/console/orders/{order_id}")).text)
+    for seconds in (60, 3599, 7 * 86400 + 1, 30 * 86400):  # outside what the form offers
+        form = {"csrf": token, "seconds": str(seconds), "request_id": f"extend-{seconds}"}
+        refused = await alice.post(f"/console/orders/{order_id}/extend", data=form)
+        assert refused.status_code == 400 and "seconds" in refused.text
+    assert (await console.orders.state(order_id)).grace_deadline == before
+    form = {"csrf": token, "seconds": str(7 * 86400), "request_id": "extend-week"}
+    assert (await alice.post(f"/console/orders/{order_id}/extend", data=form)).status_code == 303
+    after = (await console.orders.state(order_id)).grace_deadline
+    assert before is not None and after is not None and (after - before).total_seconds() == 7 * 86400
+
+
 async def test_orders_list_search_and_report(console: Console, alice: httpx.AsyncClient) -> None:
     who = customer()
     placed = await console.place(who)

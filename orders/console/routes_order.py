@@ -181,7 +181,7 @@ async def extend(
     request: Request,
     order_id: str,
     staff: Signed,
-    seconds: Annotated[int, Form(ge=60, le=30 * 86400)] = 3600,
+    seconds: Annotated[int, Form(ge=views.EXTEND_MIN, le=views.EXTEND_MAX)] = views.EXTEND_MIN,
     request_id: RequestId = "",
 ) -> Response:
     rid = actions.request_id(request_id)
