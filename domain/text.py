@@ -46,6 +46,11 @@ def shown(value: str) -> str:
 _UNSAFE_OR_NEWLINE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
+def shown_lines(value: str) -> str:
+    """As `shown`, but line feeds kept: for a display that breaks lines itself (the console's reasons)."""
+    return "\n".join(shown(line) for line in value.split("\n"))
+
+
 def printable_ascii(value: str) -> str:
     if not PRINTABLE.fullmatch(value):
         raise ValueError(

@@ -266,6 +266,23 @@ async def test_a_script_reason_is_shown_as_text(console: Console, alice: httpx.A
     assert "&lt;script&gt;" in rows.text and SCRIPT not in rows.text
 
 
+async def test_line_feeds_in_a_reason_are_kept_and_the_rest_escaped(
+    console: Console, alice: httpx.AsyncClient
+) -> None:
+    who = customer()
+    order_id = await console.pending(who, reason="first line\n<b>second</b> line")
+    kept = "<q>first line\n&lt;b&gt;second&lt;/b&gt; line</q>"
+    pages = [
+        await alice.get("/console/", params={"customer": who}),
+        await alice.get("/console/queue/rows", params={"customer": who}),
+        await alice.get(f"/console/orders/{order_id}"),
+    ]
+    for page in pages:
+        assert kept in page.text and "first line\\n" not in page.text
+    css = (await alice.get("/console/static/console.css")).text
+    assert "q { white-space: pre-line; }" in css
+
+
 async def test_queue_filters_by_customer_and_reason_code(console: Console, alice: httpx.AsyncClient) -> None:
     who = customer()
     mind = await console.pending(who, reason="not needed", code="changed-mind")

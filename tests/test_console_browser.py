@@ -299,6 +299,17 @@ async def test_a_script_reason_renders_as_text(page: Page, console: Console) -> 
     assert await page.locator("script:not([src])").count() == 0  # the fixture fails on any dialog
 
 
+async def test_a_reason_on_several_lines_shows_on_several_lines(page: Page, console: Console) -> None:
+    who = customer()
+    order_id = await console.pending(who, reason="first line\nsecond line")
+    await sign_in(page, path=f"/console/?customer={who}")
+    reason = row_of(page, order_id).locator("q")
+    assert await reason.evaluate("(q) => q.innerText") == "first line\nsecond line"
+    await page.get_by_role("link", name=order_id, exact=True).click()
+    said = page.get_by_role("list", name="Timeline").locator("q").first
+    assert await said.evaluate("(q) => q.innerText") == "first line\nsecond line"
+
+
 async def test_sign_out_ends_the_session(page: Page, console: Console, browser: Browser) -> None:
     await sign_in(page)
     cookies = await page.context.cookies()
