@@ -326,6 +326,15 @@ async def test_sign_out_ends_the_session(page: Page, console: Console, browser: 
     await replay.close()
 
 
+async def test_the_api_docs_load_nothing_from_another_host(page: Page, console: Console) -> None:
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url))
+    await page.goto("/docs", wait_until="networkidle")
+    await expect(page.get_by_role("heading", name=re.compile("Orders API"))).to_be_visible()
+    assert asked and all(url.startswith(console.url) for url in asked), asked
+    assert (await page.request.get("/redoc")).status == 404  # ReDoc's bundle would fetch a CDN's logo
+
+
 async def test_the_queue_fits_a_phone(browser: Browser, console: Console) -> None:
     who = customer()
     order_id = await console.pending(who, reason="a fairly long reason to see how the card wraps on a phone")
