@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from temporalio.testing import WorkflowEnvironment
 
 from domain.lifecycle import Action, Actor, Status
+from domain.text import MAX_ID_LENGTH, MAX_REQUEST_ID_LENGTH
 from orders.api import create_app
 from orders.client import OrdersClient
 from orders.console import charts
@@ -346,6 +347,23 @@ async def test_extend_window_takes_one_hour_to_seven_days(console: Console, alic
     assert (await alice.post(f"/console/orders/{order_id}/extend", data=form)).status_code == 303
     after = (await console.orders.state(order_id)).grace_deadline
     assert before is not None and after is not None and (after - before).total_seconds() == 7 * 86400
+
+
+async def test_console_forms_carry_request_ids_made_as_the_client_makes_them(
+    console: Console, alice: httpx.AsyncClient
+) -> None:
+    order_id = await console.pending(customer())
+    pages = [(await alice.get(path)).text for path in ("/console/", f"/console/orders/{order_id}")]
+    made = [re.search(r'name="request_id" value="([^"]+)"', page) for page in pages]
+    rids = [found.group(1) for found in made if found]
+    assert len(rids) == 2 and all(str(uuid.UUID(rid)) == rid for rid in rids)  # as orders.client's
+    token = csrf_of(pages[1])
+    too_long = "r" * (MAX_REQUEST_ID_LENGTH - MAX_ID_LENGTH)  # no room left for ":<order id>"
+    form = {"csrf": token, "request_id": too_long}
+    assert (await alice.post(f"/console/orders/{order_id}/confirm", data=form)).status_code == 400
+    form = {"csrf": token, "request_id": rids[1]}
+    assert (await alice.post(f"/console/orders/{order_id}/confirm", data=form)).status_code == 303
+    assert any(entry.request_id == rids[1] for entry in (await console.orders.state(order_id)).timeline)
 
 
 async def test_orders_list_search_and_report(console: Console, alice: httpx.AsyncClient) -> None:
