@@ -378,6 +378,9 @@ async def test_orders_list_search_and_report(console: Console, alice: httpx.Asyn
     missing = await alice.get("/console/orders", params={"order": "no-such-order"}, follow_redirects=True)
     assert "No order has the id no-such-order" in missing.text
     assert (await alice.get("/console/orders", params={"page": "garbage"})).status_code == 400
+    bogus = await alice.get("/console/orders", params={"status": "bogus", "customer": who})
+    assert bogus.status_code == 400 and placed not in bogus.text  # not every order
+    assert "Unknown status &#39;bogus&#39;; one of payment-pending, window-to-cancel," in bogus.text
     report = await alice.get("/console/report", params={"since": "1d"})
     assert report.status_code == 200
     assert "<svg" in report.text and "Orders placed" in report.text and "Cancellations by path" in report.text

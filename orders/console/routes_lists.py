@@ -52,7 +52,11 @@ async def orders_list(
         "next_page": None,
         "first_page": bool(page),
     }
-    chosen = {Status(status)} if status in {s.value for s in Status} else None
+    known = [s.value for s in Status]
+    if status and status not in known:  # refused as the API refuses it, never read as "any status"
+        message = f"Unknown status {status!a}; one of {', '.join(known)}."
+        return render(request, "orders.html", 400, unavailable=message, **context)
+    chosen = {Status(status)} if status else None
     try:
         client = await provider.get()
         if order.strip():
