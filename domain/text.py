@@ -14,6 +14,7 @@ from pydantic import AfterValidator, StringConstraints
 MAX_TEXT = 1000
 MAX_TEXT_BYTES = 1000
 MAX_ID_LENGTH = 64
+MAX_NAME_LENGTH = 64
 MAX_REQUEST_ID_LENGTH = 128
 
 # Order, customer and item ids: what Temporal workflow ids and HTTP headers carry without escaping.
@@ -21,10 +22,14 @@ ID_CHARS = r"[A-Za-z0-9._:-]"
 ID_PATTERN = rf"^{ID_CHARS}+$"
 ORDER_ID = re.compile(rf"{ID_CHARS}{{1,{MAX_ID_LENGTH}}}")
 # Request ids and senders: printable ASCII without spaces (`!` to `~`), so they fit any header or log line.
-PRINTABLE = re.compile(r"[!-~]{1,128}")
+PRINTABLE = re.compile(rf"[!-~]{{1,{MAX_REQUEST_ID_LENGTH}}}")
 
-# Unicode Cc other than line feed, and the bidirectional overrides and isolates that reorder what follows.
-_UNSAFE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# Unicode Cc (C0, DEL, C1), and the bidirectional overrides and isolates that reorder what follows.
+_C0_BUT_LINE_FEED, _C1, _BIDI = "\x00-\x09\x0b-\x1f", "\x7f-\x9f", "\u202a-\u202e\u2066-\u2069"
+_UNSAFE = re.compile(f"[{_C0_BUT_LINE_FEED}{_C1}{_BIDI}]")
+_UNSAFE_OR_NEWLINE = re.compile(f"[{_C0_BUT_LINE_FEED}\n{_C1}{_BIDI}]")
+# What JSON leaves raw but a terminal obeys.
+RAW_IN_JSON = re.compile(f"[{_C1}{_BIDI}]")
 
 
 def safe_text(value: str) -> str:
@@ -44,9 +49,6 @@ def shown(value: str) -> str:
     return _UNSAFE_OR_NEWLINE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), value)
 
 
-_UNSAFE_OR_NEWLINE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-
-
 def within_bytes(value: str) -> str:
     """Stored text is bounded in bytes, as Temporal bounds what an order carries: a character may take 4."""
     size = len(value.encode("utf-8"))
@@ -56,6 +58,11 @@ def within_bytes(value: str) -> str:
             f"fewer with accents or emoji); it is {size:,}"
         )
     return value
+
+
+def shown_lines(value: str) -> str:
+    """As `shown`, but line feeds kept: for a display that breaks lines itself (the console's reasons)."""
+    return "\n".join(shown(line) for line in value.split("\n"))
 
 
 def printable_ascii(value: str) -> str:
@@ -86,5 +93,7 @@ RequiredText = Annotated[
 ]
 # Short names: a SKU, an invoice number, a payment method.
 Name = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), AfterValidator(safe_text)
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_NAME_LENGTH),
+    AfterValidator(safe_text),
 ]

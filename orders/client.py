@@ -69,12 +69,17 @@ class Placed:
     created: bool  # False: an order with this id already existed, and was left as it was
 
 
+def new_request_id() -> str:
+    """A request id for a command whose caller gave none: the one maker for the client and the console."""
+    return str(uuid.uuid4())
+
+
 def stamp(command: Command) -> Command:
     """The command with a request id and the time it was made, as the client sends it: the signal that
     may follow an unanswered update then carries the same id, and counts as made at the same time."""
     return command.model_copy(
         update={
-            "request_id": command.request_id or str(uuid.uuid4()),
+            "request_id": command.request_id or new_request_id(),
             "requested_at": command.requested_at or datetime.now(UTC),
         }
     )

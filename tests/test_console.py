@@ -5,10 +5,12 @@ commands it sends. The browser suite (test_console_browser.py) drives the same p
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import stat
 import subprocess
+import time
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -20,11 +22,13 @@ from pydantic import ValidationError
 from temporalio.testing import WorkflowEnvironment
 
 from domain.lifecycle import Action, Actor, Status
+from domain.text import MAX_ID_LENGTH, MAX_REQUEST_ID_LENGTH
 from orders.api import create_app
 from orders.client import OrdersClient
 from orders.console import charts
 from orders.console.auth import Throttle
 from orders.console.live import QueueCache
+from orders.console.revoked import RevokedFile
 from orders.console.sessions import signing_secret
 from orders.console.users import UsersFile, verify
 from orders.report import PATHS
@@ -113,6 +117,23 @@ def test_throttle_locks_a_name_after_five_failures_for_fifteen_minutes() -> None
     assert throttle.locked_for("alice", now=1006) == 0
 
 
+def test_failing_other_names_never_lifts_a_lock() -> None:
+    throttle = Throttle(max_tracked=3)
+    for second in range(5):
+        throttle.failed("alice", now=1000 + second)
+    for n in range(10):  # many other names, each failing once: the oldest unlocked make room
+        throttle.failed(f"other-{n}", now=1010 + n)
+    assert throttle.locked_for("alice", now=1020) > 0
+    full = Throttle(max_tracked=2)
+    for name in ("alice", "bob"):
+        for second in range(5):
+            full.failed(name, now=1000 + second)
+    for second in range(5):
+        full.failed("carol", now=1010 + second)  # no room but by unlocking: carol is not kept
+    assert full.locked_for("alice", now=1020) > 0 and full.locked_for("bob", now=1020) > 0
+    assert full.locked_for("carol", now=1020) == 0
+
+
 # The running console
 
 
@@ -160,6 +181,35 @@ async def test_session_cookie_is_http_only_strict_and_sign_out_ends_it(console: 
         assert (await http.get("/console/")).status_code == 303
     async with httpx.AsyncClient(base_url=console.url, cookies={"orders_console": kept}) as replay:
         assert (await replay.get("/console/")).status_code == 303  # the old cookie is worth nothing
+
+
+async def test_sign_out_holds_after_a_restart_of_the_api(console: Console) -> None:
+    order_id = await console.pending(customer())
+    async with httpx.AsyncClient(base_url=console.url) as http:
+        await sign_in(http, "alice")
+        token = csrf_of((await http.get("/console/")).text)
+        kept = http.cookies["orders_console"]
+        assert (await http.post("/console/signout", data={"csrf": token})).status_code == 303
+    restarted = create_app(console.settings, console.orders)  # a new API process on the same data dir
+    async with serving(restarted) as url, httpx.AsyncClient(base_url=url) as replay:
+        replay.cookies.set("orders_console", kept, path="/console")
+        page = await replay.get("/console/")
+        assert page.status_code == 303 and "/console/signin?next=" in page.headers["location"]
+        refused = await replay.post(f"/console/orders/{order_id}/confirm", data={"csrf": token})
+        assert refused.status_code == 403  # the old CSRF token went with the session
+    assert (await console.orders.state(order_id)).status is Status.CANCELLATION_REQUESTED
+    revoked = console.settings.console_users_file.with_name("console-revoked.json")
+    assert stat.S_IMODE(revoked.stat().st_mode) == 0o600
+
+
+def test_revoked_sessions_are_pruned_once_expired(tmp_path: Path) -> None:
+    path = tmp_path / "console-revoked.json"
+    path.write_text(json.dumps({"version": 1, "revoked": {"old": time.time() - 1}}))
+    revoked = RevokedFile(path)
+    assert "old" not in revoked
+    revoked.add("new", time.time() + 60)
+    assert "new" in revoked and "new" in RevokedFile(path)  # another process reads it
+    assert set(json.loads(path.read_text())["revoked"]) == {"new"}
 
 
 async def test_cookie_is_secure_over_https(console: Console) -> None:
@@ -217,6 +267,23 @@ async def test_a_script_reason_is_shown_as_text(console: Console, alice: httpx.A
     assert "&lt;script&gt;" in rows.text and SCRIPT not in rows.text
 
 
+async def test_line_feeds_in_a_reason_are_kept_and_the_rest_escaped(
+    console: Console, alice: httpx.AsyncClient
+) -> None:
+    who = customer()
+    order_id = await console.pending(who, reason="first line\n<b>second</b> line")
+    kept = "<q>first line\n&lt;b&gt;second&lt;/b&gt; line</q>"
+    pages = [
+        await alice.get("/console/", params={"customer": who}),
+        await alice.get("/console/queue/rows", params={"customer": who}),
+        await alice.get(f"/console/orders/{order_id}"),
+    ]
+    for page in pages:
+        assert kept in page.text and "first line\\n" not in page.text
+    css = (await alice.get("/console/static/console.css")).text
+    assert "q { white-space: pre-line; }" in css
+
+
 async def test_queue_filters_by_customer_and_reason_code(console: Console, alice: httpx.AsyncClient) -> None:
     who = customer()
     mind = await console.pending(who, reason="not needed", code="changed-mind")
@@ -267,6 +334,38 @@ async def test_commands_carry_the_role_and_the_user_as_sender(
     )
 
 
+async def test_extend_window_takes_one_hour_to_seven_days(console: Console, alice: httpx.AsyncClient) -> None:
+    order_id = await console.place(customer())  # inside its window
+    before = (await console.orders.state(order_id)).grace_deadline
+    token = csrf_of((await alice.get(f"/console/orders/{order_id}")).text)
+    for seconds in (60, 3599, 7 * 86400 + 1, 30 * 86400):  # outside what the form offers
+        form = {"csrf": token, "seconds": str(seconds), "request_id": f"extend-{seconds}"}
+        refused = await alice.post(f"/console/orders/{order_id}/extend", data=form)
+        assert refused.status_code == 400 and "seconds" in refused.text
+    assert (await console.orders.state(order_id)).grace_deadline == before
+    form = {"csrf": token, "seconds": str(7 * 86400), "request_id": "extend-week"}
+    assert (await alice.post(f"/console/orders/{order_id}/extend", data=form)).status_code == 303
+    after = (await console.orders.state(order_id)).grace_deadline
+    assert before is not None and after is not None and (after - before).total_seconds() == 7 * 86400
+
+
+async def test_console_forms_carry_request_ids_made_as_the_client_makes_them(
+    console: Console, alice: httpx.AsyncClient
+) -> None:
+    order_id = await console.pending(customer())
+    pages = [(await alice.get(path)).text for path in ("/console/", f"/console/orders/{order_id}")]
+    made = [re.search(r'name="request_id" value="([^"]+)"', page) for page in pages]
+    rids = [found.group(1) for found in made if found]
+    assert len(rids) == 2 and all(str(uuid.UUID(rid)) == rid for rid in rids)  # as orders.client's
+    token = csrf_of(pages[1])
+    too_long = "r" * (MAX_REQUEST_ID_LENGTH - MAX_ID_LENGTH)  # no room left for ":<order id>"
+    form = {"csrf": token, "request_id": too_long}
+    assert (await alice.post(f"/console/orders/{order_id}/confirm", data=form)).status_code == 400
+    form = {"csrf": token, "request_id": rids[1]}
+    assert (await alice.post(f"/console/orders/{order_id}/confirm", data=form)).status_code == 303
+    assert any(entry.request_id == rids[1] for entry in (await console.orders.state(order_id)).timeline)
+
+
 async def test_orders_list_search_and_report(console: Console, alice: httpx.AsyncClient) -> None:
     who = customer()
     placed = await console.place(who)
@@ -279,6 +378,9 @@ async def test_orders_list_search_and_report(console: Console, alice: httpx.Asyn
     missing = await alice.get("/console/orders", params={"order": "no-such-order"}, follow_redirects=True)
     assert "No order has the id no-such-order" in missing.text
     assert (await alice.get("/console/orders", params={"page": "garbage"})).status_code == 400
+    bogus = await alice.get("/console/orders", params={"status": "bogus", "customer": who})
+    assert bogus.status_code == 400 and placed not in bogus.text  # not every order
+    assert "Unknown status &#39;bogus&#39;; one of payment-pending, window-to-cancel," in bogus.text
     report = await alice.get("/console/report", params={"since": "1d"})
     assert report.status_code == 200
     assert "<svg" in report.text and "Orders placed" in report.text and "Cancellations by path" in report.text
@@ -315,6 +417,10 @@ async def test_without_a_worker_the_queue_renders_and_the_order_page_says_why(
         assert page.status_code == 503
         assert "No worker is answering" in page.text and "the queue still works" in page.text
         assert "Cancellation requested" in page.text and "no worker now" in page.text  # from visibility
+        form = {"csrf": csrf_of(page.text), "request_id": "no-worker-confirm"}
+        sent = await http.post(f"/console/orders/{order_id}/confirm", data=form, follow_redirects=True)
+        assert sent.status_code == 503  # the order page again, still without a worker
+        assert "Cancellation confirmed: no worker answered in time, so it is queued" in sent.text
 
 
 async def test_polls_share_one_visibility_read_a_second() -> None:
@@ -379,5 +485,8 @@ async def test_the_order_page_shows_canceled_items(console: Console, alice: http
     await console.orders.send(order_id, Action.CANCEL_ITEMS, items)
     page = (await alice.get(f"/console/orders/{order_id}")).text
     assert "Remaining total: BRL 64.95 of BRL 129.90." in page
-    row = '<td>A1</td><td class="num">2</td><td class="num">1</td><td class="num">1</td>'
+    row = (
+        '<td data-label="SKU">A1</td><td data-label="Ordered" class="num">2</td>'
+        '<td data-label="Canceled" class="num">1</td><td data-label="Remaining" class="num">1</td>'
+    )
     assert row in page  # ordered 2, canceled 1, 1 left

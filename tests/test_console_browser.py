@@ -299,6 +299,17 @@ async def test_a_script_reason_renders_as_text(page: Page, console: Console) -> 
     assert await page.locator("script:not([src])").count() == 0  # the fixture fails on any dialog
 
 
+async def test_a_reason_on_several_lines_shows_on_several_lines(page: Page, console: Console) -> None:
+    who = customer()
+    order_id = await console.pending(who, reason="first line\nsecond line")
+    await sign_in(page, path=f"/console/?customer={who}")
+    reason = row_of(page, order_id).locator("q")
+    assert await reason.evaluate("(q) => q.innerText") == "first line\nsecond line"
+    await page.get_by_role("link", name=order_id, exact=True).click()
+    said = page.get_by_role("list", name="Timeline").locator("q").first
+    assert await said.evaluate("(q) => q.innerText") == "first line\nsecond line"
+
+
 async def test_sign_out_ends_the_session(page: Page, console: Console, browser: Browser) -> None:
     await sign_in(page)
     cookies = await page.context.cookies()
@@ -315,6 +326,15 @@ async def test_sign_out_ends_the_session(page: Page, console: Console, browser: 
     await replay.close()
 
 
+async def test_the_api_docs_load_nothing_from_another_host(page: Page, console: Console) -> None:
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url))
+    await page.goto("/docs", wait_until="networkidle")
+    await expect(page.get_by_role("heading", name=re.compile("Orders API"))).to_be_visible()
+    assert asked and all(url.startswith(console.url) for url in asked), asked
+    assert (await page.request.get("/redoc")).status == 404  # ReDoc's bundle would fetch a CDN's logo
+
+
 async def test_the_queue_fits_a_phone(browser: Browser, console: Console) -> None:
     who = customer()
     order_id = await console.pending(who, reason="a fairly long reason to see how the card wraps on a phone")
@@ -324,6 +344,23 @@ async def test_the_queue_fits_a_phone(browser: Browser, console: Console) -> Non
     await expect(row_of(phone, order_id)).to_be_visible()
     await expect(phone.get_by_role("checkbox", name=f"Select order {order_id}")).to_be_visible()
     assert await phone.evaluate("document.documentElement.scrollWidth") <= 390
+    await context.close()
+
+
+async def test_the_order_pages_tables_keep_their_column_labels_on_a_phone(
+    browser: Browser, console: Console
+) -> None:
+    order_id = await console.pending(customer())
+    context = await browser.new_context(base_url=console.url, viewport={"width": 375, "height": 812})
+    phone = await context.new_page()
+    await sign_in(phone, path=f"/console/orders/{order_id}")
+    # At this width the header row is hidden and each cell writes its column's name before it.
+    labels = """(table) => [...table.querySelector('tbody tr').cells].map((cell) => [
+        getComputedStyle(cell, '::before').content, cell.closest('table').tHead.offsetParent === null])"""
+    items = await phone.get_by_role("table", name="Items", exact=True).evaluate(labels)
+    assert items[:4] == [['"SKU"', True], ['"Ordered"', True], ['"Price"', True], ['"Line total"', True]]
+    requests = await phone.get_by_role("table", name="Cancellation requests", exact=True).evaluate(labels)
+    assert requests == [['"Requested"', True], ['"By"', True], ['"Reason"', True], ['"Outcome"', True]]
     await context.close()
 
 

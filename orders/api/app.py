@@ -43,9 +43,11 @@ def create_app(settings: Settings, orders: OrdersClient | None = None) -> FastAP
             log.warning("%s; /readyz answers 503 until Temporal is reachable", err)
         yield
 
-    # /docs and /redoc load their scripts and styles from this process (fastapi-offline ships them),
-    # not from a CDN: they work offline and behind a strict proxy.
+    # /docs (Swagger UI) loads its script and style from this process (fastapi-offline ships them),
+    # not from a CDN: it works offline and behind a strict proxy. No /redoc: its bundle fetches a logo
+    # from cdn.redoc.ly, and /docs reads the same OpenAPI document.
     app = FastAPIOffline(
+        redoc_url=None,
         title="Orders API",
         summary="Order cancellation on Temporal, with VTEX's Orders API paths and bodies",
         version="1.0.0",

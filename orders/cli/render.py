@@ -6,7 +6,6 @@ next, a queued command's receipt, and the rows of `list` and `pending`.
 from __future__ import annotations
 
 import json
-import re
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -16,7 +15,7 @@ import click
 from domain.events import EventType
 from domain.lifecycle import Action, Actor, Status, Stay, decide, payment_undo, stock_undo
 from domain.state import Cancellation, Line, OrderState, TimelineEntry
-from domain.text import shown
+from domain.text import RAW_IN_JSON, shown
 from domain.wire import ItemQuantity
 from orders.client import CommandResult
 from orders.durations import fmt_span
@@ -62,10 +61,7 @@ def echo_json(value: Any) -> None:
     """JSON for scripts; what JSON leaves raw but a terminal obeys (C1 controls, bidi overrides) is
     written as a \\u escape, which any JSON reader reads back as the same text."""
     text = json.dumps(value, indent=2, ensure_ascii=False)
-    click.echo(_RAW_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
-
-
-_RAW_IN_JSON = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+    click.echo(RAW_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
 
 
 def grace_line(state: OrderState, now: datetime) -> str:

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from domain.lifecycle import Action
 from domain.reasons import Catalogue, Use
-from domain.text import PRINTABLE
-from orders.client import OrdersClient
+from domain.text import MAX_ID_LENGTH, MAX_REQUEST_ID_LENGTH, ORDER_ID, PRINTABLE
+from orders.client import OrdersClient, new_request_id
 from orders.console.auth import Staff
 from orders.errors import CommandRejected, OrderNotFound, OrdersError, TemporalUnavailable
 
@@ -24,6 +23,8 @@ log = logging.getLogger("orders.console")
 
 BULK_LIMIT = 200  # orders one bulk action may name
 BULK_CONCURRENCY = 8
+# A form's request id leaves room for the ":<order id>" a bulk action adds for each order.
+FORM_REQUEST_ID_LENGTH = MAX_REQUEST_ID_LENGTH - 1 - MAX_ID_LENGTH
 
 VERBS = {
     Action.CONFIRM_CANCELLATION: "Cancellation confirmed",
@@ -52,7 +53,9 @@ class FormProblem(ValueError):
 
 def request_id(given: str | None) -> str:
     """The form's request id, or a new one for a form that came without."""
-    return given if given and PRINTABLE.fullmatch(given) and len(given) <= 64 else uuid.uuid4().hex
+    if given and PRINTABLE.fullmatch(given) and len(given) <= FORM_REQUEST_ID_LENGTH:
+        return given
+    return new_request_id()
 
 
 def reason_payload(catalogue: Catalogue, use: Use, code: str | None, details: str | None) -> dict[str, str]:
@@ -67,7 +70,9 @@ def reason_payload(catalogue: Catalogue, use: Use, code: str | None, details: st
 async def send(
     orders: OrdersClient, staff: Staff, order_id: str, action: Action, rid: str, **fields: Any
 ) -> Outcome:
-    payload = {"actor": staff.role.value, "sender": staff.name, "request_id": rid[:128], **fields}
+    if not ORDER_ID.fullmatch(order_id):
+        return Outcome(order_id, False, "No such order.")  # no order has such an id
+    payload = {"actor": staff.role.value, "sender": staff.name, "request_id": rid, **fields}
     verb = VERBS.get(action, action.value.replace("_", " ").capitalize())
     try:
         result = await orders.send(order_id, action, payload)

@@ -21,6 +21,8 @@ from orders.console import routes_auth, routes_lists, routes_order, routes_queue
 from orders.console.auth import NeedsSignIn, Throttle
 from orders.console.live import QueueCache
 from orders.console.pages import FETCH_HEADER, HERE, PREFIX, render, templates
+from orders.console.revoked import FILE_NAME as REVOKED_FILE
+from orders.console.revoked import RevokedFile
 from orders.console.sessions import (
     Forbidden,
     SessionMiddleware,
@@ -85,7 +87,8 @@ def console_app(settings: Settings, provider: OrdersProvider) -> FastAPI:
         )
     app.state.throttle = Throttle()
     app.state.queue_cache = QueueCache()
-    app.state.sessions = Sessions(signing_secret(settings), settings.console_secure_cookie)
+    revoked = RevokedFile(settings.console_users_file.with_name(REVOKED_FILE))
+    app.state.sessions = Sessions(signing_secret(settings), revoked, settings.console_secure_cookie)
     app.state.templates = templates()
     app.add_middleware(SessionMiddleware, sessions=app.state.sessions)
     app.add_middleware(SecurityHeaders)

@@ -2,8 +2,9 @@
 
 `Throttle` locks a user name for `LOCK` after `MAX_FAILURES` failed sign-ins within `WINDOW`, whether or
 not the name exists (so the lock tells nothing about which names do), in this API process's memory:
-several API processes each count their own. An unknown name costs the same Argon2 work as a wrong
-password (`users.verify`).
+several API processes each count their own. It keeps at most `MAX_TRACKED` names and never forgets a
+locked one to make room: failing many other names can't lift a lock. An unknown name costs the same
+Argon2 work as a wrong password (`users.verify`).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from orders.console.users import User, UsersFile, normalize, same, verify
 MAX_FAILURES = 5
 WINDOW = 15 * 60
 LOCK = 15 * 60
-MAX_TRACKED = 10_000  # user names remembered at once; the oldest are forgotten first
+MAX_TRACKED = 10_000  # user names remembered at once; the oldest unlocked are forgotten first
 
 
 class NeedsSignIn(Exception):
@@ -38,8 +39,15 @@ class Staff:
 
 
 class Throttle:
-    def __init__(self, max_failures: int = MAX_FAILURES, window: float = WINDOW, lock: float = LOCK) -> None:
+    def __init__(
+        self,
+        max_failures: int = MAX_FAILURES,
+        window: float = WINDOW,
+        lock: float = LOCK,
+        max_tracked: int = MAX_TRACKED,
+    ) -> None:
         self.max_failures, self.window, self.lock = max_failures, window, lock
+        self.max_tracked = max_tracked
         self._failures: dict[str, deque[float]] = {}
 
     def locked_for(self, name: str, now: float | None = None) -> float:
@@ -52,12 +60,20 @@ class Throttle:
 
     def failed(self, name: str, now: float | None = None) -> None:
         now = time.monotonic() if now is None else now
+        full = name not in self._failures and len(self._failures) >= self.max_tracked
+        if full and not self._forget_oldest_unlocked(now):
+            return  # every name kept is locked: forgetting one would unlock it
         failures = self._recent(name, now)
         failures.append(now)
         self._failures.pop(name, None)
         self._failures[name] = failures  # most recently failed last
-        while len(self._failures) > MAX_TRACKED:
-            del self._failures[next(iter(self._failures))]
+
+    def _forget_oldest_unlocked(self, now: float) -> bool:
+        for name in self._failures:
+            if not self.locked_for(name, now):
+                del self._failures[name]
+                return True
+        return False
 
     def succeeded(self, name: str) -> None:
         self._failures.pop(name, None)

@@ -1,6 +1,7 @@
 """Rendering the console's pages: the Jinja2 environment (autoescape on for every template, the `shown`
-filter for text a caller wrote) and `render`, which gives every page the signed-in user, the session's
-CSRF token and the flash messages left by the last action."""
+filter for text a caller wrote, `lines` for reasons, which keep their line feeds) and `render`, which
+gives every page the signed-in user, the session's CSRF token and the flash messages left by the last
+action."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from domain.lifecycle import Status
-from domain.text import shown
+from domain.text import shown, shown_lines
 from orders.console import views
 from orders.console.auth import current_staff
 from orders.console.sessions import csrf_token, take_flashes
@@ -30,6 +31,8 @@ def templates() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["shown"] = lambda value: shown(str(value)) if value is not None else ""
+    # Text a customer may write on several lines (SPEC §9): its line feeds kept, the CSS breaks there.
+    env.filters["lines"] = lambda value: shown_lines(str(value)) if value is not None else ""
     env.filters["money"] = views.money
     env.filters["when"] = views.when
     env.filters["iso"] = views.iso
@@ -47,10 +50,16 @@ def render(request: Request, name: str, code: int = 200, **context: Any) -> HTML
         request=request,
         staff=current_staff(request),
         csrf=csrf_token(request),
-        flashes=take_flashes(request) if code < 400 or name == "signin.html" else [],
+        flashes=take_flashes(request) if shows_flashes(code, name) else [],
         **context,
     )
     return HTMLResponse(page, code)
+
+
+def shows_flashes(code: int, name: str) -> bool:
+    """Whether a page takes the last action's messages: a page asked for, even one answered 503 (no
+    worker: the redirect after a button lands there), but not an error page such as a stray 404."""
+    return code < 400 or code == 503 or name == "signin.html"
 
 
 def fragment(request: Request, name: str, **context: Any) -> HTMLResponse:

@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from temporalio.service import RPCError
 
 from domain.lifecycle import Status
-from domain.text import ORDER_ID
+from domain.text import MAX_ID_LENGTH, ORDER_ID
 from orders.api.provider import OrdersProvider
 from orders.console import charts, reads
 from orders.console.auth import Staff, require_staff
@@ -38,8 +38,8 @@ async def orders_list(
     request: Request,
     staff: Signed,
     status: Annotated[str, Query(max_length=32)] = "",
-    customer: Annotated[str, Query(max_length=64)] = "",
-    order: Annotated[str, Query(max_length=64)] = "",
+    customer: Annotated[str, Query(max_length=MAX_ID_LENGTH)] = "",
+    order: Annotated[str, Query(max_length=MAX_ID_LENGTH)] = "",
     page: Annotated[str, Query(max_length=512)] = "",
 ) -> Response:
     provider: OrdersProvider = request.app.state.orders
@@ -52,7 +52,11 @@ async def orders_list(
         "next_page": None,
         "first_page": bool(page),
     }
-    chosen = {Status(status)} if status in {s.value for s in Status} else None
+    known = [s.value for s in Status]
+    if status and status not in known:  # refused as the API refuses it, never read as "any status"
+        message = f"Unknown status {status!a}; one of {', '.join(known)}."
+        return render(request, "orders.html", 400, unavailable=message, **context)
+    chosen = {Status(status)} if status else None
     try:
         client = await provider.get()
         if order.strip():

@@ -7,7 +7,6 @@ With no worker answering, the page says so and shows what Temporal's visibility 
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated
@@ -19,7 +18,7 @@ from domain.lifecycle import Action
 from domain.reasons import Use
 from domain.text import ORDER_ID
 from orders.api.provider import OrdersProvider
-from orders.client import OrdersClient
+from orders.client import OrdersClient, new_request_id
 from orders.console import actions, reads, views
 from orders.console.auth import Staff, require_staff
 from orders.console.pages import PREFIX, render
@@ -29,7 +28,7 @@ from orders.settings import Settings
 
 router = APIRouter()
 Signed = Annotated[Staff, Depends(require_staff)]
-RequestId = Annotated[str, Form(max_length=64)]
+RequestId = Annotated[str, Form(max_length=actions.FORM_REQUEST_ID_LENGTH)]
 NO_WORKER = (
     "No worker is answering: the order's details can't be read right now. "
     "What Temporal's visibility knows of it is below; the queue still works."
@@ -43,7 +42,7 @@ def _page(request: Request, order_id: str, code: int = 200, **context: object) -
         "order.html",
         code,
         order_id=order_id,
-        request_id=uuid.uuid4().hex,
+        request_id=new_request_id(),
         deny_reasons=views.reason_choices(settings.catalogue, Use.DENY),
         store_reasons=views.reason_choices(settings.catalogue, Use.STORE),
         extend_choices=views.EXTEND_CHOICES,
@@ -181,7 +180,7 @@ async def extend(
     request: Request,
     order_id: str,
     staff: Signed,
-    seconds: Annotated[int, Form(ge=60, le=30 * 86400)] = 3600,
+    seconds: Annotated[int, Form(ge=views.EXTEND_MIN, le=views.EXTEND_MAX)] = views.EXTEND_MIN,
     request_id: RequestId = "",
 ) -> Response:
     rid = actions.request_id(request_id)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -19,7 +18,9 @@ from fastapi.responses import RedirectResponse, Response
 
 from domain.lifecycle import Action
 from domain.reasons import Use
+from domain.text import MAX_ID_LENGTH
 from orders.api.provider import OrdersProvider
+from orders.client import new_request_id
 from orders.console import actions, views
 from orders.console.auth import Staff, require_staff
 from orders.console.live import QueueCache
@@ -31,7 +32,8 @@ from orders.settings import Settings
 
 router = APIRouter()
 Signed = Annotated[Staff, Depends(require_staff)]
-Filter = Annotated[str, Query(max_length=64)]
+Filter = Annotated[str, Query(max_length=MAX_ID_LENGTH)]
+RequestId = Annotated[str, Form(max_length=actions.FORM_REQUEST_ID_LENGTH)]
 
 
 async def _rows(request: Request, customer: str, reason: str, *, fresh: bool) -> list[views.QueueRow]:
@@ -57,7 +59,7 @@ async def queue(request: Request, staff: Signed, customer: Filter = "", reason: 
         "reason": reason,
         "reason_filter": views.queue_reason_filter(settings.catalogue),
         "deny_reasons": views.reason_choices(settings.catalogue, Use.DENY),
-        "request_id": uuid.uuid4().hex,
+        "request_id": new_request_id(),
         "rows_url": f"{PREFIX}/queue/rows" + (f"?{request.url.query}" if request.url.query else ""),
     }
     try:
@@ -98,7 +100,7 @@ async def confirm_selected(
     request: Request,
     staff: Signed,
     order_ids: OrderIds = [],  # noqa: B006 - FastAPI copies defaults
-    request_id: Annotated[str, Form(max_length=64)] = "",
+    request_id: RequestId = "",
     back: Annotated[str, Form(max_length=300)] = "",
 ) -> Response:
     return await _bulk(request, staff, order_ids, Action.CONFIRM_CANCELLATION, request_id, back, {})
@@ -111,7 +113,7 @@ async def deny_selected(
     order_ids: OrderIds = [],  # noqa: B006
     reason_code: Annotated[str, Form(max_length=64)] = "",
     details: Annotated[str, Form(max_length=1000)] = "",
-    request_id: Annotated[str, Form(max_length=64)] = "",
+    request_id: RequestId = "",
     back: Annotated[str, Form(max_length=300)] = "",
 ) -> Response:
     settings: Settings = request.app.state.settings

@@ -3,8 +3,10 @@ the session's CSRF token and the next page's flash messages (SPEC §10).
 
 - The cookie is `HttpOnly`, `SameSite=Strict`, `Path=/console`, and `Secure` when the request came
   over HTTPS (or always, with `ORDERS_CONSOLE_SECURE_COOKIE=true` behind a proxy that terminates TLS).
-- A session lasts `LIFETIME` from sign-in; signing out revokes its id in this process (the cookie is
-  cleared too); a new password for the user ends every session signed in with the old one.
+- A session lasts `LIFETIME` from sign-in; signing out revokes its id in `console-revoked.json` beside
+  the accounts file (`revoked.py`), so every API process sharing it honours that, after a restart too
+  (the cookie is cleared as well); a new password for the user ends every session signed in with the
+  old one.
 - The signing key is `ORDERS_CONSOLE_SECRET`, or a random key made once in `<data dir>/console-secret`
   (mode 0600), so sessions survive a restart and every API process on that data dir shares it.
 - Every POST must carry the session's CSRF token (form field `csrf`, or header `X-CSRF-Token`);
@@ -25,6 +27,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from orders.console.revoked import RevokedFile
 from orders.settings import MIN_SECRET_BYTES, Settings
 
 COOKIE = "orders_console"
@@ -63,28 +66,13 @@ def _read_secret(path: Path) -> str:
     raise ValueError(f"{path}: the console's session key is shorter than {MIN_SECRET_BYTES} bytes")
 
 
-class Revoked:
-    """Session ids signed out in this process, kept until they would have expired anyway."""
-
-    def __init__(self) -> None:
-        self._until: dict[str, float] = {}
-
-    def add(self, sid: str, until: float) -> None:
-        now = time.time()
-        self._until = {s: t for s, t in self._until.items() if t > now}
-        self._until[sid] = until
-
-    def __contains__(self, sid: object) -> bool:
-        return isinstance(sid, str) and self._until.get(sid, 0) > time.time()
-
-
 class Sessions:
     """Reads and writes the session cookie; `SessionMiddleware` calls it around every request."""
 
-    def __init__(self, secret: str, secure: bool | None = None) -> None:
+    def __init__(self, secret: str, revoked: RevokedFile, secure: bool | None = None) -> None:
         self._serializer = URLSafeTimedSerializer(secret, salt="orders-console-session")
         self.secure = secure
-        self.revoked = Revoked()
+        self.revoked = revoked
 
     def load(self, cookie: str | None) -> dict[str, Any]:
         if not cookie:

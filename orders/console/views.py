@@ -18,6 +18,8 @@ from orders.queue import URGENT, PendingRequest
 
 UNITS = ((86400, "d"), (3600, "h"), (60, "m"), (1, "s"))
 EXTEND_CHOICES = ((3600, "1 hour"), (4 * 3600, "4 hours"), (86400, "1 day"), (7 * 86400, "7 days"))
+# What `Extend window` accepts: from the shortest choice offered to the longest, nothing beyond.
+EXTEND_MIN, EXTEND_MAX = EXTEND_CHOICES[0][0], EXTEND_CHOICES[-1][0]
 
 
 def money(cents: int, currency: str) -> str:
