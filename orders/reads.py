@@ -14,7 +14,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from domain.lifecycle import Status
 from orders.errors import CommandRejected, InvalidOrderId, OrderNotFound, unavailable
 from orders.listing import Cursor, newest_first
-from workflows.names import WORKFLOW_TYPE, order_id_of
+from workflows.names import ORDERS_QUERY, order_id_of
 from workflows.search_attributes import CUSTOMER_ID, ORDER_STATUS
 
 
@@ -127,7 +127,7 @@ class VisibilityReads:
     @staticmethod
     def order_query(statuses: set[Status] | None = None, customer_id: str | None = None) -> str:
         """The visibility query for orders; each status counts once, whatever the caller repeated."""
-        clauses = [f'WorkflowType = "{WORKFLOW_TYPE}"']
+        clauses = [ORDERS_QUERY]
         if statuses:
             listed = ", ".join(f'"{Status(status).value}"' for status in sorted(statuses))
             clauses.append(f"{ORDER_STATUS.name} IN ({listed})")

@@ -17,7 +17,7 @@ from temporalio.client import Client, WorkflowExecution
 from domain.lifecycle import CancelPath, Status
 from domain.reasons import Catalogue, Use
 from domain.visibility import CANCEL_PATH, CANCELED_BY, MEMO_KEY, ORDER_STATUS, REASON_CODE, OrderMemo
-from workflows.names import WORKFLOW_TYPE
+from workflows.names import ORDERS_QUERY
 
 PAGE = 1000
 ITEMS_ONLY = "items-only"  # some items canceled, the order itself not
@@ -54,9 +54,7 @@ async def build_report(
     """The report over the orders placed since `since` (and matching the visibility clause `only`)."""
     until = datetime.now(UTC)
     stamp = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    query = f'WorkflowType = "{WORKFLOW_TYPE}" AND StartTime >= "{stamp}"' + (
-        f" AND ({only})" if only else ""
-    )
+    query = f'{ORDERS_QUERY} AND StartTime >= "{stamp}"' + (f" AND ({only})" if only else "")
     report = Report(since=since, until=until)
     paths: Counter[str] = Counter()
     reasons: Counter[str] = Counter()

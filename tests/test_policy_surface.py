@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
@@ -25,7 +26,9 @@ from orders.connection import metrics_runtime
 from orders.report import build_report
 from tests.conftest import eventually, running_worker, settings_for
 from tests.processes import free_port
-from tests.support import CHECKOUT, ERP, PVT, STORE, in_thread, place, reaches, service
+from tests.support import CHECKOUT, ERP, PVT, STORE, all_runs, in_thread, place, reaches, service
+from workflows import order_workflow
+from workflows.names import workflow_id
 
 
 async def test_reason_codes_extensions_and_payment_denial_through_the_cli(
@@ -288,3 +291,28 @@ async def test_reason_codes_through_the_rest_api(dev_env: WorkflowEnvironment, t
         assert text_only.status_code == 200
         order = (await svc.http.get(f"{PVT}/{order_id}", headers=ERP)).json()
         assert order["cancellationData"]["reasonCode"] == "other"  # text-only callers: other
+
+
+async def test_an_order_that_continued_as_new_is_listed_counted_and_reported_once(
+    dev_env: WorkflowEnvironment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each run of an order is a workflow execution in visibility: only its current one is the order."""
+    monkeypatch.setattr(order_workflow, "COMMANDS_PER_RUN", 3)  # read by the in-process worker's runs
+    customer, since = f"c-can-{uuid.uuid4().hex[:6]}", datetime.now(UTC) - timedelta(minutes=1)
+    settings = settings_for(tmp_path)
+    async with running_worker(dev_env.client, settings) as orders:
+        order_id = await place(orders, customer_id=customer, grace_period_seconds=0)
+        await reaches(orders, order_id, Status.READY_FOR_HANDLING)
+        handle = dev_env.client.get_workflow_handle(workflow_id(order_id))
+        for _ in range(7):  # refused signals (the payment is approved) count as commands all the same
+            await handle.signal(Action.APPROVE_PAYMENT.value, {"actor": "store"})
+        await send(orders, order_id, Action.START_HANDLING, actor="store")
+        await eventually(lambda: all_runs(dev_env.client, order_id), lambda runs: len(runs) >= 2)
+
+        def once(found: list[Any]) -> bool:
+            return [(s.order_id, s.status) for s in found] == [(order_id, Status.HANDLING)]
+
+        await eventually(lambda: orders.list_orders(customer_id=customer), once, timeout=30)
+        assert await orders.count(customer_id=customer) == 1
+        report = await build_report(dev_env.client, since, BUILT_IN, only=f'CustomerId = "{customer}"')
+        assert report.placed == 1

@@ -9,6 +9,8 @@ WORKFLOW_TYPE = "OrderWorkflow"
 QUERY_STATUS = "status"
 QUERY_STATE = "state"
 WORKFLOW_ID_PREFIX = "order-"
+# Every order once in visibility: its current run (an order that continued as new has closed runs too).
+ORDERS_QUERY = f'WorkflowType = "{WORKFLOW_TYPE}" AND ExecutionStatus != "ContinuedAsNew"'
 
 
 def workflow_id(order_id: str) -> str:
