@@ -27,7 +27,7 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
-from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureError, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
@@ -37,7 +37,7 @@ from orders.api import create_app
 from orders.client import OrdersClient
 from orders.errors import CommandRejected, InvalidOrderId, OrderNotFound, OrdersError
 from orders.settings import Settings
-from tests.conftest import eventually, running_worker, settings_for
+from tests.conftest import eventually, read_events, running_worker, settings_for
 from tests.processes import children, free_port, kill, processes, start_worker
 from tests.receiver import SECRET, Receiver
 from tests.support import (
@@ -52,7 +52,7 @@ from tests.support import (
     reaches,
     temporal_cli,
 )
-from workflows.names import workflow_id
+from workflows.names import WORKFLOW_TYPE, workflow_id
 from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
 
 BIN = Path(sys.executable).parent
@@ -136,6 +136,42 @@ async def test_raw_signals_with_bad_payloads_are_refused_recorded_and_never_stal
         # Still answering: a good command after all that is applied at once.
         done = await orders.send(order_id, Action.START_HANDLING, {"actor": "store"})
         assert done.state is not None and done.state.status is Status.HANDLING
+
+
+async def test_a_raw_workflow_start_with_bad_input_or_another_orders_id_fails_at_once_and_sends_nothing(
+    dev_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    """SPEC §4 fixes an order's workflow id as `order-<orderId>`, and its event ids are its order id's: a
+    start under another id would send effects that the real order's are then taken for."""
+    settings = settings_for(tmp_path, grace_period_seconds=600)
+    temporal = temporal_cli(dev_env)
+    async with running_worker(dev_env.client, settings) as orders:
+        real = await place(orders, total=5000, items=[])
+        start = ("workflow", "start", "--task-queue", settings.task_queue, "--type", WORKFLOW_TYPE)
+        bad = [
+            (f"order-{real}-spoof", {"order_id": real, "customer_id": "c-attacker", "total": 1},
+             f"order_id {real} belongs to workflow id order-{real}, not this one"),
+            ("order-bad-1", {"order_id": "bad\u001b[31m1", "customer_id": "c-x", "total": 100},
+             "invalid order input: order_id: String should match pattern"),
+            ("order-bad-2", {"order_id": "bad-2", "customer_id": "c-x", "total": "lots"},
+             "invalid order input: total: Input should be a valid integer"),
+        ]  # fmt: skip
+        for wid, body, _ in bad:
+            started = await temporal(*start, "--workflow-id", wid, "--input", json.dumps(body))
+            assert started.returncode == 0, started.stderr
+            await temporal("workflow", "signal", "--workflow-id", wid, "--name", "request_cancellation",
+                           "--input", '{"actor": "customer"}')  # fmt: skip
+        for wid, _, reason in bad:
+            handle = dev_env.client.get_workflow_handle(wid)
+            with pytest.raises(WorkflowFailureError) as failed:
+                await asyncio.wait_for(handle.result(), 15)
+            assert reason in str(failed.value.cause), failed.value.cause
+            assert history_problems((await handle.fetch_history()).events) == []  # failed once, not looping
+        canceled = await orders.send(real, Action.REQUEST_CANCELLATION, {"actor": "erp"})
+        assert canceled.state is not None
+        await reaches(orders, real, Status.CANCELED)
+        voids = [e for e in read_events(settings.event_log) if e["type"] == "payment.void"]
+        assert [(e["order_id"], e["data"]["amount"]) for e in voids] == [(real, 5000)]
 
 
 async def test_raw_updates_with_bad_payloads_are_refused_with_the_reason_and_leave_no_trace(

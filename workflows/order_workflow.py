@@ -21,14 +21,15 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from activities.order_activities import OrderActivities
     from domain.commands import Command, MalformedCommand, parse_command, salvage
-    from domain.events import EventType
+    from domain.events import EventType, OrderEvent
     from domain.lifecycle import Action, Outcome, Refuse, Status
     from domain.models import OrderInput
     from domain.order import Order
     from domain.state import OrderState
     from domain.visibility import MEMO_KEY, OrderMemo, memo_of, search_attributes_of
+    from domain.wire import describe_errors
     from workflows.metrics import Metrics
-    from workflows.names import QUERY_STATE, QUERY_STATUS, WORKFLOW_TYPE
+    from workflows.names import QUERY_STATE, QUERY_STATUS, WORKFLOW_TYPE, workflow_id
     from workflows.outbox import Outbox
     from workflows.search_attributes import BY_NAME
 
@@ -75,8 +76,10 @@ class OrderWorkflow:
     extend_decision_deadline_signal, extend_decision_deadline = _command(Action.EXTEND_DECISION_DEADLINE)
 
     @workflow.init
-    def __init__(self, new_order: OrderInput) -> None:
-        carried = new_order.carried_over
+    def __init__(self, new_order: Any) -> None:
+        # Read here rather than by the SDK: input it can't decode would fail every workflow task, forever.
+        self._input, self._bad_input = _order_input(new_order)
+        carried = self._input.carried_over if self._input else None
         self._order: Order | None = Order.resume(carried) if carried else None
         self._outbox = Outbox(self._placed_order, on_failure=self._observe)
         # What visibility shows of the order (search attributes, memo): written only when it changes.
@@ -90,7 +93,10 @@ class OrderWorkflow:
         self._commands = 0  # signals and updates received by this run
 
     @workflow.run
-    async def run(self, new_order: OrderInput) -> OrderState:
+    async def run(self, new_order: Any) -> OrderState:
+        if self._input is None:
+            raise ApplicationError(self._bad_input, type="malformed-input", non_retryable=True)
+        new_order = self._input
         if self._order is None:
             await self._place(new_order)
         order = self._ready_order
@@ -136,6 +142,8 @@ class OrderWorkflow:
     # Commands
 
     def _validate(self, action: Action, payload: Any = None, *extra: Any) -> None:
+        if self._input is None:
+            raise ApplicationError(self._bad_input, type="malformed-input", non_retryable=True)
         command = self._parse(action, payload, extra)
         if self._order is None:
             return  # not placed yet: the handler judges once the store's settings are known
@@ -158,7 +166,9 @@ class OrderWorkflow:
         # signal applies at once: no condition to wait on keeps it cheap when a thousand arrive in one task.
         self._commands += 1
         if self._order is None:
-            await workflow.wait_condition(lambda: self._order is not None)
+            await workflow.wait_condition(lambda: self._order is not None or self._input is None)
+            if self._input is None:
+                return  # the workflow fails: there is no order to apply it to
         try:
             command = self._parse(action, payload, extra)
         except ApplicationError as err:
@@ -197,6 +207,8 @@ class OrderWorkflow:
     # Lifecycle plumbing
 
     def _placed_order(self) -> Order:
+        if self._input is None:
+            raise ApplicationError(self._bad_input, type="malformed-input")
         if self._order is None:
             raise ApplicationError("the order is still being placed; ask again in a moment", type="not-ready")
         return self._order
@@ -217,7 +229,7 @@ class OrderWorkflow:
         self._order, events = Order.place(order, workflow.info().workflow_start_time)
         self._publish(events)
 
-    def _publish(self, events: list[Any], *, awaited: bool = False) -> None:
+    def _publish(self, events: list[OrderEvent], *, awaited: bool = False) -> None:
         """Queue events for delivery in order, without holding up the decision that made them.
         `awaited`: a command made them, and its sender waits for this workflow task to complete."""
         if not events:
@@ -276,6 +288,19 @@ class OrderWorkflow:
             )
             if self._outbox.empty():
                 return
+
+
+def _order_input(raw: Any) -> tuple[OrderInput | None, str]:
+    """The workflow's input, or why it can't be an order: malformed (SPEC §4), or its `order_id` is not
+    the one its workflow id names (an order's event ids are its order id's: SPEC §5)."""
+    try:
+        order = OrderInput.model_validate(raw)
+    except ValidationError as err:
+        return None, f"invalid order input: {describe_errors(err)}"
+    expected = workflow_id(order.order_id)
+    if workflow.info().workflow_id != expected:
+        return None, f"order_id {order.order_id} belongs to workflow id {expected}, not this one"
+    return order, ""
 
 
 def _memo_at_start() -> dict[str, Any] | None:
