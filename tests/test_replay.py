@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from temporalio import workflow
@@ -12,8 +13,8 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
-from domain.models import OrderInput
 from domain.state import OrderState
+from workflows.names import workflow_id
 from workflows.order_workflow import OrderWorkflow
 
 # One directory per workflow version (tests/record_histories.py), oldest first.
@@ -22,7 +23,7 @@ VERSIONS = sorted({path.parent for path in HISTORIES})
 
 
 def load(path: Path) -> WorkflowHistory:
-    return WorkflowHistory.from_json(f"order-{path.stem}", path.read_text())
+    return WorkflowHistory.from_json(workflow_id(f"replay-{path.stem}"), path.read_text())  # as recorded
 
 
 @pytest.mark.parametrize("version", VERSIONS, ids=lambda p: p.name)
@@ -47,7 +48,7 @@ class ReorderedOrderWorkflow(OrderWorkflow):
     """What an unguarded change looks like: a new timer before anything else the workflow did."""
 
     @workflow.run
-    async def run(self, new_order: OrderInput) -> OrderState:
+    async def run(self, new_order: Any) -> OrderState:
         await asyncio.sleep(timedelta(seconds=1).total_seconds())
         return await super().run(new_order)
 
