@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from temporalio.testing import WorkflowEnvironment
 
@@ -23,6 +24,7 @@ from domain.events import EventType, OrderEvent
 from domain.lifecycle import Action, Status
 from domain.state import OrderState
 from orders.api import create_app
+from orders.api.bodies import OrderItemBody, PlaceOrderBody
 from orders.client import OrdersClient
 from orders.settings import Settings
 from tests.conftest import eventually, settings_for
@@ -224,6 +226,62 @@ async def test_control_characters_are_refused_at_every_door_and_displays_escape_
     assert pending.returncode == 0 and len(pending.stdout.strip().splitlines()) == 2, pending.stdout
     assert "late\\nFAKE-ORDER" in pending.stdout and "late\\nFAKE-ORDER" in status.stdout
     assert not any(ch in pending.stdout + status.stdout for ch in "\x1b\r\u202e")
+
+
+async def test_item_lines_invoice_numbers_and_emails_with_controls_are_422_naming_the_field(
+    dev_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    async with service(dev_env, tmp_path, grace_period_seconds=0) as svc:
+
+        async def placed(**body: Any) -> httpx.Response:
+            order = {"orderId": f"f-{uuid.uuid4().hex[:10]}", "customerId": "c-1", "total": 100} | body
+            return await svc.http.post(PVT, json=order, headers=ERP)
+
+        line = {"quantity": 1, "price": 100}
+        for hostile in ("A\u001b[2J", "A\u202etxt", "A\u0007"):
+            for key in ("sku", "id"):  # VTEX's `id` is the same field, named as sent
+                answer = await placed(items=[line | {key: hostile}])
+                refusal(answer, f"items.0.{key}")
+            for email in (f"a{hostile}@example.com", f"a@ex{hostile}ample.com"):
+                refusal(await placed(clientProfileData={"email": email}), "clientProfileData.email")
+        twice = await placed(items=[line | {"sku": "A1"}, line | {"id": "A1"}])
+        refusal(twice, "items", "appears twice")
+        refusal(await placed(currency="usd"), "currency")
+        refusal(await placed(items=[line | {"sku": "A1", "quantity": 100_001}]), "items.0.quantity")
+
+        order_id = await place(svc.orders)
+        await reaches(svc.orders, order_id, Status.READY_FOR_HANDLING)
+        invoice = {"type": "Output", "invoiceNumber": "NF-1", "invoiceValue": 100}
+        url = f"{PVT}/{order_id}/invoice"
+        for hostile in ("NF\u001b[2J", "NF\u202e1"):
+            refusal(await svc.http.post(url, json=invoice | {"invoiceNumber": hostile}, headers=ERP),
+                    "invoiceNumber")  # fmt: skip
+            item = {"id": hostile, "quantity": 1}
+            refusal(await svc.http.post(url, json=invoice | {"items": [item]}, headers=ERP), "items.0.id")
+        assert (await svc.orders.state(order_id)).invoices == []
+
+
+def refusal(answer: httpx.Response, field: str, words: str = "") -> None:
+    """A 422 in VTEX's envelope whose message names `field` (and says `words`)."""
+    assert answer.status_code == 422, answer.text
+    message = answer.json()["error"]["message"]
+    assert answer.json()["error"]["code"] == "invalid-request" and field in message and words in message, (
+        message
+    )
+
+
+def test_a_domain_object_the_body_builds_refusing_it_is_a_422_not_a_500() -> None:
+    # A body type looser than the domain's (a bug, as the sku was): the domain's refusal names the field.
+    body = PlaceOrderBody.model_construct(
+        orderId="o-1",
+        customerId="c-1",
+        total=1,
+        items=[OrderItemBody.model_construct(sku="A\x1b", quantity=1, price=1)],
+    )
+    with pytest.raises(RequestValidationError) as raised:
+        body.to_input()
+    [error] = raised.value.errors()
+    assert error["loc"] == ("body", "items", 0, "sku") and "control characters" in error["msg"]
 
 
 # Lists
