@@ -403,8 +403,18 @@ async def test_customer_tokens_need_iat_and_a_bounded_lifetime(tmp_path: Path) -
 
         no_iat = await with_claims({"exp": now + 60})
         too_long = await with_claims({"iat": now, "exp": now + 7200})
+        # PyJWT reads digit strings as numbers; the lifetime check then did str - int (a 500).
+        as_strings = [
+            await with_claims({"iat": now, "exp": str(now + 60)}),
+            await with_claims({"iat": str(now), "exp": now + 60}),
+            await with_claims({"iat": now, "exp": now + 60, "nbf": str(now)}),
+            await with_claims({"iat": True, "exp": now + 60}),
+        ]
     assert no_iat.status_code == 401 and "iat" in no_iat.json()["error"]["message"]
     assert too_long.status_code == 401 and "3600 s at most" in too_long.json()["error"]["message"]
+    for claim, answer in zip(("exp", "iat", "nbf", "iat"), as_strings, strict=True):
+        assert answer.status_code == 401, answer.text
+        assert f"{claim} must be a number" in answer.json()["error"]["message"], answer.text
 
 
 # Errors

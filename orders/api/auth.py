@@ -90,6 +90,14 @@ def load_credentials(path: Path | None) -> tuple[Credential, ...]:
     return tuple(Credential(e.appKey, e.appToken, e.role) for e in entries)
 
 
+# RFC 7519's NumericDate claims: a JSON number, never a string or true/false.
+NUMERIC_DATES = ("exp", "iat", "nbf")
+
+
+def _numeric_date(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def _same(a: str, b: str) -> bool:
     return hmac.compare_digest(a.encode("utf-8"), b.encode("utf-8"))
 
@@ -163,8 +171,13 @@ class Authenticator:
         except jwt.InvalidTokenError as err:
             # PyJWT's messages name the failed check (signature, claim), never the token itself.
             raise ApiError(401, "unauthorized", f"invalid customer token: {err}", challenge) from None
+        for claim in NUMERIC_DATES:
+            if claim in claims and not _numeric_date(claims[claim]):
+                # PyJWT reads "1796000000" as a number; the lifetime below can't, nor can anyone else.
+                message = f"invalid customer token: {claim} must be a number (seconds since the epoch)"
+                raise ApiError(401, "unauthorized", message, challenge)
         lifetime = claims["exp"] - claims["iat"]
-        if not isinstance(lifetime, int | float) or lifetime > self._max_lifetime:
+        if lifetime > self._max_lifetime:
             raise ApiError(
                 401,
                 "unauthorized",
