@@ -24,6 +24,7 @@ from domain.events import EventType, OrderEvent
 from domain.lifecycle import Action, Status
 from domain.state import OrderState
 from orders.api import create_app
+from orders.api.auth import MAX_APP_KEY_LENGTH, CredentialsError, load_credentials
 from orders.api.bodies import OrderItemBody, PlaceOrderBody
 from orders.client import OrdersClient
 from orders.settings import Settings
@@ -186,6 +187,48 @@ async def test_an_old_request_id_reused_files_no_second_request_and_each_request
             lambda keys: len(keys) == 2,
         )
     assert all(key.rsplit(":", 1)[1].isdigit() for key in needed)  # numbered, never the caller's key
+
+
+async def test_an_app_keys_on_behalf_requests_never_answer_the_customers_own(
+    dev_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    # An app key spelled as a customer id: its on-behalf requests (actor customer) must not share the
+    # customer's request ids.
+    colliding = {"X-VTEX-API-AppKey": "c-coll", "X-VTEX-API-AppToken": "c-coll-token-0123456789"}
+    erp = {"appKey": "c-coll", "appToken": colliding["X-VTEX-API-AppToken"], "role": "erp"}
+    async with service(dev_env, tmp_path, credentials=[erp], grace_period_seconds=0) as svc:
+        order_id = await place(svc.orders, customer_id="c-coll")
+        await reaches(svc.orders, order_id, Status.READY_FOR_HANDLING)
+        same = {"Idempotency-Key": "same-key"}
+        on_behalf = await svc.http.post(
+            f"{PVT}/{order_id}/cancel", json={"requestedByUser": True}, headers=colliding | same
+        )
+        assert on_behalf.status_code == 200, on_behalf.text
+        deny = {"cancellationRequestId": "same-key", "denyReason": "already packed"}
+        denied = await svc.http.post(f"{PVT}/{order_id}/deny-cancellation-request", json=deny, headers=STORE)
+        assert denied.status_code == 200, denied.text
+        own = await svc.http.post(
+            f"{CHECKOUT}/{order_id}/user-cancel-request",
+            json={"reason": "mine"},
+            headers=svc.customer("c-coll", "same-key"),
+        )
+        assert own.status_code == 200, own.text
+        state = await svc.orders.state(order_id)
+    assert state.status is Status.CANCELLATION_REQUESTED, state.status  # a request of its own, made
+    assert [(r.sender, r.reason) for r in state.cancellation_requests] == [
+        ("c-coll@app", ""),
+        ("c-coll", "mine"),
+    ]
+
+
+def test_app_keys_leave_room_for_the_on_behalf_suffix(tmp_path: Path) -> None:
+    path = tmp_path / "credentials.json"
+    fits = {"appKey": "k" * MAX_APP_KEY_LENGTH, "appToken": "t" * 16, "role": "erp"}
+    path.write_text(json.dumps([fits]))
+    assert load_credentials(path)[0].app_key == fits["appKey"]
+    path.write_text(json.dumps([fits, fits | {"appKey": "k" * 128}]))
+    with pytest.raises(CredentialsError, match=f"1.appKey: .*at most {MAX_APP_KEY_LENGTH} characters"):
+        load_credentials(path)
 
 
 # Free text and displays

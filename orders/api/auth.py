@@ -23,7 +23,7 @@ import jwt
 from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, TypeAdapter, ValidationError
 
 from domain.lifecycle import Actor
-from domain.text import printable_ascii
+from domain.text import MAX_REQUEST_ID_LENGTH, printable_ascii
 from orders.api.errors import ApiError
 from orders.settings import Settings
 
@@ -51,7 +51,15 @@ class Credential:
 
 MIN_APP_TOKEN_LENGTH = 16  # SPEC §6: shorter tokens are guessed
 
-AppKey = Annotated[str, StringConstraints(min_length=1, max_length=128), AfterValidator(printable_ascii)]
+# A request an app key makes on a customer's behalf is sent as the customer's, by `<appKey>@app`: no
+# customer id holds '@' (domain.text.ID_CHARS), so it never shares request ids with the customer's own.
+ON_BEHALF_SUFFIX = "@app"
+# Short enough that the on-behalf sender is a sender (at most MAX_REQUEST_ID_LENGTH characters).
+MAX_APP_KEY_LENGTH = MAX_REQUEST_ID_LENGTH - len(ON_BEHALF_SUFFIX)
+
+AppKey = Annotated[
+    str, StringConstraints(min_length=1, max_length=MAX_APP_KEY_LENGTH), AfterValidator(printable_ascii)
+]
 AppToken = Annotated[str, StringConstraints(min_length=MIN_APP_TOKEN_LENGTH, max_length=512)]
 
 
