@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import statistics
 import sys
 import time
 import uuid
@@ -26,6 +27,7 @@ from domain.state import OrderState
 from orders.api import create_app
 from orders.api.auth import MAX_APP_KEY_LENGTH, CredentialsError, load_credentials
 from orders.api.bodies import OrderItemBody, PlaceOrderBody
+from orders.api.routes.customer import OWNERSHIP_REFUSAL_SECONDS
 from orders.client import OrdersClient
 from orders.settings import Settings
 from tests.conftest import eventually, settings_for
@@ -393,6 +395,41 @@ async def test_another_customers_order_is_an_unknown_order_with_or_without_a_wor
     assert not_yours_took < settings.update_timeout_seconds  # no wait for a worker that would tell
     assert owners.status_code == 202  # queued for its owner, once the update timeout passed (not twice it)
     assert settings.update_timeout_seconds <= owner_took < settings.update_timeout_seconds + 1
+
+
+async def test_another_customers_order_and_an_unknown_one_take_the_same_time(
+    dev_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    settings = settings_for(
+        tmp_path, api_credentials=credentials_file(tmp_path), customer_token_secret=SECRET
+    )
+    orders = OrdersClient(dev_env.client, settings)  # ownership needs no worker
+    profile = {"first_name": "Ana", "last_name": "Lima", "email": "ana@example.com"}
+    theirs = await place(orders, customer_id="c-owner", client=profile)
+    unknown = f"f-{uuid.uuid4().hex[:10]}"
+    token = customer_token("c-other")
+    async with serving(create_app(settings, orders)) as url, httpx.AsyncClient(base_url=url) as http:
+
+        async def took(order: str) -> float:
+            started = time.perf_counter()
+            response = await http.post(f"{CHECKOUT}/{order}/user-cancel-request", json={}, headers=token)
+            elapsed = time.perf_counter() - started
+            assert response.status_code == 404, response.text
+            return elapsed
+
+        for _ in range(10):  # warm up both paths
+            await took(theirs), await took(unknown)
+        times: dict[str, list[float]] = {theirs: [], unknown: []}
+        for _ in range(100):  # interleaved, so load on the machine weighs on both alike
+            for order in (theirs, unknown):
+                times[order].append(await took(order))
+    not_yours, missing = statistics.median(times[theirs]), statistics.median(times[unknown])
+    print(
+        f"404 medians of 100 calls: another's order {1000 * not_yours:.2f} ms, "
+        f"an unknown one {1000 * missing:.2f} ms"
+    )
+    assert not_yours >= OWNERSHIP_REFUSAL_SECONDS and missing >= OWNERSHIP_REFUSAL_SECONDS
+    assert abs(not_yours - missing) < 0.25e-3, (not_yours, missing)  # it was 0.9 ms
 
 
 # Secrets and tokens
