@@ -329,6 +329,23 @@ def test_a_domain_object_the_body_builds_refusing_it_is_a_422_not_a_500() -> Non
     assert error["loc"] == ("body", "items", 0, "sku") and "control characters" in error["msg"]
 
 
+async def test_an_invoice_number_with_a_line_feed_is_shown_escaped_by_orders_status(
+    dev_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    async with service(dev_env, tmp_path, grace_period_seconds=0) as svc:
+        order_id = await place(svc.orders)
+        await reaches(svc.orders, order_id, Status.READY_FOR_HANDLING)
+        forged = "NF-1\n  Cancellation:  requested by store, confirmed by store"
+        invoice = {"type": "Output", "invoiceNumber": forged, "invoiceValue": 100}
+        sent = await svc.http.post(f"{PVT}/{order_id}/invoice", json=invoice, headers=ERP)
+        assert sent.status_code == 200, sent.text
+        status = await svc.cli("status", order_id)
+    assert status.returncode == 0, status.stderr
+    invoiced = [line for line in status.stdout.splitlines() if "Invoiced:" in line]
+    assert len(invoiced) == 1 and "NF-1\\n  Cancellation:" in invoiced[0], status.stdout
+    assert "  Cancellation:  requested by store, confirmed by store" not in status.stdout.splitlines()
+
+
 # Lists
 
 
@@ -412,7 +429,7 @@ async def test_another_customers_order_and_an_unknown_one_take_the_same_time(
 
         async def took(order: str) -> float:
             started = time.perf_counter()
-            response = await http.post(f"{CHECKOUT}/{order}/user-cancel-request", json={}, headers=token)
+            response = await http.post(f"{CHECKOUT}/{order}/user-cancel-request", headers=token)
             elapsed = time.perf_counter() - started
             assert response.status_code == 404, response.text
             return elapsed
