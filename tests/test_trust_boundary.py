@@ -376,6 +376,34 @@ async def test_a_status_repeated_in_the_filter_counts_once(
     assert repeated < 3 * once + 0.2, (once, repeated)  # one search, not 200 (it took 2.6 s)
 
 
+async def test_a_repeated_f_status_parameter_merges_as_the_comma_form_does(
+    dev_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    customer = f"c-{uuid.uuid4().hex[:6]}"
+    async with service(dev_env, tmp_path) as svc:
+        canceled, open_ = (
+            await place(svc.orders, customer_id=customer),
+            await place(svc.orders, customer_id=customer),
+        )
+        assert (await svc.http.post(f"{PVT}/{canceled}/cancel", headers=ERP)).status_code == 200
+        await reaches(svc.orders, canceled, Status.CANCELED)
+        await reaches(svc.orders, open_, Status.WINDOW_TO_CANCEL)
+
+        async def listed(*statuses: str) -> list[str]:
+            query = [("f_customer", customer), *(("f_status", s) for s in statuses)]
+            answer = await svc.http.get(PVT, params=query, headers=ERP)
+            assert answer.status_code == 200, answer.text
+            return sorted(o["orderId"] for o in answer.json()["list"])
+
+        both = sorted([canceled, open_])
+        await eventually(lambda: listed("canceled,window-to-cancel"), lambda found: found == both)
+        assert await listed("canceled", "window-to-cancel") == both
+        assert await listed("canceled", "canceled,canceled", "window-to-cancel") == both
+        assert await listed("canceled", "canceled") == [canceled]
+        bad = await svc.http.get(PVT, params=[("f_status", "canceled"), ("f_status", "shipped")], headers=ERP)
+    refusal(bad, "f_status", "shipped")
+
+
 # Ownership
 
 
@@ -429,7 +457,7 @@ async def test_another_customers_order_and_an_unknown_one_take_the_same_time(
 
         async def took(order: str) -> float:
             started = time.perf_counter()
-            response = await http.post(f"{CHECKOUT}/{order}/user-cancel-request", headers=token)
+            response = await http.post(f"{CHECKOUT}/{order}/user-cancel-request", json={}, headers=token)
             elapsed = time.perf_counter() - started
             assert response.status_code == 404, response.text
             return elapsed
