@@ -346,6 +346,39 @@ async def test_an_invoice_number_with_a_line_feed_is_shown_escaped_by_orders_sta
     assert "  Cancellation:  requested by store, confirmed by store" not in status.stdout.splitlines()
 
 
+async def test_a_reason_code_on_a_command_that_takes_none_is_refused_at_every_door(
+    dev_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    async with service(dev_env, tmp_path, payment_timeout_seconds=3600) as svc:
+        order_id = await place(svc.orders)
+        await reaches(svc.orders, order_id, Status.WINDOW_TO_CANCEL)
+        pending = await place(svc.orders, payment_approved=False)
+        await reaches(svc.orders, pending, Status.PAYMENT_PENDING)
+        temporal = temporal_cli(dev_env)
+        bogus = {"actor": "store", "reason_code": "totally-bogus", "request_id": "bogus"}
+        cases = [
+            (order_id, "extend_grace_period", bogus | {"seconds": 60}),
+            (pending, "deny_payment", bogus | {"actor": "erp"}),
+        ]
+        for target, name, payload in cases:
+            updated = await temporal("workflow", "update", "execute", "--workflow-id", workflow_id(target),
+                                     "--name", name, "--input", json.dumps(payload))  # fmt: skip
+            assert updated.returncode != 0, updated.stdout
+            assert f"{name} takes no reason_code" in updated.stderr, updated.stderr[-500:]
+            signaled = await temporal("workflow", "signal", "--workflow-id", workflow_id(target),
+                                      "--name", name, "--input", json.dumps(payload))  # fmt: skip
+            assert signaled.returncode == 0, signaled.stderr
+        for target, name, _ in cases:
+            state = await eventually(
+                lambda order=target: svc.orders.state(order), lambda s: bool(refusal_notes(s))
+            )
+            assert f"{name} takes no reason_code" in refusal_notes(state)[0]
+            assert "totally-bogus" not in {e.reason_code for e in state.timeline}
+        assert (await svc.orders.state(pending)).status is Status.PAYMENT_PENDING
+        cli = await svc.cli("extend", order_id, "--window", "1h")  # without a code, as before
+        assert cli.returncode == 0, cli.stderr
+
+
 # Lists
 
 
