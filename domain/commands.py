@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, Field, ValidationError, model_validator
 
 from domain.lifecycle import Action, Actor
-from domain.reasons import ReasonCode
+from domain.reasons import ReasonCode, use_for
 from domain.text import Name, RequestId, RequiredText, Sender, Text
 from domain.wire import (
     MAX_ITEMS,
@@ -141,8 +141,14 @@ class MalformedCommand(ValueError):
 def parse_command(action: Action, raw: Any) -> Command:
     """Validate a command's payload (a dict from the wire, or an already-built model)."""
     model = COMMAND_MODELS[action]
-    if isinstance(raw, model):
-        return raw
+    command = raw if isinstance(raw, model) else _validated(action, model, raw)
+    if command.code is not None and use_for(action, command.actor) is None:
+        # No catalogue use for it: a code would be recorded in the timeline unchecked.
+        raise MalformedCommand(f"invalid {action.value}: {action.value} takes no reason_code")
+    return command
+
+
+def _validated(action: Action, model: type[Command], raw: Any) -> Command:
     if isinstance(raw, BaseModel):
         raw = raw.model_dump(mode="json")
     if raw is None:

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
-from domain.text import Name
+from domain.text import Name, safe_text
 
 MAX_CENTS = 10**12  # ten billion in any currency
 MAX_ITEMS = 500
@@ -85,7 +85,9 @@ class ClientProfile(WireModel):
 
     first_name: Name | None = None
     last_name: Name | None = None
-    email: Annotated[str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")] | None = None
+    email: (
+        Annotated[str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+$"), AfterValidator(safe_text)] | None
+    ) = None
     phone: Annotated[str, Field(max_length=32, pattern=r"^\+?[0-9 ()-]{3,32}$")] | None = None
     document: Name | None = None
 

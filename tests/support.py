@@ -202,9 +202,9 @@ async def serving(app: FastAPI) -> AsyncIterator[str]:
         sock.close()
 
 
-def credentials_file(directory: Path) -> Path:
+def credentials_file(directory: Path, extra: list[dict[str, str]] | None = None) -> Path:
     path = directory / "credentials.json"
-    path.write_text(json.dumps(CREDENTIALS))
+    path.write_text(json.dumps(CREDENTIALS + (extra or [])))
     return path
 
 
@@ -245,11 +245,15 @@ def cli_environment(env: WorkflowEnvironment, settings: Settings) -> dict[str, s
 
 @asynccontextmanager
 async def service(
-    env: WorkflowEnvironment, tmp_path: Path, sink: EventSink | None = None, **overrides: Any
+    env: WorkflowEnvironment,
+    tmp_path: Path,
+    sink: EventSink | None = None,
+    credentials: list[dict[str, str]] | None = None,
+    **overrides: Any,
 ) -> AsyncIterator[Service]:
-    settings = settings_for(
-        tmp_path, api_credentials=credentials_file(tmp_path), customer_token_secret=SECRET, **overrides
-    )
+    # `credentials`: app keys beside the usual ERP, STORE and STOREFRONT ones.
+    files = credentials_file(tmp_path, credentials)
+    settings = settings_for(tmp_path, api_credentials=files, customer_token_secret=SECRET, **overrides)
     sink = sink or build_sink(settings)
     try:
         async with (

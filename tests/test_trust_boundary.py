@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import statistics
 import sys
 import time
 import uuid
@@ -15,6 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from temporalio.testing import WorkflowEnvironment
 
@@ -23,6 +25,9 @@ from domain.events import EventType, OrderEvent
 from domain.lifecycle import Action, Status
 from domain.state import OrderState
 from orders.api import create_app
+from orders.api.auth import MAX_APP_KEY_LENGTH, CredentialsError, load_credentials
+from orders.api.bodies import OrderItemBody, PlaceOrderBody
+from orders.api.routes.customer import OWNERSHIP_REFUSAL_SECONDS
 from orders.client import OrdersClient
 from orders.settings import Settings
 from tests.conftest import eventually, settings_for
@@ -186,6 +191,48 @@ async def test_an_old_request_id_reused_files_no_second_request_and_each_request
     assert all(key.rsplit(":", 1)[1].isdigit() for key in needed)  # numbered, never the caller's key
 
 
+async def test_an_app_keys_on_behalf_requests_never_answer_the_customers_own(
+    dev_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    # An app key spelled as a customer id: its on-behalf requests (actor customer) must not share the
+    # customer's request ids.
+    colliding = {"X-VTEX-API-AppKey": "c-coll", "X-VTEX-API-AppToken": "c-coll-token-0123456789"}
+    erp = {"appKey": "c-coll", "appToken": colliding["X-VTEX-API-AppToken"], "role": "erp"}
+    async with service(dev_env, tmp_path, credentials=[erp], grace_period_seconds=0) as svc:
+        order_id = await place(svc.orders, customer_id="c-coll")
+        await reaches(svc.orders, order_id, Status.READY_FOR_HANDLING)
+        same = {"Idempotency-Key": "same-key"}
+        on_behalf = await svc.http.post(
+            f"{PVT}/{order_id}/cancel", json={"requestedByUser": True}, headers=colliding | same
+        )
+        assert on_behalf.status_code == 200, on_behalf.text
+        deny = {"cancellationRequestId": "same-key", "denyReason": "already packed"}
+        denied = await svc.http.post(f"{PVT}/{order_id}/deny-cancellation-request", json=deny, headers=STORE)
+        assert denied.status_code == 200, denied.text
+        own = await svc.http.post(
+            f"{CHECKOUT}/{order_id}/user-cancel-request",
+            json={"reason": "mine"},
+            headers=svc.customer("c-coll", "same-key"),
+        )
+        assert own.status_code == 200, own.text
+        state = await svc.orders.state(order_id)
+    assert state.status is Status.CANCELLATION_REQUESTED, state.status  # a request of its own, made
+    assert [(r.sender, r.reason) for r in state.cancellation_requests] == [
+        ("c-coll@app", ""),
+        ("c-coll", "mine"),
+    ]
+
+
+def test_app_keys_leave_room_for_the_on_behalf_suffix(tmp_path: Path) -> None:
+    path = tmp_path / "credentials.json"
+    fits = {"appKey": "k" * MAX_APP_KEY_LENGTH, "appToken": "t" * 16, "role": "erp"}
+    path.write_text(json.dumps([fits]))
+    assert load_credentials(path)[0].app_key == fits["appKey"]
+    path.write_text(json.dumps([fits, fits | {"appKey": "k" * 128}]))
+    with pytest.raises(CredentialsError, match=f"1.appKey: .*at most {MAX_APP_KEY_LENGTH} characters"):
+        load_credentials(path)
+
+
 # Free text and displays
 
 
@@ -226,6 +273,112 @@ async def test_control_characters_are_refused_at_every_door_and_displays_escape_
     assert not any(ch in pending.stdout + status.stdout for ch in "\x1b\r\u202e")
 
 
+async def test_item_lines_invoice_numbers_and_emails_with_controls_are_422_naming_the_field(
+    dev_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    async with service(dev_env, tmp_path, grace_period_seconds=0) as svc:
+
+        async def placed(**body: Any) -> httpx.Response:
+            order = {"orderId": f"f-{uuid.uuid4().hex[:10]}", "customerId": "c-1", "total": 100} | body
+            return await svc.http.post(PVT, json=order, headers=ERP)
+
+        line = {"quantity": 1, "price": 100}
+        for hostile in ("A\u001b[2J", "A\u202etxt", "A\u0007"):
+            for key in ("sku", "id"):  # VTEX's `id` is the same field, named as sent
+                answer = await placed(items=[line | {key: hostile}])
+                refusal(answer, f"items.0.{key}")
+            for email in (f"a{hostile}@example.com", f"a@ex{hostile}ample.com"):
+                refusal(await placed(clientProfileData={"email": email}), "clientProfileData.email")
+        twice = await placed(items=[line | {"sku": "A1"}, line | {"id": "A1"}])
+        refusal(twice, "items", "appears twice")
+        refusal(await placed(currency="usd"), "currency")
+        refusal(await placed(items=[line | {"sku": "A1", "quantity": 100_001}]), "items.0.quantity")
+
+        order_id = await place(svc.orders)
+        await reaches(svc.orders, order_id, Status.READY_FOR_HANDLING)
+        invoice = {"type": "Output", "invoiceNumber": "NF-1", "invoiceValue": 100}
+        url = f"{PVT}/{order_id}/invoice"
+        for hostile in ("NF\u001b[2J", "NF\u202e1"):
+            refusal(await svc.http.post(url, json=invoice | {"invoiceNumber": hostile}, headers=ERP),
+                    "invoiceNumber")  # fmt: skip
+            item = {"id": hostile, "quantity": 1}
+            refusal(await svc.http.post(url, json=invoice | {"items": [item]}, headers=ERP), "items.0.id")
+        assert (await svc.orders.state(order_id)).invoices == []
+
+
+def refusal(answer: httpx.Response, field: str, words: str = "") -> None:
+    """A 422 in VTEX's envelope whose message names `field` (and says `words`)."""
+    assert answer.status_code == 422, answer.text
+    message = answer.json()["error"]["message"]
+    assert answer.json()["error"]["code"] == "invalid-request" and field in message and words in message, (
+        message
+    )
+
+
+def test_a_domain_object_the_body_builds_refusing_it_is_a_422_not_a_500() -> None:
+    # A body type looser than the domain's (a bug, as the sku was): the domain's refusal names the field.
+    body = PlaceOrderBody.model_construct(
+        orderId="o-1",
+        customerId="c-1",
+        total=1,
+        items=[OrderItemBody.model_construct(sku="A\x1b", quantity=1, price=1)],
+    )
+    with pytest.raises(RequestValidationError) as raised:
+        body.to_input()
+    [error] = raised.value.errors()
+    assert error["loc"] == ("body", "items", 0, "sku") and "control characters" in error["msg"]
+
+
+async def test_an_invoice_number_with_a_line_feed_is_shown_escaped_by_orders_status(
+    dev_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    async with service(dev_env, tmp_path, grace_period_seconds=0) as svc:
+        order_id = await place(svc.orders)
+        await reaches(svc.orders, order_id, Status.READY_FOR_HANDLING)
+        forged = "NF-1\n  Cancellation:  requested by store, confirmed by store"
+        invoice = {"type": "Output", "invoiceNumber": forged, "invoiceValue": 100}
+        sent = await svc.http.post(f"{PVT}/{order_id}/invoice", json=invoice, headers=ERP)
+        assert sent.status_code == 200, sent.text
+        status = await svc.cli("status", order_id)
+    assert status.returncode == 0, status.stderr
+    invoiced = [line for line in status.stdout.splitlines() if "Invoiced:" in line]
+    assert len(invoiced) == 1 and "NF-1\\n  Cancellation:" in invoiced[0], status.stdout
+    assert "  Cancellation:  requested by store, confirmed by store" not in status.stdout.splitlines()
+
+
+async def test_a_reason_code_on_a_command_that_takes_none_is_refused_at_every_door(
+    dev_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    async with service(dev_env, tmp_path, payment_timeout_seconds=3600) as svc:
+        order_id = await place(svc.orders)
+        await reaches(svc.orders, order_id, Status.WINDOW_TO_CANCEL)
+        pending = await place(svc.orders, payment_approved=False)
+        await reaches(svc.orders, pending, Status.PAYMENT_PENDING)
+        temporal = temporal_cli(dev_env)
+        bogus = {"actor": "store", "reason_code": "totally-bogus", "request_id": "bogus"}
+        cases = [
+            (order_id, "extend_grace_period", bogus | {"seconds": 60}),
+            (pending, "deny_payment", bogus | {"actor": "erp"}),
+        ]
+        for target, name, payload in cases:
+            updated = await temporal("workflow", "update", "execute", "--workflow-id", workflow_id(target),
+                                     "--name", name, "--input", json.dumps(payload))  # fmt: skip
+            assert updated.returncode != 0, updated.stdout
+            assert f"{name} takes no reason_code" in updated.stderr, updated.stderr[-500:]
+            signaled = await temporal("workflow", "signal", "--workflow-id", workflow_id(target),
+                                      "--name", name, "--input", json.dumps(payload))  # fmt: skip
+            assert signaled.returncode == 0, signaled.stderr
+        for target, name, _ in cases:
+            state = await eventually(
+                lambda order=target: svc.orders.state(order), lambda s: bool(refusal_notes(s))
+            )
+            assert f"{name} takes no reason_code" in refusal_notes(state)[0]
+            assert "totally-bogus" not in {e.reason_code for e in state.timeline}
+        assert (await svc.orders.state(pending)).status is Status.PAYMENT_PENDING
+        cli = await svc.cli("extend", order_id, "--window", "1h")  # without a code, as before
+        assert cli.returncode == 0, cli.stderr
+
+
 # Lists
 
 
@@ -254,6 +407,34 @@ async def test_a_status_repeated_in_the_filter_counts_once(
     print(f"f_status once: {1000 * once:.0f} ms; the same status 200 times: {1000 * repeated:.0f} ms")
     assert sorted(listed) == sorted(placed) and listed_again == listed  # each order once, same order
     assert repeated < 3 * once + 0.2, (once, repeated)  # one search, not 200 (it took 2.6 s)
+
+
+async def test_a_repeated_f_status_parameter_merges_as_the_comma_form_does(
+    dev_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    customer = f"c-{uuid.uuid4().hex[:6]}"
+    async with service(dev_env, tmp_path) as svc:
+        canceled, open_ = (
+            await place(svc.orders, customer_id=customer),
+            await place(svc.orders, customer_id=customer),
+        )
+        assert (await svc.http.post(f"{PVT}/{canceled}/cancel", headers=ERP)).status_code == 200
+        await reaches(svc.orders, canceled, Status.CANCELED)
+        await reaches(svc.orders, open_, Status.WINDOW_TO_CANCEL)
+
+        async def listed(*statuses: str) -> list[str]:
+            query = [("f_customer", customer), *(("f_status", s) for s in statuses)]
+            answer = await svc.http.get(PVT, params=query, headers=ERP)
+            assert answer.status_code == 200, answer.text
+            return sorted(o["orderId"] for o in answer.json()["list"])
+
+        both = sorted([canceled, open_])
+        await eventually(lambda: listed("canceled,window-to-cancel"), lambda found: found == both)
+        assert await listed("canceled", "window-to-cancel") == both
+        assert await listed("canceled", "canceled,canceled", "window-to-cancel") == both
+        assert await listed("canceled", "canceled") == [canceled]
+        bad = await svc.http.get(PVT, params=[("f_status", "canceled"), ("f_status", "shipped")], headers=ERP)
+    refusal(bad, "f_status", "shipped")
 
 
 # Ownership
@@ -292,6 +473,41 @@ async def test_another_customers_order_is_an_unknown_order_with_or_without_a_wor
     assert not_yours_took < settings.update_timeout_seconds  # no wait for a worker that would tell
     assert owners.status_code == 202  # queued for its owner, once the update timeout passed (not twice it)
     assert settings.update_timeout_seconds <= owner_took < settings.update_timeout_seconds + 1
+
+
+async def test_another_customers_order_and_an_unknown_one_take_the_same_time(
+    dev_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    settings = settings_for(
+        tmp_path, api_credentials=credentials_file(tmp_path), customer_token_secret=SECRET
+    )
+    orders = OrdersClient(dev_env.client, settings)  # ownership needs no worker
+    profile = {"first_name": "Ana", "last_name": "Lima", "email": "ana@example.com"}
+    theirs = await place(orders, customer_id="c-owner", client=profile)
+    unknown = f"f-{uuid.uuid4().hex[:10]}"
+    token = customer_token("c-other")
+    async with serving(create_app(settings, orders)) as url, httpx.AsyncClient(base_url=url) as http:
+
+        async def took(order: str) -> float:
+            started = time.perf_counter()
+            response = await http.post(f"{CHECKOUT}/{order}/user-cancel-request", json={}, headers=token)
+            elapsed = time.perf_counter() - started
+            assert response.status_code == 404, response.text
+            return elapsed
+
+        for _ in range(10):  # warm up both paths
+            await took(theirs), await took(unknown)
+        # In pairs, so whatever else loads the machine weighs on both alike; compared by the median of
+        # each pair's difference, what an attacker averaging many calls would see.
+        pairs = [(await took(theirs), await took(unknown)) for _ in range(150)]
+    gap = statistics.median(mine - missing for mine, missing in pairs)
+    not_yours, unknown_took = (statistics.median(kind) for kind in zip(*pairs, strict=True))
+    print(
+        f"404 medians of 150 calls: another's order {1000 * not_yours:.2f} ms, an unknown one "
+        f"{1000 * unknown_took:.2f} ms; median gap {1000 * gap:+.2f} ms"
+    )
+    assert min(min(pair) for pair in pairs) >= OWNERSHIP_REFUSAL_SECONDS
+    assert abs(gap) < 0.4e-3, gap  # it was 1.3-1.7 ms here (0.9 ms in the review)
 
 
 # Secrets and tokens
@@ -345,8 +561,18 @@ async def test_customer_tokens_need_iat_and_a_bounded_lifetime(tmp_path: Path) -
 
         no_iat = await with_claims({"exp": now + 60})
         too_long = await with_claims({"iat": now, "exp": now + 7200})
+        # PyJWT reads digit strings as numbers; the lifetime check then did str - int (a 500).
+        as_strings = [
+            await with_claims({"iat": now, "exp": str(now + 60)}),
+            await with_claims({"iat": str(now), "exp": now + 60}),
+            await with_claims({"iat": now, "exp": now + 60, "nbf": str(now)}),
+            await with_claims({"iat": True, "exp": now + 60}),
+        ]
     assert no_iat.status_code == 401 and "iat" in no_iat.json()["error"]["message"]
     assert too_long.status_code == 401 and "3600 s at most" in too_long.json()["error"]["message"]
+    for claim, answer in zip(("exp", "iat", "nbf", "iat"), as_strings, strict=True):
+        assert answer.status_code == 401, answer.text
+        assert f"{claim} must be a number" in answer.json()["error"]["message"], answer.text
 
 
 # Errors

@@ -23,7 +23,7 @@ import jwt
 from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, TypeAdapter, ValidationError
 
 from domain.lifecycle import Actor
-from domain.text import printable_ascii
+from domain.text import MAX_REQUEST_ID_LENGTH, printable_ascii
 from orders.api.errors import ApiError
 from orders.settings import Settings
 
@@ -51,7 +51,15 @@ class Credential:
 
 MIN_APP_TOKEN_LENGTH = 16  # SPEC §6: shorter tokens are guessed
 
-AppKey = Annotated[str, StringConstraints(min_length=1, max_length=128), AfterValidator(printable_ascii)]
+# A request an app key makes on a customer's behalf is sent as the customer's, by `<appKey>@app`: no
+# customer id holds '@' (domain.text.ID_CHARS), so it never shares request ids with the customer's own.
+ON_BEHALF_SUFFIX = "@app"
+# Short enough that the on-behalf sender is a sender (at most MAX_REQUEST_ID_LENGTH characters).
+MAX_APP_KEY_LENGTH = MAX_REQUEST_ID_LENGTH - len(ON_BEHALF_SUFFIX)
+
+AppKey = Annotated[
+    str, StringConstraints(min_length=1, max_length=MAX_APP_KEY_LENGTH), AfterValidator(printable_ascii)
+]
 AppToken = Annotated[str, StringConstraints(min_length=MIN_APP_TOKEN_LENGTH, max_length=512)]
 
 
@@ -88,6 +96,14 @@ def load_credentials(path: Path | None) -> tuple[Credential, ...]:
     if len(set(keys)) != len(keys):
         raise CredentialsError(f"ORDERS_API_CREDENTIALS file {path} lists an appKey more than once")
     return tuple(Credential(e.appKey, e.appToken, e.role) for e in entries)
+
+
+# RFC 7519's NumericDate claims: a JSON number, never a string or true/false.
+NUMERIC_DATES = ("exp", "iat", "nbf")
+
+
+def _numeric_date(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _same(a: str, b: str) -> bool:
@@ -163,8 +179,13 @@ class Authenticator:
         except jwt.InvalidTokenError as err:
             # PyJWT's messages name the failed check (signature, claim), never the token itself.
             raise ApiError(401, "unauthorized", f"invalid customer token: {err}", challenge) from None
+        for claim in NUMERIC_DATES:
+            if claim in claims and not _numeric_date(claims[claim]):
+                # PyJWT reads "1796000000" as a number; the lifetime below can't, nor can anyone else.
+                message = f"invalid customer token: {claim} must be a number (seconds since the epoch)"
+                raise ApiError(401, "unauthorized", message, challenge)
         lifetime = claims["exp"] - claims["iat"]
-        if not isinstance(lifetime, int | float) or lifetime > self._max_lifetime:
+        if lifetime > self._max_lifetime:
             raise ApiError(
                 401,
                 "unauthorized",

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
+from fastapi.exceptions import RequestValidationError
 from pydantic import (
     AfterValidator,
     AliasChoices,
@@ -18,7 +19,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
-    StringConstraints,
+    ValidationError,
 )
 from pydantic.alias_generators import to_camel
 
@@ -29,14 +30,15 @@ from domain.wire import (
     MAX_ITEMS,
     Cents,
     ClientProfile,
+    Currency,
     InvoiceKind,
-    Item,
-    Number,
     Origin,
     Payment,
     PositiveCents,
     PositiveSeconds,
+    Quantity,
     Seconds,
+    one_line_per_sku,
 )
 
 
@@ -47,10 +49,8 @@ class Body(BaseModel):
 
 class OrderItemBody(Body):
     # VTEX calls an item's SKU `id`; the workflow input calls it `sku`. Either is accepted.
-    sku: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)] = Field(
-        validation_alias=AliasChoices("sku", "id")
-    )
-    quantity: Annotated[int, Number, Field(gt=0, le=100_000)]
+    sku: Name = Field(validation_alias=AliasChoices("sku", "id"))
+    quantity: Quantity
     price: Cents
 
 
@@ -58,9 +58,6 @@ class ClientProfileBody(ClientProfile):
     """VTEX's `clientProfileData`: firstName, lastName, email, phone, document (all optional)."""
 
     model_config = ConfigDict(extra="ignore", alias_generator=to_camel, populate_by_name=False)
-
-    def profile(self) -> ClientProfile:
-        return ClientProfile.model_validate(self.model_dump())
 
 
 class PlaceOrderBody(Body):
@@ -70,8 +67,8 @@ class PlaceOrderBody(Body):
     orderId: Id
     customerId: Id
     total: Cents = Field(validation_alias=AliasChoices("total", "value"))
-    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = "BRL"
-    items: Annotated[list[OrderItemBody], Field(max_length=MAX_ITEMS)] = []
+    currency: Currency = "BRL"
+    items: Annotated[list[OrderItemBody], Field(max_length=MAX_ITEMS), AfterValidator(one_line_per_sku)] = []
     payment: Payment = Payment()
     paymentApproved: bool = True
     salesChannel: Name = "1"
@@ -82,21 +79,28 @@ class PlaceOrderBody(Body):
     paymentTimeoutSeconds: PositiveSeconds | None = None
 
     def to_input(self) -> OrderInput:
-        return OrderInput(
-            order_id=self.orderId,
-            customer_id=self.customerId,
-            total=self.total,
-            currency=self.currency,
-            items=[Item(sku=i.sku, quantity=i.quantity, price=i.price) for i in self.items],
-            payment=self.payment,
-            payment_approved=self.paymentApproved,
-            sales_channel=self.salesChannel,
-            origin=self.origin,
-            client=self.clientProfileData.profile() if self.clientProfileData else None,
-            grace_period_seconds=self.gracePeriodSeconds,
-            decision_timeout_seconds=self.decisionTimeoutSeconds,
-            payment_timeout_seconds=self.paymentTimeoutSeconds,
-        )
+        """The workflow input. The body's types are the domain's, so this refuses nothing; if a body
+        type ever lags behind, the domain's refusal is the caller's 422 naming the field, not a 500."""
+        try:
+            return OrderInput.model_validate(
+                {
+                    "order_id": self.orderId,
+                    "customer_id": self.customerId,
+                    "total": self.total,
+                    "currency": self.currency,
+                    "items": [{"sku": i.sku, "quantity": i.quantity, "price": i.price} for i in self.items],
+                    "payment": self.payment.model_dump(),
+                    "payment_approved": self.paymentApproved,
+                    "sales_channel": self.salesChannel,
+                    "origin": self.origin,
+                    "client": self.clientProfileData.model_dump() if self.clientProfileData else None,
+                    "grace_period_seconds": self.gracePeriodSeconds,
+                    "decision_timeout_seconds": self.decisionTimeoutSeconds,
+                    "payment_timeout_seconds": self.paymentTimeoutSeconds,
+                }
+            )
+        except ValidationError as err:
+            raise as_request_error(err) from None
 
 
 class CancelBody(Body):
@@ -119,8 +123,8 @@ def _as_utc(value: datetime) -> datetime:
 
 
 class InvoiceItemBody(Body):
-    id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
-    quantity: Annotated[int, Number, Field(gt=0, le=100_000)]
+    id: Name
+    quantity: Quantity
     price: Cents = 0
 
 
@@ -133,7 +137,7 @@ class InvoiceBody(Body):
     """VTEX's invoice notification: `Output` invoices the order; `Input` is a return invoice."""
 
     type: Annotated[Literal["Output", "Input"], BeforeValidator(_invoice_type)]
-    invoiceNumber: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+    invoiceNumber: Name
     # VTEX documents invoiceValue as a string of cents ("10000"); an integer is accepted too.
     invoiceValue: PositiveCents
     issuanceDate: Annotated[datetime, AfterValidator(_as_utc)] | None = None
@@ -142,3 +146,9 @@ class InvoiceBody(Body):
     @property
     def kind(self) -> InvoiceKind:
         return InvoiceKind.INPUT if self.type == "Input" else InvoiceKind.OUTPUT
+
+
+def as_request_error(err: ValidationError) -> RequestValidationError:
+    """A domain model's refusal of what the body carried, as FastAPI's own (answered 422, the field named)."""
+    errors = err.errors(include_url=False, include_input=False)
+    return RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in errors])

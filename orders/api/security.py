@@ -12,7 +12,7 @@ from fastapi import Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from domain.lifecycle import Actor
-from orders.api.auth import Authenticator
+from orders.api.auth import ON_BEHALF_SUFFIX, Authenticator
 
 app_key_header = APIKeyHeader(name="X-VTEX-API-AppKey", auto_error=False, scheme_name="AppKey")
 app_token_header = APIKeyHeader(name="X-VTEX-API-AppToken", auto_error=False, scheme_name="AppToken")
@@ -30,6 +30,11 @@ class Caller:
 
     def command(self, **fields: Any) -> dict[str, Any]:
         return {"actor": self.actor, "sender": self.sender, **fields}
+
+    def for_customer(self, **fields: Any) -> dict[str, Any]:
+        """A command made on the customer's behalf (VTEX's `requestedByUser`): the customer's, sent by
+        `<appKey>@app`, a sender no customer can be, so its request ids are never the customer's own."""
+        return {"actor": Actor.CUSTOMER, "sender": f"{self.sender}{ON_BEHALF_SUFFIX}", **fields}
 
 
 async def staff(

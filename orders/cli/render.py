@@ -33,7 +33,7 @@ def fmt_relative(at: datetime, now: datetime) -> str:
 
 
 def fmt_money(cents: int, currency: str) -> str:
-    return f"{currency} {Decimal(cents) / 100:.2f}"
+    return f"{shown(currency)} {Decimal(cents) / 100:.2f}"
 
 
 def fmt_status(status: Status) -> str:
@@ -102,9 +102,10 @@ def cancellation_line(state: OrderState) -> str:
 
 
 def status_lines(state: OrderState, now: datetime) -> list[str]:
-    order = state.order_id
+    # Ids and the currency are checked at placement; escaped anyway, as every field this prints is.
+    order, customer = shown(state.order_id), shown(state.customer_id)
     lines = [
-        f"Order {order} · customer {state.customer_id} · {fmt_money(state.total, state.currency)}",
+        f"Order {order} · customer {customer} · {fmt_money(state.total, state.currency)}",
         f"  Status:        {fmt_status(state.status)}",
         f"  Placed:        {fmt_time(state.placed_at)}",
         f"  Grace period:  {grace_line(state, now)}",
@@ -122,7 +123,7 @@ def status_lines(state: OrderState, now: datetime) -> list[str]:
         lines.append(f"  Cancellation:  {cancellation_line(state)}")
     if state.invoices:
         invoiced = fmt_money(state.invoiced_value, state.currency)
-        numbers = ", ".join(invoice.invoice_number for invoice in state.invoices)
+        numbers = ", ".join(shown(invoice.invoice_number) for invoice in state.invoices)
         lines.append(f"  Invoiced:      {invoiced} of {fmt_money(state.total, state.currency)} ({numbers})")
     lines.append("  Timeline:")
     lines += [f"    {fmt_entry(entry)}" for entry in state.timeline]
@@ -197,7 +198,7 @@ def verdict_lines(result: CommandResult, order_id: str, action: Action, actor: A
         (e for e in reversed(state.timeline) if e.request_id == result.request_id and not e.refused), None
     )
     what = entry.note if entry else unchanged_note(state, action, actor, result.request_id)
-    lines = [f"Order {order_id}: {what}.", f"  Status: {fmt_status(state.status)}"]
+    lines = [f"Order {shown(order_id)}: {shown(what)}.", f"  Status: {fmt_status(state.status)}"]
     # Items this command canceled (its own request, or the request it confirmed) were undone at its entry.
     applied = next((c for c in reversed(state.item_cancellations) if entry and c.at == entry.at), None)
     if applied is not None:

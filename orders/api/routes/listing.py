@@ -34,7 +34,10 @@ async def list_orders(
     request: Request,
     response: Response,
     caller: Staff,
-    f_status: Annotated[str | None, Query(description="status, or several separated by commas")] = None,
+    f_status: Annotated[
+        list[str] | None,
+        Query(description="status, or several separated by commas or in repeated parameters"),
+    ] = None,
     f_customer: Annotated[str | None, Query(min_length=1, max_length=MAX_ID_LENGTH)] = None,
     page: Annotated[int, Query(ge=1, le=MAX_PAGE_NUMBER)] = 1,
     per_page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 15,
@@ -43,8 +46,9 @@ async def list_orders(
     ] = None,
     orderBy: Annotated[str | None, Query(description="only `creationDate,desc`, the default")] = None,
 ) -> OrderList:
-    """Orders by status and/or customer, newest first, paged as VTEX's list (a status repeated in
-    `f_status` counts once). The next page's token is in the `X-Next-Page-Token` header."""
+    """Orders by status and/or customer, newest first, paged as VTEX's list (`f_status=a,b` and
+    `f_status=a&f_status=b` ask the same; a status repeated counts once). The next page's token is in
+    the `X-Next-Page-Token` header."""
     statuses = parse_statuses(f_status)
     if orderBy is not None and orderBy.replace(" ", "") not in ORDER_BY:
         raise ApiError(422, "invalid-request", f"orderBy (query): only {', '.join(sorted(ORDER_BY))}")
@@ -76,10 +80,11 @@ def _parse_token(raw: str) -> tuple[int, str]:
     return int(match.group(1)), match.group(2)
 
 
-def parse_statuses(raw: str | None) -> set[Status]:
-    """The statuses asked for, each once (an empty set: all)."""
+def parse_statuses(raw: list[str] | None) -> set[Status]:
+    """The statuses asked for, each once (an empty set: all), from every `f_status` given, each of them
+    comma-separated: the search then names each status at most once, however often it was asked."""
     statuses: set[Status] = set()
-    for value in (part.strip() for part in (raw or "").split(",")):
+    for value in (part.strip() for given in raw or [] for part in given.split(",")):
         if not value:
             continue
         try:

@@ -14,7 +14,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Request, Response
 from fastapi.responses import JSONResponse
 
-from domain.lifecycle import Action, Actor, Status
+from domain.lifecycle import Action, Status
 from domain.visibility import MEMO_KEY, OrderMemo
 from orders.api.bodies import CancelBody, DenyBody, InvoiceBody, PlaceOrderBody
 from orders.api.commands import QUEUED, cancel_refusal, run_command
@@ -70,7 +70,7 @@ async def cancel_order(
     request's `cancellationRequestId`."""
     said = {"reason": body.reason, "reason_code": body.reasonCode} if body else {}
     if body is not None and body.requestedByUser:
-        payload = {"actor": Actor.CUSTOMER, "sender": caller.sender, **said}
+        payload = caller.for_customer(**said)
     else:
         payload = caller.command(**said)
     verdict = await run_command(
