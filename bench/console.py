@@ -32,7 +32,7 @@ from domain.lifecycle import Action
 from domain.models import OrderInput
 from orders.client import OrdersClient
 from orders.console.live import QueueCache
-from orders.console.users import Role, UsersFile
+from orders.console.users import UsersFile
 from orders.queue import pending_requests
 from orders.settings import Settings
 
@@ -93,7 +93,7 @@ async def run(count: int, runs: int, directory: Path) -> dict[str, Any]:
     async with Temporal("sqlite", directory / "temporal") as temporal:
         worker = await start_worker("orders", temporal, directory)
         users = UsersFile(directory / "api" / "console-users.json")
-        users.add("bench", Role.STORE, PASSWORD)
+        users.add("bench", "store", PASSWORD)
         api, url = await start_api(temporal, directory)
         try:
             os.environ["TEMPORAL_ADDRESS"] = temporal.address
