@@ -32,7 +32,7 @@ def free_port(span: int = 0) -> int:
     for _ in range(100):
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
+            port: int = sock.getsockname()[1]
         if port + span > 65535:
             continue
         if span == 0:

@@ -60,7 +60,7 @@ async def compare(other: Path, backend: str, config: DecisionConfig, how: str) -
                 client = await Client.connect(temporal.address, data_converter=pydantic_data_converter)
                 runs = {}
                 for side in sides:
-                    settings = Settings(_env_file=None, task_queue=f"bench-{side}")  # type: ignore[call-arg]
+                    settings = Settings(_env_file=None, task_queue=f"bench-{side}")
                     orders = OrdersClient(client, settings)
                     path: BenchPath
                     if how == "items":

@@ -97,7 +97,7 @@ async def run(count: int, runs: int, directory: Path) -> dict[str, Any]:
         api, url = await start_api(temporal, directory)
         try:
             os.environ["TEMPORAL_ADDRESS"] = temporal.address
-            settings = Settings(_env_file=None)  # type: ignore[call-arg]
+            settings = Settings(_env_file=None)
             orders = await OrdersClient.connect(settings)
             log(f"placing {count} orders and asking to cancel each")
             filled = await fill(orders, count)

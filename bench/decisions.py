@@ -256,7 +256,7 @@ async def run_backend(
     tag = uuid.uuid4().hex[:6]
     async with Temporal(backend, directory / backend) as temporal, stack(temporal, directory / backend) as s:
         client = await Client.connect(temporal.address, data_converter=pydantic_data_converter)
-        settings = Settings(_env_file=None, task_queue=TASK_QUEUE)  # type: ignore[call-arg]
+        settings = Settings(_env_file=None, task_queue=TASK_QUEUE)
         orders = OrdersClient(client, settings)
         limits = httpx.Limits(
             max_connections=4 * config.concurrency, max_keepalive_connections=4 * config.concurrency

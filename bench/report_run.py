@@ -86,7 +86,7 @@ class ReportRun:
             worker = await start_worker("orders", temporal, self.directory, ORDERS_TASK_QUEUE=TASK_QUEUE)
             try:
                 client = await Client.connect(temporal.address, data_converter=pydantic_data_converter)
-                settings = Settings(_env_file=None, task_queue=TASK_QUEUE)  # type: ignore[call-arg]
+                settings = Settings(_env_file=None, task_queue=TASK_QUEUE)
                 orders = OrdersClient(client, settings)
                 began = time.monotonic()
                 counts = await self._create(orders)

@@ -127,7 +127,7 @@ class ScaleRun:
             worker = await start_worker("orders", temporal, self.directory, ORDERS_TASK_QUEUE=TASK_QUEUE)
             try:
                 client = await Client.connect(temporal.address, data_converter=pydantic_data_converter)
-                settings = Settings(_env_file=None, task_queue=TASK_QUEUE)  # type: ignore[call-arg]
+                settings = Settings(_env_file=None, task_queue=TASK_QUEUE)
                 self.orders = OrdersClient(client, settings)
                 counter = EventCounter(self.directory / "orders-worker" / "events.jsonl")
                 rss_idle = worker.rss()

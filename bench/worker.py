@@ -26,7 +26,7 @@ from workflows.order_workflow import OrderWorkflow
 
 
 async def run(kind: str) -> None:
-    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None)
     client = await connect(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
