@@ -8,7 +8,9 @@ an earlier worker left behind (used) from any other program (refused: `PortTaken
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
 import shutil
 import signal
 import subprocess
@@ -57,6 +59,26 @@ def _running_server(pid_file: Path, database: Path) -> int | None:
     return pid if wanted <= set(command) else None
 
 
+def pid_running(pid: int) -> bool:
+    """Whether `pid` runs (a zombie, exited but not yet reaped by its parent, does not)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+async def _terminate(pid: int) -> None:
+    """SIGTERM, then SIGKILL after 10 s, for a process this one did not start."""
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
+    for _ in range(int(10 / EXIT_POLL_SECONDS)):
+        if not pid_running(pid):
+            return
+        await asyncio.sleep(EXIT_POLL_SECONDS)
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+
+
 class EmbeddedTemporal:
     """Starts `temporal server start-dev` on `database`. If the port is taken by the server an earlier
     worker started on the same database, that one is used; by anything else, `PortTaken`: a worker that
@@ -68,6 +90,7 @@ class EmbeddedTemporal:
         self.namespace = namespace
         self.ui_url = f"http://localhost:{port + 1000}"
         self._process: subprocess.Popen[bytes] | None = None
+        self._adopted: int | None = None  # the pid of a server an earlier worker left behind, now ours
 
     def command(self) -> list[str]:
         args = [
@@ -104,6 +127,7 @@ class EmbeddedTemporal:
                 self.database,
                 left_behind,
             )
+            self._adopted = left_behind
             return self
         self.database.parent.mkdir(parents=True, exist_ok=True)
         server_log = (self.database.parent / "temporal.log").open("ab")
@@ -129,7 +153,11 @@ class EmbeddedTemporal:
     async def exited(self) -> int:
         """Wait until the server this started exits, and return its exit code (never returns for a
         server that was already running: this process doesn't own it)."""
-        process = self._process
+        process, adopted = self._process, self._adopted
+        if process is None and adopted is not None:
+            while pid_running(adopted):
+                await asyncio.sleep(EXIT_POLL_SECONDS)
+            return -1  # not our child: its exit code is its parent's to read
         if process is None:
             forever: asyncio.Future[int] = asyncio.Future()
             return await forever
@@ -146,7 +174,12 @@ class EmbeddedTemporal:
         await self.stop()
 
     async def stop(self) -> None:
+        """Stop the server this started, or adopted: stopping the service stops its Temporal too."""
         process, self._process = self._process, None
+        adopted, self._adopted = self._adopted, None
+        if adopted is not None and _running_server(self.pid_file, self.database) == adopted:
+            self.pid_file.unlink(missing_ok=True)
+            await _terminate(adopted)
         if process is None:
             return
         self.pid_file.unlink(missing_ok=True)

@@ -20,6 +20,7 @@ from temporalio.testing import WorkflowEnvironment
 from domain.lifecycle import Action, Status
 from domain.models import OrderInput
 from orders.client import OrdersClient
+from orders.embedded import pid_running
 from tests.conftest import eventually, running_worker, settings_for
 from tests.processes import ROOT, children, free_port, kill, processes, start_worker
 from tests.test_cli import ORDERS, cli_for, listed, one_line_error, run
@@ -99,6 +100,8 @@ async def test_a_worker_killed_outright_finds_its_own_embedded_temporal_again(tm
         try:
             await second.logged("worker polling", timeout=90)
             assert "an earlier worker started" in second.log.read_text()
+            second.stop()  # stopping the service stops its Temporal too, though another worker started it
+            await eventually(lambda: asyncio.to_thread(pid_running, server), lambda up: not up, timeout=20)
         finally:
             second.stop()
             kill(server)
