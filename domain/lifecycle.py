@@ -432,6 +432,18 @@ def stock_undo(*, handling_started: bool) -> EventType:
     return EventType.STORE_RESTOCK_NEEDED if handling_started else EventType.STOCK_RELEASE
 
 
+def initial_status(*, payment_approved: bool) -> Status:
+    """Where a new order starts: its window opens with the payment's approval."""
+    return Status.WINDOW_TO_CANCEL if payment_approved else Status.PAYMENT_PENDING
+
+
+def cancel_path(*, before: Status, inside_window: bool) -> CancelPath:
+    """How a request that cancels the order counts: at once before handling or in the window, else as
+    the store's confirmation (its second step)."""
+    at_once = before in BEFORE_HANDLING or inside_window
+    return CancelPath.INSIDE_WINDOW if at_once else CancelPath.AFTER_CONFIRMATION
+
+
 # Named predicates the interfaces use (VTEX's allowCancellation, the CLI's verdicts).
 
 

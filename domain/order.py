@@ -22,13 +22,15 @@ from domain.lifecycle import (
     Outcome,
     Refuse,
     Status,
+    cancel_path,
     decide,
+    initial_status,
     payment_undo,
     stock_undo,
 )
 from domain.limits import MAX_REFUSALS_KEPT, over_limit
 from domain.models import CarriedOver, OrderInput
-from domain.reasons import OTHER, Use, use_for
+from domain.reasons import OTHER, PAYMENT_PROBLEM, Use, use_for
 from domain.state import (
     DEFAULT_PAYMENT_TIMEOUT_SECONDS,
     Cancellation,
@@ -80,7 +82,7 @@ class Order:
         """A new order; `order` carries its durations (`OrderInput.with_defaults`)."""
         assert order.grace_period_seconds is not None and order.decision_timeout_seconds is not None
         assert order.reasons is not None
-        status = Status.WINDOW_TO_CANCEL if order.payment_approved else Status.PAYMENT_PENDING
+        status = initial_status(payment_approved=order.payment_approved)
         state = OrderState(
             order_id=order.order_id,
             customer_id=order.customer_id,
@@ -361,9 +363,8 @@ class Order:
         )
         self.state.cancellation_requests.append(request)
         if change.to is Status.CANCEL:
-            at_once = change.before in (Status.PAYMENT_PENDING, Status.WINDOW_TO_CANCEL)
-            inside = at_once or self.state.inside_grace_window(change.at)
-            path = CancelPath.INSIDE_WINDOW if inside else CancelPath.AFTER_CONFIRMATION
+            inside = self.state.inside_grace_window(change.at)
+            path = cancel_path(before=change.before, inside_window=inside)
             self.state.cancellation = _cancellation_from(request, path, change.now)
             return []
         if change.to is change.before:  # items canceled at once; the order goes on
@@ -471,7 +472,7 @@ class Order:
 
     def _payment_failed(self, change: Change) -> list[OrderEvent]:
         timed_out = change.action is Action.PAYMENT_TIMEOUT
-        code = "payment-problem" if "payment-problem" in self.state.reasons.store else OTHER
+        code = PAYMENT_PROBLEM if PAYMENT_PROBLEM in self.state.reasons.store else OTHER
         days = self.state.payment_timeout_seconds / 86400
         self.state.cancellation = Cancellation(
             request_id=change.command.request_id or f"{change.action.value}-{len(self.state.timeline)}",

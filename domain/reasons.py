@@ -29,6 +29,7 @@ from domain.wire import WireModel
 LOCALES = ("en", "pt-BR", "es")
 SHOPIFY = ("customer", "declined", "fraud", "inventory", "staff", "other")
 OTHER = "other"
+PAYMENT_PROBLEM = "payment-problem"  # the store reason a payment timeout or denial is counted under
 CODE_PATTERN = r"^[a-z0-9][a-z0-9-]{0,39}$"
 ReasonCode = Annotated[str, StringConstraints(pattern=CODE_PATTERN)]
 
@@ -67,7 +68,7 @@ def _built_in() -> list[Reason]:
          "Sospecha de fraude"),
         (Use.STORE, "customer-request", "customer", "Customer asked", "Pedido do cliente",
          "Pedido del cliente"),
-        (Use.STORE, "payment-problem", "declined", "Payment problem", "Problema no pagamento",
+        (Use.STORE, PAYMENT_PROBLEM, "declined", "Payment problem", "Problema no pagamento",
          "Problema con el pago"),
         (Use.STORE, OTHER, "other", "Other", "Outro", "Otro"),
         (Use.DENY, "already-shipped", "other", "Already shipped", "Já enviado", "Ya enviado"),
@@ -192,8 +193,13 @@ def use_for(action: Action, actor: Actor) -> Use | None:
     if action is Action.DENY_CANCELLATION:
         return Use.DENY
     if action in (Action.REQUEST_CANCELLATION, Action.CANCEL_ITEMS):
-        return Use.CUSTOMER if actor is Actor.CUSTOMER else Use.STORE
+        return request_use(actor)
     return None
+
+
+def request_use(actor: Actor) -> Use:
+    """Whose codes a cancellation request's reason takes: the customer's own, or the store's."""
+    return Use.CUSTOMER if actor is Actor.CUSTOMER else Use.STORE
 
 
 BUILT_IN = Catalogue()

@@ -27,7 +27,7 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.commands import Command, MalformedCommand, parse_command
-from domain.lifecycle import Action, Status, why_refused
+from domain.lifecycle import Action, Status, initial_status, why_refused
 from domain.models import OrderInput
 from domain.state import OrderState
 from domain.text import ORDER_ID
@@ -111,7 +111,7 @@ class OrdersClient(VisibilityReads):
     async def place(self, order: OrderInput) -> Placed:
         """Start `order-<id>` (idempotent: placing an existing order leaves it as it is)."""
         order = order.with_defaults(self.settings.store)
-        status = Status.WINDOW_TO_CANCEL if order.payment_approved else Status.PAYMENT_PENDING
+        status = initial_status(payment_approved=order.payment_approved)
         try:
             await self.temporal.start_workflow(
                 WORKFLOW_TYPE,

@@ -14,8 +14,8 @@ from datetime import UTC, datetime, timedelta
 from pydantic import BaseModel
 from temporalio.client import Client, WorkflowExecution
 
-from domain.lifecycle import CancelPath, Status
-from domain.reasons import Catalogue, Use
+from domain.lifecycle import Actor, CancelPath, Status
+from domain.reasons import Catalogue, Use, request_use
 from domain.visibility import CANCEL_PATH, CANCELED_BY, MEMO_KEY, ORDER_STATUS, REASON_CODE, OrderMemo
 from workflows.names import ORDERS_QUERY
 
@@ -77,7 +77,7 @@ async def build_report(
             reasons[code] += 1
             actor = attributes.get(CANCELED_BY, "")
             actors[actor or "unknown"] += 1
-            use = Use.CUSTOMER if actor == "customer" else Use.STORE
+            use = request_use(Actor(actor)) if actor in set(Actor) else Use.STORE
             found = catalogue.find(code, use)
             shopify[found.shopify if found else "other"] += 1
     report.canceled_by_path = {path: paths.get(path, 0) for path in PATHS}

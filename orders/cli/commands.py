@@ -24,7 +24,7 @@ from domain.commands import (
 )
 from domain.lifecycle import PAYMENT_APPROVERS, Action, Actor
 from domain.models import OrderInput
-from domain.reasons import Use
+from domain.reasons import Use, request_use
 from domain.wire import InvoiceKind, Item, ItemQuantity, Payment, describe_errors
 from orders.cli.console import console
 from orders.cli.errors import EXIT_CODES_HELP, EXIT_OK, EXIT_USAGE, Failure, load_settings, run, say
@@ -152,7 +152,7 @@ def cancel(order_id: str, reason: str, actor: str, lines: tuple[ItemQuantity, ..
     the store's decision; the store cancels items at once, and the whole order in two steps (a second
     `cancel`, or `confirm`). Canceling the last items cancels the order.
     """
-    check_reason_code(reason_code, Use.CUSTOMER if actor == Actor.CUSTOMER.value else Use.STORE)
+    check_reason_code(reason_code, request_use(Actor(actor)))
     if lines:
         return deliver(order_id, Action.CANCEL_ITEMS, CancelItems, how, actor=actor, reason=reason,
                        reason_code=reason_code, items=list(lines))  # fmt: skip

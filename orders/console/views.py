@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from domain.lifecycle import Action, Actor, Move, Refuse, Status, decide
-from domain.reasons import Catalogue, Use
+from domain.reasons import Catalogue, Use, request_use
 from domain.state import OrderState, TimelineEntry
 from orders.queue import URGENT, PendingRequest
 
@@ -89,7 +89,7 @@ def queue_rows(pending: list[PendingRequest], catalogue: Catalogue, now: datetim
     rows = []
     for row in pending:
         request = row.request
-        use = Use.CUSTOMER if request.actor == Actor.CUSTOMER.value else Use.STORE
+        use = request_use(Actor(request.actor))
         left = time_left(request.decision_deadline, now)
         assert left is not None
         rows.append(
