@@ -6,9 +6,10 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field
 
+from domain import defaults
 from domain.answers import Answers
 from domain.reasons import BUILT_IN, ReasonCodes
-from domain.state import DEFAULT_PAYMENT_TIMEOUT_SECONDS, DEFAULT_REMINDER_OFFSETS, OrderState
+from domain.state import OrderState
 from domain.text import Id, Name
 from domain.wire import (
     MAX_ITEMS,
@@ -24,18 +25,16 @@ from domain.wire import (
     one_line_per_sku,
 )
 
-DEFAULT_GRACE_PERIOD_SECONDS = 30 * 60
-DEFAULT_DECISION_TIMEOUT_SECONDS = 30 * 24 * 60 * 60
-ReminderOffsets = Annotated[list[PositiveSeconds], Field(max_length=10)]
+ReminderOffsets = Annotated[list[PositiveSeconds], Field(max_length=defaults.MAX_REMINDERS)]
 
 
 class StoreSettings(WireModel):
     """The store's defaults for orders placed without their own durations and reason codes."""
 
-    grace_period_seconds: Seconds = DEFAULT_GRACE_PERIOD_SECONDS
-    decision_timeout_seconds: PositiveSeconds = DEFAULT_DECISION_TIMEOUT_SECONDS
-    payment_timeout_seconds: PositiveSeconds = DEFAULT_PAYMENT_TIMEOUT_SECONDS
-    reminder_offsets: ReminderOffsets = DEFAULT_REMINDER_OFFSETS
+    grace_period_seconds: Seconds = defaults.GRACE_PERIOD_SECONDS
+    decision_timeout_seconds: PositiveSeconds = defaults.DECISION_TIMEOUT_SECONDS
+    payment_timeout_seconds: PositiveSeconds = defaults.PAYMENT_TIMEOUT_SECONDS
+    reminder_offsets: ReminderOffsets = defaults.REMINDER_OFFSETS
     reasons: ReasonCodes = BUILT_IN.snapshot()
 
 
@@ -87,7 +86,3 @@ class OrderInput(WireModel):
                 "reasons": self.reasons or store.reasons,
             }
         )
-
-
-def _default(value: list[int] | None, default: list[int]) -> list[int]:
-    return default if value is None else value

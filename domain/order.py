@@ -32,7 +32,6 @@ from domain.limits import MAX_REFUSALS_KEPT, over_limit
 from domain.models import CarriedOver, OrderInput
 from domain.reasons import OTHER, PAYMENT_PROBLEM, Use, use_for
 from domain.state import (
-    DEFAULT_PAYMENT_TIMEOUT_SECONDS,
     Cancellation,
     CancellationRequest,
     Invoice,
@@ -80,7 +79,9 @@ class Order:
     @classmethod
     def place(cls, order: OrderInput, now: datetime) -> tuple[Order, list[OrderEvent]]:
         """A new order; `order` carries its durations (`OrderInput.with_defaults`)."""
+        assert not order.missing_settings()
         assert order.grace_period_seconds is not None and order.decision_timeout_seconds is not None
+        assert order.payment_timeout_seconds is not None and order.reminder_offsets is not None
         assert order.reasons is not None
         status = initial_status(payment_approved=order.payment_approved)
         state = OrderState(
@@ -98,8 +99,8 @@ class Order:
             payment_approved_at=now if order.payment_approved else None,
             grace_period_seconds=order.grace_period_seconds,
             decision_timeout_seconds=order.decision_timeout_seconds,
-            payment_timeout_seconds=order.payment_timeout_seconds or DEFAULT_PAYMENT_TIMEOUT_SECONDS,
-            reminder_offsets=order.reminder_offsets or [],
+            payment_timeout_seconds=order.payment_timeout_seconds,
+            reminder_offsets=order.reminder_offsets,
             reasons=order.reasons,
         )
         placed = cls(state)

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import computed_field
 
+from domain import defaults
 from domain.events import FailedEvent
 from domain.lifecycle import (
     TIMERS,
@@ -23,9 +24,6 @@ from domain.lifecycle import (
 )
 from domain.reasons import OTHER, ReasonCodes
 from domain.wire import ClientProfile, InvoiceKind, Item, ItemQuantity, Origin, Payment, WireModel
-
-DEFAULT_PAYMENT_TIMEOUT_SECONDS = 3 * 24 * 60 * 60
-DEFAULT_REMINDER_OFFSETS = [7 * 24 * 60 * 60, 24 * 60 * 60, 60 * 60]
 
 
 class CancellationRequest(WireModel):
@@ -131,7 +129,7 @@ class OrderState(WireModel):
     payment_approved_at: datetime | None = None
     grace_period_seconds: int
     decision_timeout_seconds: int
-    payment_timeout_seconds: int = DEFAULT_PAYMENT_TIMEOUT_SECONDS
+    payment_timeout_seconds: int = defaults.PAYMENT_TIMEOUT_SECONDS
     reminder_offsets: list[int] = []
     reasons: ReasonCodes = ReasonCodes()
     handling_started: bool = False

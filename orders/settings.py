@@ -13,12 +13,13 @@ from pydantic import Field, PrivateAttr, SecretStr, ValidationError, field_valid
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from activities.delivery import webhook_key
-from domain.models import DEFAULT_DECISION_TIMEOUT_SECONDS, DEFAULT_GRACE_PERIOD_SECONDS, StoreSettings
+from domain import defaults
+from domain.events import EventType
+from domain.models import StoreSettings
 from domain.reasons import BUILT_IN, Catalogue, CatalogueError
-from domain.state import DEFAULT_PAYMENT_TIMEOUT_SECONDS
-from orders.durations import parse_durations
+from orders.durations import fmt_span, parse_durations
 
-EVENT_KINDS = ("payment", "stock", "store", "customer", "order")
+EVENT_KINDS = tuple(dict.fromkeys(event.kind for event in EventType))  # payment, stock, store, ...
 # Secrets shorter than this can be guessed offline from what they sign (SPEC §6).
 MIN_SECRET_BYTES = 32
 
@@ -34,11 +35,11 @@ class Settings(BaseSettings):
     data_dir: Path = Path(".data")
     embedded_port: int = Field(7233, ge=1, le=64535)
     task_queue: str = "orders"
-    grace_period_seconds: int = Field(DEFAULT_GRACE_PERIOD_SECONDS, ge=0)
-    decision_timeout_seconds: int = Field(DEFAULT_DECISION_TIMEOUT_SECONDS, gt=0)
-    payment_timeout_seconds: int = Field(DEFAULT_PAYMENT_TIMEOUT_SECONDS, gt=0)
+    grace_period_seconds: int = Field(defaults.GRACE_PERIOD_SECONDS, ge=0)
+    decision_timeout_seconds: int = Field(defaults.DECISION_TIMEOUT_SECONDS, gt=0)
+    payment_timeout_seconds: int = Field(defaults.PAYMENT_TIMEOUT_SECONDS, gt=0)
     # Before a pending request's decision deadline, when to remind the store: `7d,1d,1h`; empty: never.
-    decision_reminders: str = "7d,1d,1h"
+    decision_reminders: str = ",".join(fmt_span(offset) for offset in defaults.REMINDER_OFFSETS)
     # One URL for every event, and optionally one per kind (ORDERS_WEBHOOK_URL_PAYMENT, ...).
     webhook_url: str | None = None
     webhook_url_payment: str | None = None
@@ -95,8 +96,10 @@ class Settings(BaseSettings):
     @classmethod
     def _durations(cls, text: str) -> str:
         offsets = parse_durations(text)  # a ValueError names the bad part
-        if any(offset <= 0 for offset in offsets) or len(offsets) > 10:
-            raise ValueError("give up to 10 positive durations, e.g. 7d,1d,1h (or nothing for no reminders)")
+        if any(offset <= 0 for offset in offsets) or len(offsets) > defaults.MAX_REMINDERS:
+            raise ValueError(
+                f"give up to {defaults.MAX_REMINDERS} positive durations, e.g. 7d,1d,1h (or nothing for none)"
+            )
         return text
 
     @field_validator("webhook_secret")
