@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
 from temporalio.client import Client
@@ -46,10 +44,9 @@ async def connect(
     settings: Settings, profile: ClientConfigProfile | None = None, runtime: Runtime | None = None
 ) -> Client:
     profile = profile or temporal_profile()
-    config = dict(profile.to_client_connect_config())
+    config = profile.to_client_connect_config()
     config.setdefault("target_host", f"localhost:{settings.embedded_port}")
-    extra: dict[str, Any] = {"runtime": runtime} if runtime else {}
-    return await Client.connect(**config, data_converter=pydantic_data_converter, **extra)  # type: ignore[arg-type]
+    return await Client.connect(**config, data_converter=pydantic_data_converter, runtime=runtime)
 
 
 async def ensure_search_attributes(client: Client) -> None:

@@ -57,13 +57,13 @@ def _command(action: Action) -> tuple[Any, Any]:
     return workflow.signal(name=action.value)(on_signal), update
 
 
-# Not sandboxed: the SDK's sandbox costs ~0.4 ms per payload it decodes (a third of a signal's cost;
-# docs/reliability.md, "Flood"). The workflow only calls `workflow.*` and the pure domain; the saved
-# histories in tests/test_replay.py are what catches a non-deterministic change.
+# Not sandboxed: the SDK's sandbox slows the decoding of every payload (docs/reliability.md, "Flood").
+# The workflow only calls `workflow.*` and the pure domain; the saved histories in tests/test_replay.py
+# are what catches a non-deterministic change.
 @workflow.defn(name=WORKFLOW_TYPE, sandboxed=False)
 class OrderWorkflow:
-    # Defined here once for the class: registering them per order (`workflow.set_*_handler`) cost a sixth
-    # of the worker's CPU.
+    # Defined here once for the class: registering them per order (`workflow.set_*_handler`) cost CPU on
+    # every order (docs/performance.md).
     approve_payment_signal, approve_payment = _command(Action.APPROVE_PAYMENT)
     request_cancellation_signal, request_cancellation = _command(Action.REQUEST_CANCELLATION)
     confirm_cancellation_signal, confirm_cancellation = _command(Action.CONFIRM_CANCELLATION)

@@ -20,7 +20,7 @@ bearer = HTTPBearer(auto_error=False, scheme_name="CustomerToken", bearerFormat=
 
 
 # `async def`, though nothing here awaits: FastAPI runs a plain `def` dependency in its thread pool, a
-# thread hop per request (about 1 ms of CPU and latency each, measured in docs/performance.md).
+# thread hop per request (its cost is measured in docs/performance.md).
 @dataclass(frozen=True)
 class Caller:
     """Who sends a command: the actor it acts as, and who exactly (the app key, the customer id)."""

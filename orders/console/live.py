@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 
 from orders.queue import PendingRequest
 
-TTL = 1.0  # seconds a read serves the polls; the page promises a change within 5 s
+TTL = 1.0  # seconds a read serves the polls (docs/console.md: how soon a change shows)
 MAX_KEYS = 64
 
 Key = tuple[str, str]  # (customer, reason code) filters
