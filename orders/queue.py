@@ -4,6 +4,7 @@ pending request), so it needs no worker and no query per order (SPEC §10, §11)
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -52,19 +53,24 @@ def queue_query(customer_id: str | None = None, reason_code: str | None = None) 
 async def pending_requests(
     client: Client, customer_id: str | None = None, reason_code: str | None = None, limit: int = MAX_QUEUE
 ) -> list[PendingRequest]:
-    """The queue, soonest decision deadline first. Visibility can lag the order by a moment: an order
+    """The queue, soonest decision deadline first: the `limit` soonest of all pending requests (visibility
+    lists them by placement, so every one is read). Visibility can lag the order by a moment: an order
     whose memo has no pending request yet is left out until it has one."""
-    found: list[PendingRequest] = []
+    soonest: list[tuple[float, str, PendingRequest]] = []  # a heap of the latest deadlines kept
     try:
         async for execution in client.list_workflows(queue_query(customer_id, reason_code), page_size=PAGE):
             row = await _row(execution)
-            if row is not None:
-                found.append(row)
-            if len(found) >= limit:
-                break
+            if row is None:
+                continue
+            # Negated, so the heap's top is the latest deadline kept: the one a sooner row displaces.
+            entry = (-row.request.decision_deadline.timestamp(), row.order_id, row)
+            if len(soonest) < limit:
+                heapq.heappush(soonest, entry)
+            elif entry > soonest[0]:
+                heapq.heapreplace(soonest, entry)
     except RPCError as err:
         raise unavailable(err) from None
-    return sorted(found, key=lambda row: (row.request.decision_deadline, row.order_id))
+    return sorted((row for *_, row in soonest), key=lambda row: (row.request.decision_deadline, row.order_id))
 
 
 async def _row(execution: WorkflowExecution) -> PendingRequest | None:

@@ -23,6 +23,7 @@ from domain.lifecycle import Action, CancelPath, Status
 from domain.reasons import BUILT_IN
 from orders.client import OrdersClient
 from orders.connection import metrics_runtime
+from orders.queue import pending_requests
 from orders.report import build_report
 from tests.conftest import eventually, running_worker, settings_for
 from tests.processes import free_port
@@ -316,3 +317,26 @@ async def test_an_order_that_continued_as_new_is_listed_counted_and_reported_onc
         assert await orders.count(customer_id=customer) == 1
         report = await build_report(dev_env.client, since, BUILT_IN, only=f'CustomerId = "{customer}"')
         assert report.placed == 1
+
+
+async def test_a_short_queue_holds_the_soonest_deadlines_of_all_pending_requests(
+    dev_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    """Visibility lists orders newest placed first; the queue's limit must keep the soonest deadlines."""
+    customer = f"c-soon-{uuid.uuid4().hex[:6]}"
+    async with running_worker(dev_env.client, settings_for(tmp_path, grace_period_seconds=0)) as orders:
+        placed = []
+        for days in (2, 9, 5, 7):  # the oldest order has the soonest deadline
+            order_id = await place(orders, customer_id=customer, decision_timeout_seconds=days * 86400)
+            await reaches(orders, order_id, Status.READY_FOR_HANDLING)
+            await send(orders, order_id, Action.REQUEST_CANCELLATION, actor="customer")
+            placed.append(order_id)
+
+        async def queue() -> list[str]:
+            rows = await pending_requests(dev_env.client, customer_id=customer, limit=2)
+            return [row.order_id for row in rows]
+
+        await eventually(
+            lambda: pending_requests(dev_env.client, customer_id=customer), lambda r: len(r) == 4
+        )
+        assert await queue() == [placed[0], placed[2]]  # 2 days, then 5
