@@ -16,6 +16,7 @@ from domain.visibility import CUSTOMER_ID, MEMO_KEY, ORDER_STATUS, REASON_CODE, 
 from orders.errors import unavailable
 from orders.reads import quoted
 from workflows.names import WORKFLOW_TYPE, order_id_of
+from workflows.search_attributes import by_name
 
 PAGE = 1000
 MAX_QUEUE = 10_000
@@ -80,7 +81,7 @@ async def _row(execution: WorkflowExecution) -> PendingRequest | None:
     memo = OrderMemo.model_validate(raw)
     if memo.pending is None:
         return None
-    attributes = {pair.key.name: str(pair.value) for pair in execution.typed_search_attributes}
+    attributes = by_name(execution.typed_search_attributes)
     return PendingRequest(
         order_id=order_id_of(execution.id),
         customer_id=attributes.get(CUSTOMER_ID, ""),

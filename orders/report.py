@@ -18,6 +18,7 @@ from domain.lifecycle import Actor, CancelPath, Status
 from domain.reasons import Catalogue, Use, request_use
 from domain.visibility import CANCEL_PATH, CANCELED_BY, MEMO_KEY, ORDER_STATUS, REASON_CODE, OrderMemo
 from workflows.names import ORDERS_QUERY
+from workflows.search_attributes import by_name
 
 PAGE = 1000
 ITEMS_ONLY = "items-only"  # some items canceled, the order itself not
@@ -63,7 +64,7 @@ async def build_report(
     waits: list[float] = []
     async for execution in client.list_workflows(query, page_size=PAGE):
         report.placed += 1
-        attributes = _attributes(execution)
+        attributes = by_name(execution.typed_search_attributes)
         memo = await _memo(execution)
         report.requests_denied += memo.denied
         waits += [(d.decided_at - d.requested_at).total_seconds() for d in memo.decisions]
@@ -91,10 +92,6 @@ async def build_report(
 
 def since_ago(span: timedelta, now: datetime | None = None) -> datetime:
     return (now or datetime.now(UTC)) - span
-
-
-def _attributes(execution: WorkflowExecution) -> dict[str, str]:
-    return {pair.key.name: str(pair.value) for pair in execution.typed_search_attributes}
 
 
 async def _memo(execution: WorkflowExecution) -> OrderMemo:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from orders.report import Report
+from domain.lifecycle import CancelPath
+from orders.report import ITEMS_ONLY, Report
 
 WIDTH = 640
 LABEL_WIDTH = 230
@@ -13,13 +14,13 @@ BAR_AREA = 330
 ROW = 28
 BAR = 18
 
-PATH_LABELS = {
-    "inside-window": "Inside the window",
-    "after-confirmation": "After the store confirmed",
-    "decision-timeout": "Store did not decide in time",
-    "payment-timeout": "Payment not approved in time",
-    "payment-denied": "Payment denied",
-    "items-only": "Items only",
+PATH_LABELS: dict[str, str] = {
+    CancelPath.INSIDE_WINDOW: "Inside the window",
+    CancelPath.AFTER_CONFIRMATION: "After the store confirmed",
+    CancelPath.DECISION_TIMEOUT: "Store did not decide in time",
+    CancelPath.PAYMENT_TIMEOUT: "Payment not approved in time",
+    CancelPath.PAYMENT_DENIED: "Payment denied",
+    ITEMS_ONLY: "Items only",
 }
 
 
@@ -29,6 +30,17 @@ class Bar:
     value: int
     y: int  # top of the row
     width: int  # of the bar, in px
+    label_end = LABEL_WIDTH - 8  # the label is right-aligned just before the bar
+    x = LABEL_WIDTH
+    height = BAR
+
+    @property
+    def text_y(self) -> int:
+        return self.y + 14
+
+    @property
+    def value_x(self) -> int:
+        return LABEL_WIDTH + 6 + self.width
 
 
 @dataclass(frozen=True)
@@ -36,6 +48,7 @@ class Chart:
     title: str
     bars: list[Bar]
     total: int
+    width = WIDTH
 
     @property
     def height(self) -> int:

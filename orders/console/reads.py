@@ -15,6 +15,7 @@ from domain.visibility import CUSTOMER_ID, MEMO_KEY, ORDER_STATUS, OrderMemo, Pe
 from orders.client import OrdersClient
 from orders.errors import unavailable
 from workflows.names import workflow_id
+from workflows.search_attributes import by_name
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ async def visible(orders: OrdersClient, order_id: str) -> Visible | None:
         if err.status is RPCStatusCode.NOT_FOUND:
             return None
         raise unavailable(err) from None
-    attributes = {pair.key.name: str(pair.value) for pair in description.typed_search_attributes}
+    attributes = by_name(description.typed_search_attributes)
     raw = (await description.memo()).get(MEMO_KEY)
     memo = OrderMemo.model_validate(raw) if isinstance(raw, dict) else None
     return Visible(
