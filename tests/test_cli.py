@@ -284,8 +284,11 @@ async def test_exit_codes_for_usage_not_found_and_unreachable(
     one_line_error(ran[3], 2, "Missing option '--reason'")
     one_line_error(ran[4], 3, f"order {missing} not found")
     one_line_error(ran[5], 3, f"order {missing} not found")
-    one_line_error(ran[6], 4, "can't reach Temporal")
+    one_line_error(
+        ran[6], 4, "can't reach Temporal: check that TEMPORAL_ADDRESS names where your Temporal runs"
+    )
     one_line_error(ran[7], 4, "can't reach Temporal")
+    assert closed not in ran[6].err  # what to do, not where
     helped = await orders("--help")
     assert helped.code == 0 and "Exit codes:" in helped.out and "4  Temporal unreachable" in helped.out
 
