@@ -47,7 +47,7 @@ from orders.errors import (
 from orders.placement import PLACEMENT_KEY, PlacementMemo
 from orders.reads import VisibilityReads
 from orders.settings import Settings
-from workflows.names import QUERY_STATE, WORKFLOW_TYPE, workflow_id
+from workflows.names import QUERY_STATE, STILL_PLACING, WORKFLOW_TYPE, workflow_id
 from workflows.search_attributes import CUSTOMER_ID, ORDER_STATUS
 
 log = logging.getLogger("orders.client")
@@ -198,6 +198,10 @@ class OrdersClient(VisibilityReads):
                 raise unavailable(err) from None
             failure: Exception = err
         except WorkflowQueryFailedError as err:
+            if STILL_PLACING in str(err):  # a worker answered: the order has no state to show yet
+                raise TemporalUnavailable(
+                    f"order {order_id} {STILL_PLACING}; ask again in a moment"
+                ) from None
             failure = err
         return await self._final_state(order_id, failure)
 

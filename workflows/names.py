@@ -9,6 +9,7 @@ WORKFLOW_TYPE = "OrderWorkflow"
 QUERY_STATUS = "status"
 QUERY_STATE = "state"
 WORKFLOW_ID_PREFIX = "order-"
+STILL_PLACING = "is still being placed"  # what a query answers before the order's first workflow task
 # Every order once in visibility: its current run (an order that continued as new has closed runs too).
 ORDERS_QUERY = f'WorkflowType = "{WORKFLOW_TYPE}" AND ExecutionStatus != "ContinuedAsNew"'
 

@@ -29,7 +29,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.visibility import MEMO_KEY, OrderMemo, memo_of, search_attributes_of
     from domain.wire import describe_errors
     from workflows.metrics import Metrics
-    from workflows.names import QUERY_STATE, QUERY_STATUS, WORKFLOW_TYPE, workflow_id
+    from workflows.names import QUERY_STATE, QUERY_STATUS, STILL_PLACING, WORKFLOW_TYPE, workflow_id
     from workflows.outbox import Outbox
     from workflows.search_attributes import BY_NAME
 
@@ -210,7 +210,7 @@ class OrderWorkflow:
         if self._input is None:
             raise ApplicationError(self._bad_input, type="malformed-input")
         if self._order is None:
-            raise ApplicationError("the order is still being placed; ask again in a moment", type="not-ready")
+            raise ApplicationError(f"the order {STILL_PLACING}; ask again in a moment", type="not-ready")
         return self._order
 
     @property
