@@ -22,8 +22,9 @@ from temporalio.exceptions import TimeoutError as ActivityTimeout
 
 with workflow.unsafe.imports_passed_through():
     from activities.order_activities import Delivery, DeliveryReport, OrderActivities
+    from domain.effects import Compensation
     from domain.events import EventType, FailedEvent, OrderEvent
-    from domain.order import Compensation, Order
+    from domain.order import Order
 
 # Deliveries retry until the receiver accepts, backing off exponentially up to once a minute.
 DELIVERY_RETRY = RetryPolicy(
