@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -99,12 +98,10 @@ class OrdersClient(VisibilityReads):
         except RuntimeError as err:
             log.warning("can't reach Temporal: %s", first_line(err))
             # What to do, without the address: this message may reach callers of the API (SPEC §9).
-            advice = (
-                "check that TEMPORAL_ADDRESS names where your Temporal runs (unset, `make run`'s is used)"
-                if os.environ.get("TEMPORAL_ADDRESS")
-                else "start the service with `make run`, or set TEMPORAL_ADDRESS to where your Temporal runs"
-            )
-            raise TemporalUnavailable(f"can't reach Temporal: {advice}") from None
+            raise TemporalUnavailable(
+                "can't reach Temporal: start the service with `make run`, "
+                "or check that TEMPORAL_ADDRESS names where your Temporal runs"
+            ) from None
         return cls(client, settings)
 
     def _handle(self, order_id: str) -> WorkflowHandle[Any, Any]:

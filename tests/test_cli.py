@@ -285,7 +285,7 @@ async def test_exit_codes_for_usage_not_found_and_unreachable(
     one_line_error(ran[4], 3, f"order {missing} not found")
     one_line_error(ran[5], 3, f"order {missing} not found")
     one_line_error(
-        ran[6], 4, "can't reach Temporal: check that TEMPORAL_ADDRESS names where your Temporal runs"
+        ran[6], 4, "can't reach Temporal: start the service with `make run`, or check that TEMPORAL_ADDRESS"
     )
     one_line_error(ran[7], 4, "can't reach Temporal")
     assert closed not in ran[6].err  # what to do, not where
