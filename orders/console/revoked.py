@@ -14,11 +14,12 @@ import fcntl
 import json
 import logging
 import os
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from orders.console.private_file import PrivateFile
 
 log = logging.getLogger("orders.console")
 
@@ -31,8 +32,7 @@ class RevokedFile:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._seen: tuple[int, int] | None = None
-        self._from_file: dict[str, float] = {}
+        self._file: PrivateFile[dict[str, float]] = PrivateFile(path, self._read, dict)
         # Kept in memory as well: a sign out the file could not take still holds in this process.
         self._here: dict[str, float] = {}
 
@@ -54,16 +54,10 @@ class RevokedFile:
         return until > time.time()
 
     def _current(self) -> dict[str, float]:
-        """The file's entries, read again only when its modification time or size changed."""
         try:
-            info = self.path.stat()
+            return self._file.current()
         except OSError:
-            self._seen, self._from_file = None, {}
             return {}
-        seen = (info.st_mtime_ns, info.st_size)
-        if seen != self._seen:
-            self._from_file, self._seen = self._read(), seen
-        return self._from_file
 
     def _read(self) -> dict[str, float]:
         try:
@@ -92,18 +86,7 @@ class RevokedFile:
             os.close(fd)
 
     def _write(self, revoked: dict[str, float]) -> None:
-        body = {"version": FORMAT_VERSION, "revoked": revoked}
-        fd, temporary = tempfile.mkstemp(prefix=".console-revoked-", dir=self.path.parent)
-        try:
-            os.fchmod(fd, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                json.dump(body, out, indent=1, sort_keys=True)
-                out.write("\n")
-            os.replace(temporary, self.path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
-        self._seen = None
+        self._file.write({"version": FORMAT_VERSION, "revoked": revoked}, indent=1, sort_keys=True)
 
 
 def _unexpired(revoked: dict[str, float]) -> dict[str, float]:

@@ -14,9 +14,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +24,7 @@ from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 
 from domain.lifecycle import STAFF, Actor
+from orders.console.private_file import PrivateFile
 
 # Lowercase, so `Alice` and `alice` are one account; what a command's `sender` may carry (SPEC §9).
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._@-]{0,63}")
@@ -103,21 +102,13 @@ class UsersFile:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._seen: tuple[int, int] | None = None
-        self._users: dict[str, User] = {}
+        self._file: PrivateFile[dict[str, User]] = PrivateFile(path, self._read, dict)
 
     def users(self) -> dict[str, User]:
         try:
-            info = self.path.stat()
-        except FileNotFoundError:
-            self._seen, self._users = None, {}
-            return {}
+            return self._file.current()
         except OSError as err:
             raise UsersFileError(f"ORDERS_CONSOLE_USERS file {self.path}: can't be read ({err})") from None
-        seen = (info.st_mtime_ns, info.st_size)
-        if seen != self._seen:
-            self._users, self._seen = self._read(), seen
-        return self._users
 
     def get(self, name: str) -> User | None:
         return self.users().get(normalize(name))
@@ -172,18 +163,7 @@ class UsersFile:
                 for user in sorted(users.values(), key=lambda u: u.name)
             },
         }  # fmt: skip
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(prefix=".console-users-", dir=self.path.parent)
-        try:
-            os.fchmod(fd, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                json.dump(body, out, indent=2)
-                out.write("\n")
-            os.replace(temporary, self.path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
-        self._seen = None
+        self._file.write(body, indent=2)
 
 
 def same(a: str, b: str) -> bool:
