@@ -51,7 +51,7 @@ bench-console: $(STAMP)
 screenshots: $(STAMP)
 	PATH="$(BIN):$$PATH" $(BIN)/python -m tests.console_screenshots
 
-# ruff, and mypy --strict over domain/, workflows/, activities/, orders/ and worker.py (pyproject.toml).
+# ruff, and mypy --strict over domain/, workflows/, activities/, orders/, bench/ and worker.py (pyproject.toml).
 lint: $(STAMP)
 	cd $(ROOT) && $(BIN)/ruff format --check .
 	cd $(ROOT) && $(BIN)/ruff check .
