@@ -48,28 +48,17 @@ class BaselineWorkflow:
 
 
 @workflow.defn(name=EFFECTS_WORKFLOW)
-class EffectsFloorWorkflow:
-    def __init__(self) -> None:
-        self._canceled = False
+class EffectsFloorWorkflow(BaselineWorkflow):
+    """The raw floor plus the one activity any program doing this job runs: the compensation's effects."""
 
     @workflow.run
     async def run(self, grace_seconds: int) -> str:
-        try:
-            await workflow.wait_condition(lambda: self._canceled, timeout=timedelta(seconds=grace_seconds))
-        except asyncio.TimeoutError:
-            return "ready-for-handling"
-        await workflow.execute_activity(
-            write_effects, workflow.info().workflow_id, start_to_close_timeout=EFFECTS_TIMEOUT
-        )
-        return "canceled"
-
-    @workflow.signal(name="cancel")
-    def cancel(self) -> None:
-        self._canceled = True
-
-    @workflow.query(name="status")
-    def status(self) -> str:
-        return "canceled" if self._canceled else "window-to-cancel"
+        outcome = await super().run(grace_seconds)
+        if outcome == "canceled":
+            await workflow.execute_activity(
+                write_effects, workflow.info().workflow_id, start_to_close_timeout=EFFECTS_TIMEOUT
+            )
+        return outcome
 
 
 def effects_file() -> Path:
