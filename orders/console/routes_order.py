@@ -21,6 +21,7 @@ from orders.api.provider import OrdersProvider
 from orders.client import OrdersClient, new_request_id
 from orders.console import actions, reads, views
 from orders.console.auth import Staff, require_staff
+from orders.console.fields import Details, Quantity, ReasonCode, RequestId, Sku
 from orders.console.pages import PREFIX, render
 from orders.console.sessions import flash
 from orders.errors import OrderNotFound, OrdersError, TemporalUnavailable
@@ -28,7 +29,6 @@ from orders.settings import Settings
 
 router = APIRouter()
 Signed = Annotated[Staff, Depends(require_staff)]
-RequestId = Annotated[str, Form(max_length=actions.FORM_REQUEST_ID_LENGTH)]
 NO_WORKER = (
     "No worker is answering: the order's details can't be read right now. "
     "What Temporal's visibility knows of it is below; the queue still works."
@@ -120,8 +120,8 @@ async def deny(
     request: Request,
     order_id: str,
     staff: Signed,
-    reason_code: Annotated[str, Form(max_length=64)] = "",
-    details: Annotated[str, Form(max_length=1000)] = "",
+    reason_code: ReasonCode = "",
+    details: Details = "",
     request_id: RequestId = "",
 ) -> Response:
     return await _with_reason(
@@ -134,8 +134,8 @@ async def cancel(
     request: Request,
     order_id: str,
     staff: Signed,
-    reason_code: Annotated[str, Form(max_length=64)] = "",
-    details: Annotated[str, Form(max_length=1000)] = "",
+    reason_code: ReasonCode = "",
+    details: Details = "",
     request_id: RequestId = "",
 ) -> Response:
     return await _with_reason(
@@ -197,10 +197,10 @@ async def cancel_items(
     request: Request,
     order_id: str,
     staff: Signed,
-    sku: Annotated[str, Form(min_length=1, max_length=64)],
-    quantity: Annotated[int, Form(ge=1, le=100_000)],
-    reason_code: Annotated[str, Form(max_length=64)] = "",
-    details: Annotated[str, Form(max_length=1000)] = "",
+    sku: Sku,
+    quantity: Quantity,
+    reason_code: ReasonCode = "",
+    details: Details = "",
     request_id: RequestId = "",
 ) -> Response:
     """The store cancels some of one line at once (SPEC §3 "Items"); the last items cancel the order."""

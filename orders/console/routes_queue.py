@@ -23,6 +23,7 @@ from orders.api.provider import OrdersProvider
 from orders.client import new_request_id
 from orders.console import actions, views
 from orders.console.auth import Staff, require_staff
+from orders.console.fields import Details, ReasonCode, RequestId
 from orders.console.live import QueueCache
 from orders.console.pages import PREFIX, fragment, render
 from orders.console.sessions import flash
@@ -33,7 +34,6 @@ from orders.settings import Settings
 router = APIRouter()
 Signed = Annotated[Staff, Depends(require_staff)]
 Filter = Annotated[str, Query(max_length=MAX_ID_LENGTH)]
-RequestId = Annotated[str, Form(max_length=actions.FORM_REQUEST_ID_LENGTH)]
 
 
 async def _rows(request: Request, customer: str, reason: str, *, fresh: bool) -> list[views.QueueRow]:
@@ -111,8 +111,8 @@ async def deny_selected(
     request: Request,
     staff: Signed,
     order_ids: OrderIds = [],  # noqa: B006
-    reason_code: Annotated[str, Form(max_length=64)] = "",
-    details: Annotated[str, Form(max_length=1000)] = "",
+    reason_code: ReasonCode = "",
+    details: Details = "",
     request_id: RequestId = "",
     back: Annotated[str, Form(max_length=300)] = "",
 ) -> Response:
