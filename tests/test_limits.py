@@ -38,6 +38,11 @@ class Driver:
         outcome, _ = self.order.handle(action, parse_command(action, payload), self.now)
         return outcome
 
+    def past_the_window(self) -> None:
+        """Two days on: the window's timer has fired."""
+        self.now += timedelta(days=2)
+        self.order.catch_up(self.now)
+
 
 def largest_order() -> Driver:
     order_input = OrderInput.model_validate(
@@ -67,8 +72,7 @@ def test_an_order_at_every_limit_stays_well_inside_temporals_payload_limit() -> 
     for _ in range(120):  # the store extends the window, each time with the longest reason
         extended = driver.send(Action.EXTEND_GRACE_PERIOD, actor="store", seconds=60, reason=LONGEST_TEXT)
         assert isinstance(extended, Move), extended
-    driver.now += timedelta(days=2)
-    driver.order.catch_up(driver.now)
+    driver.past_the_window()
     lines_each = MAX_REQUESTED_LINES // MAX_CANCELLATION_REQUESTS
     for n in range(MAX_CANCELLATION_REQUESTS):  # item requests, denied, with all the lines allowed
         lines = [{"sku": SKUS[(n * lines_each + j) % MAX_ITEMS], "quantity": 1} for j in range(lines_each)]
@@ -100,8 +104,7 @@ def test_an_order_at_every_limit_stays_well_inside_temporals_payload_limit() -> 
 
 def test_item_requests_count_against_the_request_limit_and_the_line_budget() -> None:
     driver = largest_order()
-    driver.now += timedelta(days=2)
-    driver.order.catch_up(driver.now)
+    driver.past_the_window()
     # 500 lines a request: the budget of requested lines is spent after two.
     for _ in range(MAX_REQUESTED_LINES // MAX_ITEMS):
         every_line = [{"sku": sku, "quantity": 1} for sku in SKUS]
@@ -130,8 +133,7 @@ def test_a_full_order_can_always_be_finished() -> None:
 
     # After the window, past every limit, the store's two steps still cancel it.
     driver = largest_order()
-    driver.now += timedelta(days=2)
-    driver.order.catch_up(driver.now)
+    driver.past_the_window()
     for n in range(MAX_CANCELLATION_REQUESTS):
         asked = driver.send(Action.CANCEL_ITEMS, actor="customer", items=[{"sku": SKUS[n], "quantity": 1}])
         assert isinstance(asked, Move), asked
@@ -148,8 +150,7 @@ def test_a_full_order_can_always_be_finished() -> None:
 
     # Fifty partial invoices fill the order; the one that invoices the rest still lands.
     driver = largest_order()
-    driver.now += timedelta(days=2)
-    driver.order.catch_up(driver.now)
+    driver.past_the_window()
     for n in range(MAX_INVOICES):
         assert isinstance(driver.send(Action.INVOICE, actor="erp", invoice_number=f"NF-{n}", value=1), Move)
     partial = driver.send(Action.INVOICE, actor="erp", invoice_number="NF-more", value=1)
