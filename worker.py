@@ -34,6 +34,8 @@ from workflows.order_workflow import OrderWorkflow
 
 log = logging.getLogger("orders.worker")
 
+SHUTDOWN_DEADLINE_SECONDS = 5
+
 
 def build_sink(settings: Settings) -> EventSink:
     """Webhooks where URLs are configured; the local event log for the rest."""
@@ -117,11 +119,32 @@ async def _until_stopped(stop: asyncio.Event, server: EmbeddedTemporal | None) -
     done, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
     for task in pending:
         task.cancel()
-    if not stop.is_set():
+    died = not stop.is_set()
+    asyncio.get_running_loop().call_later(SHUTDOWN_DEADLINE_SECONDS, _exit_unfinished, int(died))
+    if died:
         code = next(iter(done)).result()
-        raise RuntimeError(
-            f"the embedded Temporal exited with code {code}; see {server and server.log_path()}"
-        )
+        log.error("the embedded Temporal exited with code %s; see %s", code, server and server.log_path())
+        raise EmbeddedTemporalDied()
+
+
+class EmbeddedTemporalDied(Exception):
+    """Logged where it is seen; the worker then exits 1."""
+
+
+def _exit_unfinished(code: int) -> None:
+    """The SDK's worker shutdown can wait on calls it retries against a dead server (seen when the
+    embedded Temporal died while the worker was starting): a supervisor needs the exit, not the wait."""
+    log.error("the worker did not shut down within %d s; exiting", SHUTDOWN_DEADLINE_SECONDS)
+    _exit(code)
+
+
+def _exit(code: int) -> None:
+    # Skip interpreter teardown, which the SDK's Rust threads can abort
+    # (temporalio/sdk-python#300: SIGABRT in about one stop in six here).
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def main() -> None:
@@ -142,15 +165,12 @@ def main() -> None:
     code = 0
     try:
         asyncio.run(run())
+    except EmbeddedTemporalDied:
+        code = 1
     except RuntimeError as err:
         log.error("%s", err)
         code = 1
-    # Everything is shut down; skip interpreter teardown, which the SDK's Rust threads can abort
-    # (temporalio/sdk-python#300: SIGABRT in about one stop in six here).
-    logging.shutdown()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
+    _exit(code)
 
 
 if __name__ == "__main__":

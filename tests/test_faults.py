@@ -833,7 +833,9 @@ async def test_the_rest_api_refuses_an_absurd_timeout_as_invalid(tmp_path: Path,
 
 async def test_the_worker_exits_non_zero_when_its_embedded_temporal_dies(tmp_path: Path) -> None:
     """`python worker.py` on the embedded default: if the Temporal it started dies, the worker exits 1 (a
-    supervisor then restarts both) instead of polling a dead address forever."""
+    supervisor then restarts both) instead of polling a dead address forever. When the server dies while
+    the SDK's worker is still starting, its shutdown waits on retried calls; the worker's shutdown deadline
+    (5 s) ends that wait (about one run in ten under load)."""
     settings = settings_for(tmp_path)
     async with processes() as started:
         embedded = {"ORDERS_EMBEDDED_PORT": str(free_port(pair=True))}
