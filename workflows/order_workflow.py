@@ -22,7 +22,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.order_activities import OrderActivities
     from domain.commands import Command, MalformedCommand, parse_command, salvage
     from domain.events import EventType, OrderEvent
-    from domain.lifecycle import Action, Outcome, Refuse, Status
+    from domain.lifecycle import Action, Move, Outcome, Refuse, Status
     from domain.models import OrderInput
     from domain.order import Order
     from domain.state import OrderState
@@ -201,7 +201,7 @@ class OrderWorkflow:
         # A made-up id names the request in the timeline, but no sender can repeat it: it takes no place
         # among the answers kept for repeats.
         outcome, events = self._ready_order.handle(action, command, workflow.now(), remember=not made_up)
-        self._publish(events, awaited=True)
+        self._publish(events, awaited=True, moved=isinstance(outcome, Move))
         return outcome
 
     # Lifecycle plumbing
@@ -229,12 +229,15 @@ class OrderWorkflow:
         self._order, events = Order.place(order, workflow.info().workflow_start_time)
         self._publish(events)
 
-    def _publish(self, events: list[OrderEvent], *, awaited: bool = False) -> None:
+    def _publish(self, events: list[OrderEvent], *, awaited: bool = False, moved: bool = False) -> None:
         """Queue events for delivery in order, without holding up the decision that made them.
-        `awaited`: a command made them, and its sender waits for this workflow task to complete."""
-        if not events:
+        `awaited`: a command made them, and its sender waits for this workflow task to complete.
+        `moved`: a command changed the order, with or without events (an extension moves a deadline
+        only): visibility shows it, and the timer follows."""
+        if not events and not moved:
             return
-        self._outbox.add(events, awaited=awaited)
+        if events:
+            self._outbox.add(events, awaited=awaited)
         self._show()
         self._changes += 1
 
