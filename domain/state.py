@@ -183,6 +183,17 @@ class OrderState(WireModel):
     def partially_invoiced(self) -> bool:
         return 0 < self.invoiced_value < self.remaining_total
 
+    @property
+    def value(self) -> int:
+        """What the order is worth as VTEX shows it: the invoiced value once partially invoiced, else
+        the total less canceled items."""
+        return self.invoiced_value if self.partially_invoiced else self.remaining_total
+
+    @property
+    def remaining_quantity(self) -> int:
+        """Units still ordered: item cancellations take theirs away."""
+        return sum(line.remaining for line in self.lines)
+
     @computed_field  # type: ignore[prop-decorator]
     @property
     def grace_deadline(self) -> datetime | None:

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Literal
 
 from domain.lifecycle import Actor, CancelPath
+from domain.models import OrderInput
 from domain.state import OrderState
 from domain.wire import ItemQuantity, WireModel
 
@@ -50,12 +51,20 @@ class Decision(WireModel):
 
 
 class OrderMemo(WireModel):
-    total: int
+    value: int  # `OrderState.value`: canceled items and a partial invoice show
+    items: int = 0  # units still ordered
     currency: str
     pending: PendingSummary | None = None
     decisions: list[Decision] = []
     denied: int = 0
     items_canceled: int = 0  # item cancellations applied while the order went on
+
+
+def memo_at_placement(order: OrderInput) -> OrderMemo:
+    """`memo_of` a freshly placed order, read from its input: what its client writes at the start."""
+    return OrderMemo(
+        value=order.total, items=sum(item.quantity for item in order.items), currency=order.currency
+    )
 
 
 def search_attributes_of(state: OrderState) -> dict[str, str]:
@@ -88,7 +97,8 @@ def memo_of(state: OrderState) -> OrderMemo:
             items=pending.items,
         )
     return OrderMemo(
-        total=state.total,
+        value=state.value,
+        items=state.remaining_quantity,
         currency=state.currency,
         pending=summary,
         decisions=decisions_of(state),

@@ -31,7 +31,7 @@ from domain.lifecycle import Action, Status, initial_status, why_refused
 from domain.models import OrderInput
 from domain.state import OrderState
 from domain.text import ORDER_ID
-from domain.visibility import MEMO_KEY, OrderMemo
+from domain.visibility import MEMO_KEY, memo_at_placement
 from orders.connection import connect
 from orders.errors import (
     CommandRejected,
@@ -128,7 +128,7 @@ class OrdersClient(VisibilityReads):
                 ),
                 # What the workflow would write at placement, written here: it then writes nothing.
                 memo={
-                    MEMO_KEY: OrderMemo(total=order.total, currency=order.currency).model_dump(mode="json"),
+                    MEMO_KEY: memo_at_placement(order).model_dump(mode="json"),
                     PLACEMENT_KEY: PlacementMemo.of(order).model_dump(mode="json"),
                 },
             )

@@ -17,8 +17,8 @@ PLACEMENT_KEY = "placement"
 
 
 class PlacementMemo(WireModel):
+    total: int | None = None  # as placed: a repeated placement is compared with it
     client_name: str = ""
-    total_items: int = 0
     payment_method: str = ""
     origin: Origin = "Marketplace"
     sales_channel: str = "1"
@@ -30,8 +30,8 @@ class PlacementMemo(WireModel):
         client = order.client
         name = " ".join(part for part in (client.first_name, client.last_name) if part) if client else ""
         return cls(
+            total=order.total,
             client_name=name,
-            total_items=sum(item.quantity for item in order.items),
             payment_method=order.payment.method,
             origin=order.origin,
             sales_channel=order.sales_channel,

@@ -85,7 +85,7 @@ async def _row(execution: WorkflowExecution) -> PendingRequest | None:
     return PendingRequest(
         order_id=order_id_of(execution.id),
         customer_id=attributes.get(CUSTOMER_ID, ""),
-        total=memo.total,
+        total=memo.value,
         currency=memo.currency,
         request=memo.pending,
     )

@@ -97,7 +97,7 @@ def since_ago(span: timedelta, now: datetime | None = None) -> datetime:
 async def _memo(execution: WorkflowExecution) -> OrderMemo:
     raw = (await execution.memo()).get(MEMO_KEY)
     if not isinstance(raw, dict):
-        return OrderMemo(total=0, currency="")
+        return OrderMemo(value=0, currency="")
     return OrderMemo.model_validate(raw)
 
 

@@ -101,6 +101,18 @@ async def test_items_through_the_cli_and_the_rest_api_reach_a_real_receiver(
             "cancel", order_id, "--item", "A1:1", "--reason", "damaged", "--reason-code", "out-of-stock"
         )
         assert cli.returncode == 0 and "items canceled by the store" in cli.stdout, cli.stderr
+        # Get order and list orders agree on what is left: 9990 of 12990, in 2 units of 3.
+        got = (await svc.http.get(f"{PVT}/{order_id}", headers=ERP)).json()
+        assert (got["value"], sum(item["quantity"] for item in got["items"])) == (9990, 2)
+
+        async def listed() -> dict[str, Any]:
+            page = (await svc.http.get(f"{PVT}?f_status=ready-for-handling", headers=ERP)).json()
+            return next((row for row in page["list"] if row["orderId"] == order_id), {})
+
+        row = await eventually(listed, lambda r: r.get("totalValue") == 9990)
+        assert row["totalItems"] == 2
+        again = {"orderId": order_id, "customerId": "c-42", "total": 12990}  # as placed: no conflict
+        assert (await svc.http.post(PVT, json=again, headers=ERP)).status_code == 200
         bad = await svc.cli("cancel", order_id, "--item", "A1:5", "--reason", "x")
         assert bad.returncode == 1 and "items[0]: 5 of A1 asked, 1 left" in bad.stderr
         twice = {"items": [{"id": "A1", "quantity": 1}, {"id": "A1", "quantity": 1}]}

@@ -63,9 +63,7 @@ async def test_reason_codes_extensions_and_payment_denial_through_the_cli(
         # The queue reads visibility: it shows the new deadline, and no longer marks the request urgent.
         pending = await svc.cli("pending", "--json")
         row = next(r for r in json.loads(pending.stdout) if r["order_id"] == order_id)
-        assert (row["decision_deadline"], row["urgent"]) == (
-            state.decision_deadline.isoformat(), False
-        ), row
+        assert (row["decision_deadline"], row["urgent"]) == (state.decision_deadline.isoformat(), False), row
         both = await svc.cli("extend", order_id, "--decision", "1d", "--window-until", "2030-01-01T00:00:00Z")
         assert both.returncode == 2 and "exactly one of" in both.stderr
         until = state.pending_request.requested_at + timedelta(hours=50)

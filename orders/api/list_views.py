@@ -115,7 +115,7 @@ def list_item(summary: OrderSummary) -> ListItemView:
         orderId=summary.order_id,
         creationDate=summary.placed_at or datetime.min,
         clientName=placement.client_name,
-        totalValue=memo.total if memo else 0,
+        totalValue=memo.value if memo else 0,
         paymentNames=placement.payment_method,
         status=summary.status,
         statusDescription=summary.status.display_name,
@@ -123,7 +123,7 @@ def list_item(summary: OrderSummary) -> ListItemView:
         salesChannel=placement.sales_channel,
         origin=placement.origin,
         authorizedDate=summary.placed_at if placement.authorized_at_placement else None,
-        totalItems=placement.total_items,
+        totalItems=memo.items if memo else 0,
         currencyCode=memo.currency if memo else "",
         customerId=summary.customer_id,
     )

@@ -209,7 +209,7 @@ def order_view(state: OrderState) -> OrderView:
         customerId=state.customer_id,
         status=state.status,
         statusDescription=state.status_description,
-        value=state.invoiced_value if state.partially_invoiced else state.remaining_total,
+        value=state.value,
         currencyCode=state.currency,
         creationDate=state.placed_at,
         lastChange=max((entry.at for entry in state.timeline), default=state.placed_at),

@@ -26,6 +26,7 @@ from orders.api.security import Staff
 from orders.api.views import OrderView, order_view
 from orders.client import OrdersClient
 from orders.errors import OrdersError
+from orders.placement import PlacementMemo
 from orders.reads import OrderSummary
 
 PVT = "/api/oms/pvt/orders"
@@ -170,8 +171,8 @@ async def _same_order_or_conflict(request: Request, orders: OrdersClient, body: 
         existing = await orders.summary(body.orderId)
     except OrdersError:
         return  # can't compare now: the order exists, and is left as it is
-    raw = existing.memo.get(MEMO_KEY)
-    total = OrderMemo.model_validate(raw).total if isinstance(raw, dict) else body.total
+    placed = PlacementMemo.from_memo(existing.memo)
+    total = placed.total if placed and placed.total is not None else body.total
     if existing.customer_id != body.customerId or total != body.total:
         raise ApiError(
             409,
