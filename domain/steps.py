@@ -17,6 +17,7 @@ from domain.commands import CancelItems, Command, ExtendDeadline, InvoiceCommand
 from domain.events import OrderEvent
 from domain.lifecycle import Action, Actor, CancelPath, Status, cancel_path
 from domain.reasons import OTHER, PAYMENT_PROBLEM, Use, use_for
+from domain.spans import spoken_span
 from domain.state import Cancellation, CancellationRequest, Invoice, ItemCancellation, OrderState
 
 
@@ -127,11 +128,11 @@ def decision_timeout(state: OrderState, change: Change) -> list[OrderEvent]:
     assert pending is not None
     if pending.items and change.to is not Status.CANCEL:
         return apply_items(state, pending, Actor.SYSTEM, change.at)
-    days = state.decision_timeout_seconds / 86400
+    had = state.deadline_of(pending) - pending.requested_at  # an extension counts
     state.cancellation = Cancellation(
         request_id=pending.id,
         requested_by=Actor.SYSTEM,
-        reason=f"the store did not decide within {days:g} days",
+        reason=f"the store did not decide within {spoken_span(had.total_seconds())}",
         reason_code=pending.reason_code,  # why it was asked for: what the report counts
         reason_label=pending.reason_label,
         requested_at=change.at,
@@ -170,12 +171,11 @@ def apply_items(
 def payment_failed(state: OrderState, change: Change) -> list[OrderEvent]:
     timed_out = change.action is Action.PAYMENT_TIMEOUT
     code = PAYMENT_PROBLEM if PAYMENT_PROBLEM in state.reasons.store else OTHER
-    days = state.payment_timeout_seconds / 86400
     state.cancellation = Cancellation(
         request_id=change.command.request_id or f"{change.action.value}-{len(state.timeline)}",
         requested_by=change.command.actor,
         requested_by_sender=change.command.sender,
-        reason=f"the payment did not arrive within {days:g} days"
+        reason=f"the payment did not arrive within {spoken_span(state.payment_timeout_seconds)}"
         if timed_out
         else change.command.reason_text or "the payment was denied",
         reason_code=code,

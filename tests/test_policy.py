@@ -16,6 +16,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.testing import WorkflowEnvironment
 
 from domain.lifecycle import Action, CancelPath, Status
+from domain.spans import spoken_span
 from orders.errors import CommandRejected
 from tests.conftest import eventually, read_events, running_worker, settings_for
 from tests.support import MINUTE, Shop
@@ -149,6 +150,11 @@ async def test_an_order_whose_payment_never_comes_is_canceled_by_the_system(shop
         CancelPath.PAYMENT_TIMEOUT,
         "system",
     )
+    assert final.cancellation.reason == "the payment did not arrive within 3 days"
+    quick = await shop.place(payment_approved=False, payment_timeout_seconds=5400)
+    await shop.skip(2 * 3600)
+    reason = (await shop.final(quick)).cancellation
+    assert reason is not None and reason.reason == "the payment did not arrive within 1 hour 30 minutes"
     effects = shop.effects(order_id)
     assert effects["payment.void"] == effects["payment.refund"] == 0  # nothing to void
     assert effects["stock.release"] == 1 and effects["customer.notify"] == 1
@@ -180,7 +186,16 @@ async def test_a_decision_deadline_extended_then_passing_cancels_then(shop: Shop
     final = await shop.final(order_id)
     assert final.cancellation is not None and final.cancellation.path is CancelPath.DECISION_TIMEOUT
     assert final.cancellation.decided_at == deadline + timedelta(days=7)
+    assert final.cancellation.reason == "the store did not decide within 37 days"  # what it had
 
 
 async def _now(value: Any) -> Any:
     return value
+
+
+def test_spans_are_said_in_the_two_largest_units() -> None:
+    said = [spoken_span(s) for s in (0, 1, 45, 90, 5400, 86400, 129600, 30 * 86400)]
+    assert said == [
+        "0 seconds", "1 second", "45 seconds", "1 minute 30 seconds", "1 hour 30 minutes", "1 day",
+        "1 day 12 hours", "30 days",
+    ]  # fmt: skip
