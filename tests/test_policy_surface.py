@@ -239,13 +239,21 @@ async def test_the_business_metrics_are_on_the_workers_prometheus_endpoint(
             reason_code="already-shipped",
         )
         await reaches(orders, canceled, Status.CANCELED)
+        lines = await place(orders, items=[{"sku": "A1", "quantity": 2, "price": 6495}])
+        await reaches(orders, lines, Status.READY_FOR_HANDLING)
+        await send(orders, lines, Action.CANCEL_ITEMS, actor="store", items=[{"sku": "A1", "quantity": 1}],
+                   reason_code="out-of-stock")  # fmt: skip
 
         async def scrape() -> str:
             async with httpx.AsyncClient() as http:
                 return (await http.get(f"http://127.0.0.1:{port}/metrics")).text
 
         text = await eventually(
-            scrape, lambda t: "orders_cancellations" in t and "orders_requests_denied" in t
+            scrape,
+            lambda t: all(
+                name in t
+                for name in ("orders_cancellations", "orders_requests_denied", "orders_item_cancellations")
+            ),  # fmt: skip
         )
     assert (
         "orders_cancellations{" in text
@@ -253,6 +261,10 @@ async def test_the_business_metrics_are_on_the_workers_prometheus_endpoint(
         and 'reason_code="found-cheaper"' in text
     )
     assert "orders_requests_denied{" in text and 'reason_code="already-shipped"' in text
+    assert any(
+        line.startswith("orders_item_cancellations{") and 'reason_code="out-of-stock"' in line
+        for line in text.splitlines()
+    ), text
     assert "orders_decision_seconds_bucket" in text and 'le="60"' in text
 
 

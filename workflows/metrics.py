@@ -1,6 +1,6 @@
 """The business metrics an order reports through the SDK's metric meter, on the worker's Prometheus
-endpoint (SPEC §11): cancellations by path and reason code, requests denied, how long the store took
-to decide, and events no retry could deliver. The SDK records nothing while a history replays; what an
+endpoint (SPEC §11): cancellations by path and reason code, item cancellations by reason code, requests
+denied, how long the store took to decide, and events no retry could deliver. The SDK records nothing while a history replays; what an
 order has already reported is taken from its state, so continue-as-new reports nothing twice."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.visibility import decisions_of
 
 CANCELLATIONS = "orders_cancellations"
+ITEM_CANCELLATIONS = "orders_item_cancellations"  # some lines canceled while the order went on
 DENIALS = "orders_requests_denied"
 DECISION_SECONDS = "orders_decision_seconds"
 EVENTS_FAILED = "orders_events_failed"
@@ -33,6 +34,7 @@ class Metrics:
     def __init__(self, state: OrderState | None) -> None:
         self._decisions = len(decisions_of(state)) if state else 0
         self._canceled = state is not None and state.cancellation is not None
+        self._items = len(state.item_cancellations) if state else 0
         self._failed = len(state.failed_events) if state else 0
 
     def observe(self, state: OrderState) -> None:
@@ -54,6 +56,11 @@ class Metrics:
             self._canceled = True
             attributes = {"path": cancellation.path.value, "reason_code": cancellation.reason_code}
             meter.create_counter(CANCELLATIONS, "orders canceled").add(1, attributes)
+        for items in state.item_cancellations[self._items :]:
+            meter.create_counter(ITEM_CANCELLATIONS, "item cancellations applied").add(
+                1, {"reason_code": items.reason_code}
+            )
+        self._items = len(state.item_cancellations)
         for failed in state.failed_events[self._failed :]:
             meter.create_counter(EVENTS_FAILED, "events no retry could deliver").add(
                 1, {"type": failed.type.value}
