@@ -253,7 +253,7 @@ async def test_the_business_metrics_are_on_the_workers_prometheus_endpoint(
             lambda t: all(
                 name in t
                 for name in ("orders_cancellations", "orders_requests_denied", "orders_item_cancellations")
-            ),  # fmt: skip
+            ),
         )
     assert (
         "orders_cancellations{" in text
