@@ -117,16 +117,27 @@ class VisibilityReads:
     async def list_orders(
         self, status: Status | None = None, customer_id: str | None = None, limit: int = 100
     ) -> list[OrderSummary]:
-        """Up to `limit` orders, newest first (pages of `listing.MAX_PAGE` at a time)."""
+        """Up to `limit` orders, newest first."""
+        return (await self.list_orders_page(status, customer_id, limit)).orders
+
+    async def list_orders_page(
+        self,
+        status: Status | None = None,
+        customer_id: str | None = None,
+        limit: int = 100,
+        page_token: str | None = None,
+    ) -> OrderPage:
+        """Up to `limit` orders, newest first, from `page_token` on (read `listing.MAX_PAGE` at a time),
+        with the token for the ones after them."""
         found: list[OrderSummary] = []
-        token: str | None = None
+        token = page_token
         while len(found) < limit:
             page = await self.list_page({status} if status else None, customer_id, limit - len(found), token)
             found += page.orders
             token = page.next_page
             if token is None:
                 break
-        return found
+        return OrderPage(found, token)
 
     async def count(self, statuses: set[Status] | None = None, customer_id: str | None = None) -> int:
         try:

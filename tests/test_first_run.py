@@ -137,10 +137,19 @@ async def test_list_shows_the_newest_placement_first_finished_or_not(
         await client.send(newer, Action.REQUEST_CANCELLATION, {"actor": "store", "reason": "gone"})
         await eventually(lambda: client.status(newer), lambda s: s is Status.CANCELED)
         await listed(client, newer, Status.CANCELED)
-        ran = await cli_for(dev_env, settings, tmp_path)("list", "--customer", customer)
+        cli = cli_for(dev_env, settings, tmp_path)
+        ran = await cli("list", "--customer", customer)
+        first = await cli("list", "--customer", customer, "--limit", "1")
+        token = first.out.splitlines()[-1].rsplit(" ", 1)[-1]
+        second = await cli("list", "--customer", customer, "--limit", "1", "--after", token)
+        bad = await cli("list", "--after", "not-a-token")
     assert ran.code == 0, ran
     rows = [line.split()[:2] for line in ran.out.splitlines()[1:]]
     assert rows == [[newer, "canceled"], [older, "window-to-cancel"]], ran.out
+    assert first.out.splitlines()[1].split()[0] == newer and "--after" in first.out.splitlines()[-1]
+    assert second.out.splitlines()[1:] and second.out.splitlines()[1].split()[0] == older, second.out
+    assert all("--after" not in line for line in second.out.splitlines())  # the last page
+    assert bad.code == 2 and "page token" in bad.err, bad
 
 
 async def place(client: OrdersClient, customer: str, grace: int) -> str:

@@ -112,6 +112,7 @@ PLACEHOLDERS = [
     (re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"), "<uuid>"),
     (re.compile(r"\b\d+ (?:seconds?|minutes?|hours?) ago\b"), "<ago>"),
     (re.compile(r"\b\d+[dhms](?: ?\d+[dhms])*\b"), "<span>"),
+    (re.compile(r"(?<=--after )[A-Za-z0-9_-]{16,}"), "<page token>"),
 ]
 
 

@@ -24,16 +24,16 @@ from orders.cli.render import (
 )
 from orders.errors import TemporalUnavailable
 from orders.queue import PendingRequest, pending_requests
-from orders.reads import OrderSummary
+from orders.reads import OrderPage
 
 
 async def fetch_state(order_id: str) -> OrderState:
     return await (await connect()).state(order_id)
 
 
-async def fetch_list(status: Status | None, customer: str | None, limit: int) -> list[OrderSummary]:
+async def fetch_list(status: Status | None, customer: str | None, limit: int, after: str | None) -> OrderPage:
     client = await connect()
-    return await client.list_orders(status=status, customer_id=customer, limit=limit)
+    return await client.list_orders_page(status, customer, limit, after)
 
 
 async def watch_order(order_id: str, interval: float) -> None:
@@ -81,11 +81,13 @@ def status(order_id: str, as_json: bool) -> int:
 @click.command("list", epilog=EXIT_CODES_HELP)
 @click.option("--status", "status_", type=click.Choice([s.value for s in Status]), help="Only this status.")
 @click.option("--customer", help="Only this customer's orders.")
-@click.option("--limit", type=click.IntRange(1, 1000), default=50, show_default=True)
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
-def list_(status_: str | None, customer: str | None, limit: int, as_json: bool) -> int:
-    """List orders, newest first, by the OrderStatus and CustomerId search attributes."""
-    found = run(fetch_list(Status(status_) if status_ else None, customer, limit))
+@click.option("--limit", type=click.IntRange(1, 1000), default=50, show_default=True, help="Orders per page.")
+@click.option("--after", metavar="TOKEN", help="The next page: the token the previous page printed.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list (the next page's token on stderr).")
+def list_(status_: str | None, customer: str | None, limit: int, after: str | None, as_json: bool) -> int:
+    """List orders, newest first, by the OrderStatus and CustomerId search attributes, a page at a time."""
+    page = run(fetch_list(Status(status_) if status_ else None, customer, limit, after))
+    found = page.orders
     if as_json:
         echo_json([summary_json(summary) for summary in found])
     elif not found:
@@ -93,6 +95,8 @@ def list_(status_: str | None, customer: str | None, limit: int, as_json: bool) 
     else:
         rows = [[s.order_id, s.status.value, s.customer_id, fmt_time(s.placed_at)] for s in found]
         say("\n".join(table(["ORDER", "STATUS", "CUSTOMER", "PLACED"], rows)))
+    if page.next_page:
+        click.echo(f"More orders: the same command with --after {page.next_page}", err=as_json)
     return EXIT_OK
 
 
