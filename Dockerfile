@@ -1,8 +1,8 @@
 # syntax=docker/dockerfile:1
 # The order worker and the REST API: one image, the same entrypoints users run by hand.
-#   docker build -t order-cancellation:0.1.0 .
-#   docker run order-cancellation:0.1.0                                   # python worker.py
-#   docker run -p 8000:8000 order-cancellation:0.1.0 orders serve-api --host 0.0.0.0 --port 8000
+#   docker build -t order-cancellation:1.0.0 .
+#   docker run order-cancellation:1.0.0                                   # python worker.py
+#   docker run -p 8000:8000 order-cancellation:1.0.0 orders serve-api --host 0.0.0.0 --port 8000
 # Both need a Temporal to talk to (TEMPORAL_ADDRESS, or TEMPORAL_PROFILE with a temporal.toml); see
 # docker-compose.yml and docs/deploying.md.
 ARG PYTHON_IMAGE=python:3.12-slim-bookworm

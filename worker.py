@@ -34,7 +34,7 @@ from workflows.order_workflow import OrderWorkflow
 
 log = logging.getLogger("orders.worker")
 
-SHUTDOWN_DEADLINE_SECONDS = 5
+SHUTDOWN_DEADLINE_SECONDS = 5  # for the SDK worker's shutdown alone
 
 
 def build_sink(settings: Settings) -> EventSink:
@@ -100,17 +100,38 @@ async def serve(settings: Settings, stop: asyncio.Event) -> None:
             log.info("Prometheus metrics on :%d/metrics", settings.metrics_port)
         sink = build_sink(settings)
         stack.push_async_callback(sink.aclose)
-        async with build_worker(client, settings, sink):
-            log.info(
-                "worker polling task queue %r on %s",
-                settings.task_queue,
-                client.service_client.config.target_host,
-            )
-            await _until_stopped(stop, server)
-            log.info("stopping")
+        deadline = ShutdownDeadline()
+        try:
+            async with build_worker(client, settings, sink):
+                log.info(
+                    "worker polling task queue %r on %s",
+                    settings.task_queue,
+                    client.service_client.config.target_host,
+                )
+                await _until_stopped(stop, server, deadline)
+                log.info("stopping")
+        finally:
+            deadline.disarm()  # the SDK's worker is shut down; the embedded server stops on its own terms
 
 
-async def _until_stopped(stop: asyncio.Event, server: EmbeddedTemporal | None) -> None:
+class ShutdownDeadline:
+    """The SDK's worker shutdown can wait on calls it retries against a dead server (seen when the
+    embedded Temporal died while the worker was starting): a supervisor needs the exit, not the wait."""
+
+    def __init__(self) -> None:
+        self._timer: asyncio.TimerHandle | None = None
+
+    def arm(self, code: int) -> None:
+        self._timer = asyncio.get_running_loop().call_later(SHUTDOWN_DEADLINE_SECONDS, _exit_unfinished, code)
+
+    def disarm(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+
+
+async def _until_stopped(
+    stop: asyncio.Event, server: EmbeddedTemporal | None, deadline: ShutdownDeadline
+) -> None:
     """Until asked to stop, or until the embedded server this process started dies: a worker polling a
     dead address would look alive to its supervisor, which restarts both once this exits non-zero."""
     waits: list[asyncio.Future[Any]] = [asyncio.ensure_future(stop.wait())]
@@ -120,7 +141,7 @@ async def _until_stopped(stop: asyncio.Event, server: EmbeddedTemporal | None) -
     for task in pending:
         task.cancel()
     died = not stop.is_set()
-    asyncio.get_running_loop().call_later(SHUTDOWN_DEADLINE_SECONDS, _exit_unfinished, int(died))
+    deadline.arm(int(died))
     if died:
         code = next(iter(done)).result()
         log.error("the embedded Temporal exited with code %s; see %s", code, server and server.log_path())
@@ -132,8 +153,6 @@ class EmbeddedTemporalDied(Exception):
 
 
 def _exit_unfinished(code: int) -> None:
-    """The SDK's worker shutdown can wait on calls it retries against a dead server (seen when the
-    embedded Temporal died while the worker was starting): a supervisor needs the exit, not the wait."""
     log.error("the worker did not shut down within %d s; exiting", SHUTDOWN_DEADLINE_SECONDS)
     _exit(code)
 

@@ -6,13 +6,11 @@ UNITS = ((86400, "day"), (3600, "hour"), (60, "minute"), (1, "second"))
 
 
 def spoken_span(seconds: float) -> str:
-    """The two largest units, zeros left out: `30 days`, `2 hours 30 minutes`, `45 seconds`."""
+    """The two largest units that aren't zero: `30 days`, `1 day 30 minutes`, `45 seconds`."""
     left = max(int(seconds), 0)
     parts: list[str] = []
     for size, name in UNITS:
         count, left = divmod(left, size)
         if count:
             parts.append(f"{count} {name}" + ("s" if count != 1 else ""))
-        if parts and (len(parts) == 2 or not count):
-            break
-    return " ".join(parts) or "0 seconds"
+    return " ".join(parts[:2]) or "0 seconds"

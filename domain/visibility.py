@@ -14,6 +14,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
+from pydantic import AliasChoices, Field
+
 from domain.lifecycle import Actor, CancelPath
 from domain.models import OrderInput
 from domain.state import OrderState
@@ -51,7 +53,8 @@ class Decision(WireModel):
 
 
 class OrderMemo(WireModel):
-    value: int  # `OrderState.value`: canceled items and a partial invoice show
+    # `OrderState.value`: canceled items and a partial invoice show. Memos written before 1.0 said `total`.
+    value: int = Field(validation_alias=AliasChoices("value", "total"))
     items: int = 0  # units still ordered
     currency: str
     pending: PendingSummary | None = None

@@ -27,7 +27,7 @@ URGENT = timedelta(hours=24)  # a request this close to its deadline is marked (
 class PendingRequest:
     order_id: str
     customer_id: str
-    total: int
+    value: int  # Get order's `value`: less canceled items
     currency: str
     request: PendingSummary
 
@@ -85,7 +85,7 @@ async def _row(execution: WorkflowExecution) -> PendingRequest | None:
     return PendingRequest(
         order_id=order_id_of(execution.id),
         customer_id=attributes.get(CUSTOMER_ID, ""),
-        total=memo.value,
+        value=memo.value,
         currency=memo.currency,
         request=memo.pending,
     )

@@ -11,7 +11,9 @@ import pytest
 from domain.commands import MalformedCommand, parse_command
 from domain.events import EventType
 from domain.lifecycle import Action, CancelPath, Move, Refuse, Status
+from domain.models import OrderInput
 from domain.order import Order
+from domain.visibility import OrderMemo, memo_at_placement, memo_of
 from tests.test_order import GRACE, PLACED, place, send
 
 ITEMS = [{"sku": "A1", "quantity": 2, "price": 3000}, {"sku": "B2", "quantity": 1, "price": 6990}]
@@ -112,6 +114,20 @@ def test_invoicing_is_judged_against_the_remaining_total() -> None:
     cancel(placed, LATER, "store", ("B2", 1))
     invoiced, _ = send(placed, Action.INVOICE, LATER, actor="erp", invoice_number="NF-1", value=6000)
     assert invoiced == Move(Status.INVOICED, "invoiced in full")
+
+
+def test_lists_see_what_item_cancellations_and_a_partial_invoice_leave() -> None:
+    placed = order()
+    placement = OrderInput.model_validate(
+        {"order_id": "1001", "customer_id": "c-42", "total": 12990, "items": ITEMS}
+    )
+    assert memo_of(placed.state) == memo_at_placement(placement)  # what the client writes at the start
+    cancel(placed, LATER, "store", ("B2", 1))
+    memo = memo_of(placed.state)
+    assert (memo.value, memo.items) == (placed.state.remaining_total, placed.state.remaining_quantity)
+    send(placed, Action.INVOICE, LATER, actor="erp", invoice_number="NF-1", value=1000)
+    assert memo_of(placed.state).value == 1000  # VTEX: the value reflects a partial invoice
+    assert OrderMemo.model_validate({"total": 5, "currency": "BRL"}).value == 5  # a memo from before 1.0
 
 
 @pytest.mark.parametrize(

@@ -194,8 +194,8 @@ async def _now(value: Any) -> Any:
 
 
 def test_spans_are_said_in_the_two_largest_units() -> None:
-    said = [spoken_span(s) for s in (0, 1, 45, 90, 5400, 86400, 129600, 30 * 86400)]
+    said = [spoken_span(s) for s in (0, 1, 45, 90, 5400, 86400, 129600, 88200, 88201, 30 * 86400)]
     assert said == [
         "0 seconds", "1 second", "45 seconds", "1 minute 30 seconds", "1 hour 30 minutes", "1 day",
-        "1 day 12 hours", "30 days",
+        "1 day 12 hours", "1 day 30 minutes", "1 day 30 minutes", "30 days",
     ]  # fmt: skip

@@ -81,8 +81,16 @@ def status(order_id: str, as_json: bool) -> int:
 @click.command("list", epilog=EXIT_CODES_HELP)
 @click.option("--status", "status_", type=click.Choice([s.value for s in Status]), help="Only this status.")
 @click.option("--customer", help="Only this customer's orders.")
-@click.option("--limit", type=click.IntRange(1, 1000), default=50, show_default=True, help="Orders per page.")
-@click.option("--after", metavar="TOKEN", help="The next page: the token the previous page printed.")
+@click.option(
+    "--limit",
+    type=click.IntRange(1, 1000),
+    default=50,
+    show_default=True,
+    help="Show up to this many orders.",
+)
+@click.option(
+    "--after", metavar="TOKEN", help="Go on after the orders shown last, with the token printed below them."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list (the next page's token on stderr).")
 def list_(status_: str | None, customer: str | None, limit: int, after: str | None, as_json: bool) -> int:
     """List orders, newest first, by the OrderStatus and CustomerId search attributes, a page at a time."""

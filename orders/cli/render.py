@@ -255,7 +255,7 @@ def pending_json(row: PendingRequest, now: datetime) -> dict[str, Any]:
     return {
         "order_id": row.order_id,
         "customer_id": row.customer_id,
-        "total": row.total,
+        "value": row.value,
         "currency": row.currency,
         "request_id": request.request_id,
         "requested_by": request.actor,

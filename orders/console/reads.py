@@ -23,7 +23,7 @@ class Visible:
     order_id: str
     status: Status
     customer_id: str
-    total: int | None
+    value: int | None  # Get order's `value`: less canceled items, the invoiced value once partially
     currency: str
     placed_at: datetime | None
     running: bool
@@ -47,7 +47,7 @@ async def visible(orders: OrdersClient, order_id: str) -> Visible | None:
         order_id=order_id,
         status=Status(attributes.get(ORDER_STATUS, Status.PAYMENT_PENDING.value)),
         customer_id=attributes.get(CUSTOMER_ID, ""),
-        total=memo.value if memo else None,
+        value=memo.value if memo else None,
         currency=memo.currency if memo else "",
         placed_at=description.start_time,
         running=description.status is WorkflowExecutionStatus.RUNNING,

@@ -96,7 +96,7 @@ def queue_rows(pending: list[PendingRequest], catalogue: Catalogue, now: datetim
             QueueRow(
                 order_id=row.order_id,
                 customer_id=row.customer_id,
-                amount=money(row.total, row.currency),
+                amount=money(row.value, row.currency),
                 reason_label=reason_label(catalogue, request.reason_code, use, request.reason_label),
                 reason=request.reason,
                 requested_at=when(request.requested_at),

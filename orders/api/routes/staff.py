@@ -171,8 +171,11 @@ async def _same_order_or_conflict(request: Request, orders: OrdersClient, body: 
         existing = await orders.summary(body.orderId)
     except OrdersError:
         return  # can't compare now: the order exists, and is left as it is
-    placed = PlacementMemo.from_memo(existing.memo)
-    total = placed.total if placed and placed.total is not None else body.total
+    placed, raw = PlacementMemo.from_memo(existing.memo), existing.memo.get(MEMO_KEY)
+    if placed and placed.total is not None:
+        total = placed.total
+    else:  # started some other way (the `temporal` CLI): what the workflow shows
+        total = OrderMemo.model_validate(raw).value if isinstance(raw, dict) else body.total
     if existing.customer_id != body.customerId or total != body.total:
         raise ApiError(
             409,
