@@ -1,11 +1,13 @@
-"""Durations as people write and read them: `30m`, `2h`, `1d`, `1h30m` ↔ seconds."""
+"""Durations as people write them: `30m`, `2h`, `1d`, `1h30m` → seconds (domain/spans.py reads them out)."""
 
 from __future__ import annotations
 
 import re
 
+from domain.spans import UNITS
+
 DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
-UNIT_SECONDS = (86400, 3600, 60, 1)
+UNIT_SECONDS = tuple(size for size, _, _ in UNITS)
 
 
 def parse_duration(text: str) -> int:
@@ -23,16 +25,3 @@ def parse_durations(text: str) -> list[int]:
     """`7d,1d,1h` → seconds each, largest first; empty text → none."""
     parts = [part for part in (p.strip() for p in text.split(",")) if part]
     return sorted({parse_duration(part) for part in parts}, reverse=True)
-
-
-def fmt_span(seconds: float) -> str:
-    """At most the two largest units, zeros left out: `29d 23h`, `30m`, `4m 5s`, `12s`."""
-    remaining = int(abs(seconds))
-    parts: list[str] = []
-    for unit, label in zip(UNIT_SECONDS, "dhms", strict=True):
-        value, remaining = divmod(remaining, unit)
-        if value or parts:
-            parts.append(f"{value}{label}" if value else "")
-        if len(parts) == 2:
-            break
-    return " ".join(part for part in parts if part) or "0s"

@@ -17,7 +17,8 @@ from domain import defaults
 from domain.events import EventType
 from domain.models import StoreSettings
 from domain.reasons import BUILT_IN, Catalogue, CatalogueError
-from orders.durations import fmt_span, parse_durations
+from domain.spans import fmt_span
+from orders.durations import parse_durations
 
 EVENT_KINDS = tuple(dict.fromkeys(event.kind for event in EventType))  # payment, stock, store, ...
 # Secrets shorter than this can be guessed offline from what they sign (SPEC §6).

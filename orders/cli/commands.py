@@ -25,6 +25,7 @@ from domain.commands import (
 from domain.lifecycle import PAYMENT_APPROVERS, Action, Actor
 from domain.models import OrderInput
 from domain.reasons import Use, request_use
+from domain.spans import fmt_span
 from domain.wire import InvoiceKind, Item, ItemQuantity, Payment, describe_errors
 from orders.cli.console import console
 from orders.cli.errors import EXIT_CODES_HELP, EXIT_OK, EXIT_USAGE, Failure, load_settings, run, say
@@ -34,7 +35,6 @@ from orders.cli.reads import list_, pending, status, watch
 from orders.cli.render import echo_json, fmt_money
 from orders.cli.sending import Delivery, command_options, deliver
 from orders.client import OrdersClient
-from orders.durations import fmt_span
 
 ENVIRONMENT_HELP = """\b
 Environment:

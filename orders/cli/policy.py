@@ -15,11 +15,11 @@ from click.shell_completion import CompletionItem
 from domain.commands import DenyPayment, ExtendDeadline
 from domain.lifecycle import PAYMENT_NOTIFIERS, Action
 from domain.reasons import LOCALES, Use
+from domain.spans import fmt_span
 from orders.cli.errors import EXIT_CODES_HELP, EXIT_OK, EXIT_USAGE, Failure, connect, load_settings, run, say
 from orders.cli.parsing import DURATION_TYPE, STAFF_ACTORS, actor_choices
 from orders.cli.render import echo_json, fmt_time, table
 from orders.cli.sending import Delivery, command_options, deliver
-from orders.durations import fmt_span
 from orders.report import Report, build_report
 
 

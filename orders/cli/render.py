@@ -14,11 +14,11 @@ import click
 
 from domain.events import EventType
 from domain.lifecycle import Action, Actor, Status, Stay, decide, payment_undo, stock_undo
+from domain.spans import fmt_span
 from domain.state import Cancellation, Line, OrderState, TimelineEntry
 from domain.text import RAW_IN_JSON, shown
 from domain.wire import ItemQuantity
 from orders.client import CommandResult
-from orders.durations import fmt_span
 from orders.queue import PendingRequest
 from orders.reads import OrderSummary
 
