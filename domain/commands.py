@@ -6,13 +6,23 @@ Every command may carry `request_id` (its idempotency key, scoped by `actor` and
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Generic, TypeVar, get_args
 
-from pydantic import AfterValidator, BaseModel, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    Field,
+    GetCoreSchemaHandler,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    model_validator,
+)
+from pydantic_core import CoreSchema, core_schema
 
-from domain.lifecycle import Action, Actor
-from domain.reasons import ReasonCode, use_for
+from domain.lifecycle import Actor
+from domain.reasons import ReasonCode
 from domain.text import Name, RequestId, RequiredText, Sender, Text
 from domain.wire import (
     MAX_ITEMS,
@@ -41,6 +51,9 @@ class Command(WireModel):
     def code(self) -> str | None:
         """The reason code the command gives, if it carries a reason."""
         return None
+
+
+C = TypeVar("C", bound=Command)
 
 
 class WithReason(Command):
@@ -120,48 +133,42 @@ class CancelItems(WithReason):
     ]
 
 
-COMMAND_MODELS: dict[Action, type[Command]] = {
-    Action.REQUEST_CANCELLATION: RequestCancellation,
-    Action.CONFIRM_CANCELLATION: ConfirmCancellation,
-    Action.DENY_CANCELLATION: DenyCancellation,
-    Action.APPROVE_PAYMENT: ApprovePayment,
-    Action.START_HANDLING: StartHandling,
-    Action.INVOICE: InvoiceCommand,
-    Action.DENY_PAYMENT: DenyPayment,
-    Action.CANCEL_ITEMS: CancelItems,
-    Action.EXTEND_GRACE_PERIOD: ExtendDeadline,
-    Action.EXTEND_DECISION_DEADLINE: ExtendDeadline,
-}
-
-
 class MalformedCommand(ValueError):
     """A command whose JSON does not fit its model; the message names the fields."""
 
 
-def parse_command(action: Action, raw: Any) -> Command:
-    """Validate a command's payload (a dict from the wire, or an already-built model)."""
-    model = COMMAND_MODELS[action]
-    command = raw if isinstance(raw, model) else _validated(action, model, raw)
-    if command.code is not None and use_for(action, command.actor) is None:
-        # No catalogue use for it: a code would be recorded in the timeline unchecked.
-        raise MalformedCommand(f"invalid {action.value}: {action.value} takes no reason_code")
-    return command
+@dataclass(frozen=True)
+class Unreadable:
+    """A payload that does not fit its command's model: what is wrong (naming the fields), and the parts
+    that are valid on their own, so the refusal recorded for it names who sent it."""
+
+    errors: str
+    sender: Command
 
 
-def _validated(action: Action, model: type[Command], raw: Any) -> Command:
-    if isinstance(raw, BaseModel):
-        raw = raw.model_dump(mode="json")
-    if raw is None:
-        raw = {}
-    try:
-        return model.model_validate(raw)
-    except ValidationError as err:
-        raise MalformedCommand(f"invalid {action.value}: {describe_errors(err)}") from None
+class Readable(Generic[C]):
+    """How a workflow handler's payload is hinted: `Readable[Model]` reads as `Model`, or as `Unreadable`
+    when the payload doesn't fit, so the SDK decodes every payload and none can fail the workflow task."""
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        (model,) = get_args(source)
+
+        def read(raw: Any, validate: ValidatorFunctionWrapHandler) -> Command | Unreadable:
+            try:
+                command: Command = validate(raw)
+            except ValidationError as err:
+                return Unreadable(describe_errors(err), salvage(raw))
+            return command
+
+        return core_schema.no_info_wrap_validator_function(read, handler(model))
 
 
 def salvage(raw: Any) -> Command:
-    """The parts of a malformed payload that are valid on their own (actor, sender, request id), so the
-    refusal recorded for it names who sent it; anything invalid is left out, never shown."""
+    """The parts of a payload that are valid on their own (actor, sender, request id), so the refusal
+    recorded for it names who sent it; anything invalid is left out, never shown."""
+    if isinstance(raw, BaseModel):
+        raw = raw.model_dump(mode="json")
     fields: dict[str, Any] = {}
     if isinstance(raw, dict):
         for name in ("actor", "sender", "request_id"):

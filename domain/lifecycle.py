@@ -3,8 +3,10 @@
 - `TRANSITIONS`: what each action by each actor does in each status, one row per rule.
 - `TIMERS`: which status waits for which deadline, and what happens when it passes.
 - `payment_undo`, `stock_undo`: what a cancellation undoes.
-- `decide` answers: what does `action` by `actor` do in this situation? A `Move` to a new status, a
-  `Stay` (accepted, nothing to change) or a `Refuse` with a reason a person can act on.
+- `allowed` answers: what does `action` by `actor` do in this situation? A `Move` to a new status, a
+  `Stay` (accepted, nothing to change), or None: no rule allows it. Each command's record
+  (`domain.registry`) adds what it does (its step), its payload and why it is refused, in words a person
+  can act on (`domain.registry.decide`).
 
 Pure: no Temporal, no I/O, no clock. `domain.order.Order` applies what these rules decide.
 """
@@ -87,21 +89,18 @@ class Action(StrEnum):
     COMPENSATED = "compensated"
 
 
-COMMANDS = frozenset(
+# What the order does by itself; every other action is a command, declared once in domain/registry.py.
+OWN_EVENTS = frozenset(
     {
-        Action.APPROVE_PAYMENT,
-        Action.REQUEST_CANCELLATION,
-        Action.CONFIRM_CANCELLATION,
-        Action.DENY_CANCELLATION,
-        Action.START_HANDLING,
-        Action.INVOICE,
-        Action.DENY_PAYMENT,
-        Action.CANCEL_ITEMS,
-        Action.EXTEND_GRACE_PERIOD,
-        Action.EXTEND_DECISION_DEADLINE,
+        Action.PLACE,
+        Action.GRACE_EXPIRED,
+        Action.DECISION_REMINDER,
+        Action.DECISION_TIMEOUT,
+        Action.PAYMENT_TIMEOUT,
+        Action.COMPENSATED,
     }
 )
-INTERNAL_ACTIONS = frozenset(Action) - COMMANDS
+COMMANDS = frozenset(Action) - OWN_EVENTS
 
 
 class Target(Enum):
@@ -337,8 +336,9 @@ TIMERS: tuple[Timer, ...] = (
 )
 
 
-def decide(situation: Situation, action: Action, actor: Actor) -> Outcome:
-    """What `action` by `actor` does to an order in `situation`."""
+def allowed(situation: Situation, action: Action, actor: Actor) -> Move | Stay | None:
+    """What the first rule that matches says `action` by `actor` does; None when no rule allows it
+    (`domain.registry.decide` then says why, in words a person can act on)."""
     for rule in TRANSITIONS:
         if (
             situation.status in rule.sources
@@ -354,67 +354,15 @@ def decide(situation: Situation, action: Action, actor: Actor) -> Outcome:
                 return Move(situation.status, rule.note)
             assert isinstance(rule.to, Status)
             return Move(rule.to, rule.note)
-    return why_refused(situation, action, actor)
+    return None
 
 
-def why_refused(situation: Situation, action: Action, actor: Actor) -> Refuse:
-    """The reason a person can act on, for an action the table does not allow."""
-    status = situation.status
-    if action is Action.START_HANDLING and actor in STAFF:  # VTEX answers OMS003 from any other status
-        return Refuse(f"handling can start only in ready-for-handling; the order is {status.value}", "OMS003")
-    if status.is_final:
-        return Refuse(f"the order is {status.value}; {status.value} orders are final", "final")
-    if action in INTERNAL_ACTIONS:
-        return Refuse(f"{action.value} is the order's own event, not a command", "internal")
-    if actor is Actor.CUSTOMER and action not in (Action.REQUEST_CANCELLATION, Action.CANCEL_ITEMS):
-        return Refuse("customers may only request cancellation", "forbidden-actor")
-    if action is Action.DENY_PAYMENT and actor not in PAYMENT_NOTIFIERS:
-        return Refuse(
-            "deny_payment is the payment gateway's notification: actor system or erp", "forbidden-actor"
-        )
-    if actor is Actor.SYSTEM and action not in (
-        Action.APPROVE_PAYMENT,
-        Action.REQUEST_CANCELLATION,
-        Action.DENY_PAYMENT,
-        Action.CANCEL_ITEMS,
-    ):
-        return Refuse(
-            f"{action.value} must be sent by the store or the erp, not the system", "forbidden-actor"
-        )
-    if status is Status.CANCEL:
-        return Refuse("the order is already being canceled", "canceling")
-    if action in (Action.REQUEST_CANCELLATION, Action.CANCEL_ITEMS) and situation.partially_invoiced:
-        return Refuse("partially invoiced orders can't be canceled", "partially-invoiced")
-    if action is Action.CANCEL_ITEMS and status is Status.CANCELLATION_REQUESTED:
-        return Refuse("a cancellation request is waiting for the store: decide it first", "request-pending")
-    if action is Action.CANCEL_ITEMS:
-        return Refuse("after the cancellation window only the store cancels items at once", "not-allowed")
-    if action is Action.REQUEST_CANCELLATION and situation.pending_is_items:
-        return Refuse(
-            "an item cancellation request is waiting: confirm or deny it first, then cancel the order",
-            "items-pending",
-        )
-    if action in (Action.CONFIRM_CANCELLATION, Action.DENY_CANCELLATION, Action.EXTEND_DECISION_DEADLINE):
-        return Refuse("no cancellation request is waiting for a decision", "no-pending-request")
-    if action is Action.EXTEND_GRACE_PERIOD:
-        return Refuse(
-            f"the cancellation window can be extended only while it is open; the order is {status.value}",
-            "not-extendable",
-        )
-    if action in (Action.APPROVE_PAYMENT, Action.DENY_PAYMENT):
-        return Refuse(f"the payment is already approved; the order is {status.value}", "already-approved")
-    if action is Action.INVOICE and situation.invoice_is_return:
-        if not situation.partially_invoiced:
-            return Refuse(
-                "a return invoice needs a partially invoiced order; nothing is invoiced", "nothing-invoiced"
-            )
-        return Refuse("a return invoice can't exceed what is invoiced", "return-exceeds-invoiced")
-    if action is Action.INVOICE:
-        return Refuse(
-            f"an order can be invoiced only after its cancellation window; the order is {status.value}",
-            "not-ready",
-        )
-    return Refuse(f"{action.value} by {actor.value} is not allowed in {status.value}", "not-allowed")
+def senders(action: Action) -> frozenset[Actor]:
+    """Who may send `action` at all: every actor some rule allows it to."""
+    return _SENDERS[action]
+
+
+_SENDERS = {a: frozenset().union(*(r.actors for r in TRANSITIONS if r.action is a)) for a in Action}
 
 
 # What a cancellation undoes (SPEC §5).
@@ -449,12 +397,12 @@ def cancel_path(*, before: Status, inside_window: bool) -> CancelPath:
 
 def cancellation_allowed(situation: Situation) -> bool:
     """Whether the store or the erp can cancel the order now, at once or through a request."""
-    return isinstance(decide(situation, Action.REQUEST_CANCELLATION, Actor.STORE), Move)
+    return isinstance(allowed(situation, Action.REQUEST_CANCELLATION, Actor.STORE), Move)
 
 
 def cancellation_action(situation: Situation) -> str | None:
     """What a request made now would do: `cancel` at once, or `request` the store's decision."""
-    outcome = decide(situation, Action.REQUEST_CANCELLATION, Actor.CUSTOMER)
+    outcome = allowed(situation, Action.REQUEST_CANCELLATION, Actor.CUSTOMER)
     if isinstance(outcome, Move):
         return "cancel" if outcome.to is Status.CANCEL else "request"
     if situation.status is Status.CANCELLATION_REQUESTED:
@@ -478,7 +426,7 @@ def pending_decision(situation: Situation) -> PendingDecision | None:
         return None
 
     def words(action: Action, actor: Actor) -> str:
-        outcome = decide(situation, action, actor)
+        outcome = allowed(situation, action, actor)
         assert isinstance(outcome, Move), outcome
         if outcome.to is Status.CANCEL:
             return "the order is canceled"
@@ -486,7 +434,7 @@ def pending_decision(situation: Situation) -> PendingDecision | None:
         items_go = situation.pending_is_items and action is not Action.DENY_CANCELLATION
         return f"the items are canceled and {back}" if items_go else back
 
-    second = decide(situation, Action.REQUEST_CANCELLATION, Actor.STORE)
+    second = allowed(situation, Action.REQUEST_CANCELLATION, Actor.STORE)
     return PendingDecision(
         confirm=words(Action.CONFIRM_CANCELLATION, Actor.STORE),
         deny=words(Action.DENY_CANCELLATION, Actor.STORE),

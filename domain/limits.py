@@ -9,7 +9,9 @@ can always start a cancellation of the whole order.
 
 from __future__ import annotations
 
-from domain.lifecycle import STAFF, Action, Actor, Refuse, Status
+from enum import Enum
+
+from domain.lifecycle import Refuse, Status
 from domain.state import OrderState
 
 MAX_CANCELLATION_REQUESTS = 50  # for the whole order or for items
@@ -21,36 +23,38 @@ MAX_MOVES = 300  # timeline entries that changed the order
 MAX_MOVES_WITH_STORE = 350
 MAX_REFUSALS_KEPT = 20  # refused signals in the timeline: the last ones only
 
-# Each happens a bounded number of times: once, or once per request.
-_DECIDES = frozenset(
-    {
-        Action.CONFIRM_CANCELLATION,
-        Action.DENY_CANCELLATION,
-        Action.START_HANDLING,
-        Action.APPROVE_PAYMENT,
-        Action.DENY_PAYMENT,
-    }
-)
-_REQUESTS = (Action.REQUEST_CANCELLATION, Action.CANCEL_ITEMS)
+
+class Growth(Enum):
+    """How a command grows the order, as its record (domain/registry.py) declares it."""
+
+    DECIDES = "happens once, or once per request: never refused for the order's size"
+    DENIES = "decides the pending request; refused once the order made MAX_MOVES_WITH_STORE changes"
+    REQUESTS = "adds a cancellation request, or decides the pending one"
+    INVOICES = "adds an invoice"
+    CHANGES = "changes the order"
 
 
-def over_limit(state: OrderState, action: Action, actor: Actor, to: Status, lines: int = 0) -> Refuse | None:
+def over_limit(state: OrderState, growth: Growth, to: Status, lines: int = 0) -> Refuse | None:
     """Why a command that would move the order `to` is refused for the order's size; None if it fits.
     `lines`: the item lines the command would add to a request."""
-    if to is Status.CANCEL or to.is_final:
+    if to is Status.CANCEL or to.is_final or growth is Growth.DECIDES:
         return None
     moves = len(state.moves())
-    if action is Action.DENY_CANCELLATION and moves >= MAX_MOVES_WITH_STORE:
-        return _full(state, f"{MAX_MOVES_WITH_STORE} changes: confirm the request, or let its deadline pass")
-    if action in _DECIDES or (action is Action.REQUEST_CANCELLATION and actor in STAFF):
+    if growth is Growth.DENIES:
+        if moves >= MAX_MOVES_WITH_STORE:
+            return _full(
+                state, f"{MAX_MOVES_WITH_STORE} changes: confirm the request, or let its deadline pass"
+            )
         return None
-    adds_request = action in _REQUESTS and state.pending_request is None  # else it decides the pending one
+    adds_request = (
+        growth is Growth.REQUESTS and state.pending_request is None
+    )  # else it decides the pending one
     if adds_request and len(state.cancellation_requests) >= MAX_CANCELLATION_REQUESTS:
         return _full(state, f"{MAX_CANCELLATION_REQUESTS} cancellation requests")
     requested = sum(len(request.items) for request in state.cancellation_requests)
     if adds_request and requested + lines > MAX_REQUESTED_LINES:
         return _full(state, f"{MAX_REQUESTED_LINES} item lines requested")
-    if action is Action.INVOICE and len(state.invoices) >= MAX_INVOICES:
+    if growth is Growth.INVOICES and len(state.invoices) >= MAX_INVOICES:
         return _full(state, f"{MAX_INVOICES} invoices")
     if moves >= MAX_MOVES:
         return _full(state, f"{MAX_MOVES} changes")

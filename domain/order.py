@@ -1,7 +1,8 @@
 """One order: its state, and how the rules' verdicts are applied to it. Pure: no Temporal, no I/O, no clock.
 
 `domain.lifecycle` decides; this class applies: it judges commands against the order (refusing what the
-rules or its own limits forbid), runs the action's step (`domain.steps`), moves the status, records who
+rules, the command's record in `domain.registry` or the order's limits forbid), runs the action's step
+(`domain.steps`), moves the status, records who
 did what, keeps the answers for repeated requests, and returns the events each change sends
 (`domain.effects`). The workflow is a thin shell around it: it passes in the time (`workflow.now()`),
 runs the events as activities and sets the timer `next_deadline` asks for.
@@ -9,24 +10,20 @@ runs the events as activities and sets the timer `next_deadline` asks for.
 
 from __future__ import annotations
 
-from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
+from typing import Any
 
 from domain import effects
 from domain.answers import Answers
-from domain.commands import CancelItems, Command, ExtendDeadline, InvoiceCommand
+from domain.commands import Command
 from domain.effects import Compensation
 from domain.events import EventType, FailedEvent, OrderEvent
-from domain.lifecycle import Action, Actor, Move, Outcome, Refuse, Status, decide, initial_status
+from domain.lifecycle import Action, Actor, Move, Outcome, Refuse, Status, initial_status
 from domain.limits import MAX_REFUSALS_KEPT, over_limit
 from domain.models import CarriedOver, OrderInput
-from domain.reasons import use_for
+from domain.registry import COMMANDS, CommandRecord, decide
 from domain.state import OrderState, TimelineEntry
-from domain.steps import STEPS, Change, extended_deadline
-from domain.wire import InvoiceKind
-
-MAX_EXTENSION = timedelta(days=365)
-SKUS_NAMED = 5  # a refusal names this many of the order's skus: answers are kept, and must stay small
+from domain.steps import OWN_STEPS, Change
 
 
 class Order:
@@ -114,71 +111,34 @@ class Order:
         repeat = self.answers.repeat(command, action)
         if repeat is not None:
             return repeat
-        wrong_code = self._reason_code_refusal(action, command)
+        record = COMMANDS[action]
+        wrong_code = self._reason_code_refusal(record, command)
         if wrong_code is not None:
             return wrong_code
         if self.deadline_passed(now):  # judge as `handle` will: after every passed deadline (rare)
             ahead = Order(self.state.model_copy(deep=True), self.answers)
             ahead.catch_up(now)
             return ahead.judge(action, command, now)
+        unfit = record.fits(self.state, command) if record.fits else None
+        if unfit is not None:
+            return unfit
         situation = self.state.situation(at=self.judged_at(command, now))
-        if isinstance(command, CancelItems):
-            wrong = self._items_refusal(command)
-            if wrong is not None:
-                return wrong
-            situation = replace(situation, cancels_last_items=self.state.leaves_nothing(command.items))
-        if isinstance(command, InvoiceCommand):
-            invoiced, returning = self.state.invoiced_value, command.kind is InvoiceKind.INPUT
-            situation = replace(
-                situation,
-                invoice_covers_total=invoiced + command.value >= self.state.remaining_total,
-                invoice_is_return=returning,
-                return_within_invoiced=command.value <= invoiced,
-            )
+        if record.facts:
+            situation = record.facts(situation, self.state, command)
         outcome = decide(situation, action, command.actor)
-        if isinstance(outcome, Move):
-            lines = len(command.items) if isinstance(command, CancelItems) else 0
-            full = over_limit(self.state, action, command.actor, outcome.to, lines)
-            return full or self._extension_refusal(command, now) or outcome
-        return outcome
+        if not isinstance(outcome, Move):
+            return outcome
+        if command.actor not in record.never_full_for:
+            full = over_limit(self.state, record.growth, outcome.to, record.lines(command))
+            if full is not None:
+                return full
+        out_of_bounds = record.bounds(self.state, command, now) if record.bounds else None
+        return out_of_bounds or outcome
 
-    def _items_refusal(self, command: CancelItems) -> Refuse | None:
-        """Each line named must be one of the order's, with at most what remains of it."""
-        remaining = self.state.remaining()
-        for index, item in enumerate(command.items):
-            if item.sku not in remaining:
-                known = ", ".join(list(remaining)[:SKUS_NAMED]) or "none"
-                if len(remaining) > SKUS_NAMED:
-                    known += f", ... ({len(remaining)} in all)"
-                return Refuse(
-                    f"items[{index}]: sku {item.sku} is not in the order (its skus: {known})", "unknown-sku"
-                )
-            if item.quantity > remaining[item.sku]:
-                left = remaining[item.sku]
-                return Refuse(f"items[{index}]: {item.quantity} of {item.sku} asked, {left} left", "too-many")
-        return None
-
-    def _extension_refusal(self, command: Command, now: datetime) -> Refuse | None:
-        """A deadline moves later only, and at most a year ahead."""
-        if not isinstance(command, ExtendDeadline):
+    def _reason_code_refusal(self, record: CommandRecord[Any], command: Command) -> Refuse | None:
+        if command.code is None or record.reason_use is None:
             return None
-        current = extended_deadline(self.state)
-        assert current is not None  # the rules extend only an open window or a pending request
-        wanted = command.new_deadline(current)
-        if wanted <= current:
-            return Refuse(
-                f"a deadline moves only later: {_iso(wanted)} is not after the current one, {_iso(current)}",
-                "not-later",
-            )
-        if wanted > now + MAX_EXTENSION:
-            return Refuse(f"a deadline can be at most a year ahead; {_iso(wanted)} is further", "too-far")
-        return None
-
-    def _reason_code_refusal(self, action: Action, command: Command) -> Refuse | None:
-        use = use_for(action, command.actor)
-        if command.code is None or use is None:
-            return None
-        reason = self.state.reasons.refusal(command.code, use)
+        reason = self.state.reasons.refusal(command.code, record.reason_use(command.actor))
         return None if reason is None else Refuse(reason, "reason-code")
 
     def handle(
@@ -235,8 +195,10 @@ class Order:
         now: datetime,
         clock: datetime | None = None,
     ) -> list[OrderEvent]:
-        change = Change(action, command, self.status, outcome.to, at, now, clock or now)
-        step = STEPS.get(action)
+        record = COMMANDS.get(action)
+        use = record.reason_use(command.actor) if record and record.reason_use else None
+        change = Change(action, command, self.status, outcome.to, at, now, clock or now, use)
+        step = record.step if record else OWN_STEPS.get(action)
         events = step(self.state, change) if step else []
         if change.before is Status.CANCELLATION_REQUESTED and outcome.to is not change.before:
             self.state.status_before_request = None
@@ -292,7 +254,3 @@ class Order:
         refusals = [i for i, e in enumerate(timeline) if e.refused]
         if len(refusals) > MAX_REFUSALS_KEPT:
             del timeline[refusals[0]]
-
-
-def _iso(at: datetime) -> str:
-    return at.isoformat().replace("+00:00", "Z")

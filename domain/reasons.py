@@ -23,7 +23,7 @@ from typing import Annotated
 
 from pydantic import StringConstraints
 
-from domain.lifecycle import Action, Actor
+from domain.lifecycle import Actor
 from domain.wire import WireModel
 
 LOCALES = ("en", "pt-BR", "es")
@@ -186,15 +186,6 @@ class ReasonCodes(WireModel):
 
     def label(self, code: str, use: Use) -> str:
         return self.of(use).get(code, code)
-
-
-def use_for(action: Action, actor: Actor) -> Use | None:
-    """Which codes a command's reason may carry: the customer's own, the store's, or a denial's."""
-    if action is Action.DENY_CANCELLATION:
-        return Use.DENY
-    if action in (Action.REQUEST_CANCELLATION, Action.CANCEL_ITEMS):
-        return request_use(actor)
-    return None
 
 
 def request_use(actor: Actor) -> Use:

@@ -1,8 +1,9 @@
 """What each action does to an order's state once the rules (`domain.lifecycle.decide`) allowed its move.
 
-`STEPS` maps an action to its step: a function over the `OrderState` and the `Change` under way that
-records what the action changes (a request, a cancellation, an invoice, a deadline) and returns the events
-it sends (`domain.effects`). `Order` sets the new status and the timeline after the step. Decides nothing:
+A step is a function over the `OrderState` and the `Change` under way that records what the action
+changes (a request, a cancellation, an invoice, a deadline) and returns the events it sends
+(`domain.effects`); each command's record (`domain.registry`) names its step, `OWN_STEPS` those of the
+order's own events. `Order` sets the new status and the timeline after the step. Decides nothing:
 every choice of status, path or undo is the rulebook's. Pure: no Temporal, no I/O, no clock.
 """
 
@@ -16,7 +17,7 @@ from domain import effects
 from domain.commands import CancelItems, Command, ExtendDeadline, InvoiceCommand
 from domain.events import OrderEvent
 from domain.lifecycle import Action, Actor, CancelPath, Status, cancel_path
-from domain.reasons import OTHER, PAYMENT_PROBLEM, Use, use_for
+from domain.reasons import OTHER, PAYMENT_PROBLEM, Use
 from domain.spans import spoken_span
 from domain.state import Cancellation, CancellationRequest, Invoice, ItemCancellation, OrderState
 
@@ -32,15 +33,16 @@ class Change:
     at: datetime  # when the command counts as made
     now: datetime  # when the move counts as happening (a passed deadline: the deadline)
     clock: datetime  # the time now, as the workflow reads it
+    reason_use: Use | None = None  # which catalogue codes the command's reason takes (its record says)
 
 
 Step = Callable[[OrderState, Change], list[OrderEvent]]
 
 
-def reason_of(state: OrderState, command: Command, action: Action) -> tuple[str, str]:
+def reason_of(state: OrderState, change: Change) -> tuple[str, str]:
     """The command's reason code (`other` when it gave none) and that code's label."""
-    use = use_for(action, command.actor) or Use.STORE
-    code = command.code or OTHER
+    use = change.reason_use or Use.STORE
+    code = change.command.code or OTHER
     return code, state.reasons.label(code, use)
 
 
@@ -61,7 +63,7 @@ def request_cancellation(state: OrderState, change: Change) -> list[OrderEvent]:
     if state.pending_request is not None:  # the store's second step confirms what is pending
         return confirm_pending(state, change)
     command = change.command
-    code, label = reason_of(state, command, change.action)
+    code, label = reason_of(state, change)
     request = CancellationRequest(
         id=command.request_id or f"{change.action.value}-{len(state.timeline)}",
         actor=command.actor,
@@ -97,7 +99,7 @@ def confirm_pending(state: OrderState, change: Change) -> list[OrderEvent]:
 
 
 def deny_pending(state: OrderState, change: Change) -> list[OrderEvent]:
-    return [_deny(state, change.command, change.command.reason_text, change.now, change.action)]
+    return [_deny(state, change, change.command.reason_text)]
 
 
 def start_handling(state: OrderState, change: Change) -> list[OrderEvent]:
@@ -120,7 +122,7 @@ def invoice(state: OrderState, change: Change) -> list[OrderEvent]:
     )
     if state.pending_request is None:
         return []
-    return [_deny(state, command, "the order was invoiced", change.now, change.action)]
+    return [_deny(state, change, "the order was invoiced")]
 
 
 def decision_timeout(state: OrderState, change: Change) -> list[OrderEvent]:
@@ -220,33 +222,24 @@ def compensated(state: OrderState, change: Change) -> list[OrderEvent]:
     return []
 
 
-# Each action's step; an action not here (`grace_expired`, `place`) changes nothing but the status.
-STEPS: dict[Action, Step] = {
-    Action.APPROVE_PAYMENT: approve_payment,
-    Action.REQUEST_CANCELLATION: request_cancellation,
-    Action.CONFIRM_CANCELLATION: confirm_pending,
-    Action.DENY_CANCELLATION: deny_pending,
-    Action.START_HANDLING: start_handling,
-    Action.INVOICE: invoice,
+# The steps of the order's own events; each command's step is in its record (domain/registry.py). An
+# action in neither (`grace_expired`, `place`) changes nothing but the status.
+OWN_STEPS: dict[Action, Step] = {
     Action.DECISION_TIMEOUT: decision_timeout,
-    Action.COMPENSATED: compensated,
-    Action.DENY_PAYMENT: payment_failed,
-    Action.CANCEL_ITEMS: request_cancellation,
     Action.PAYMENT_TIMEOUT: payment_failed,
-    Action.EXTEND_GRACE_PERIOD: extend,
-    Action.EXTEND_DECISION_DEADLINE: extend,
     Action.DECISION_REMINDER: remind,
+    Action.COMPENSATED: compensated,
 }
 
 
-def _deny(state: OrderState, command: Command, reason: str, now: datetime, action: Action) -> OrderEvent:
+def _deny(state: OrderState, change: Change, reason: str) -> OrderEvent:
     """Mark the pending request denied, by whom and why; the customer is told."""
-    pending = state.pending_request
+    pending, command = state.pending_request, change.command
     assert pending is not None
-    pending.denied, pending.deny_reason, pending.denied_at = True, reason, now
+    pending.denied, pending.deny_reason, pending.denied_at = True, reason, change.now
     pending.denied_by, pending.denied_by_sender = command.actor, command.sender
-    pending.deny_reason_code, pending.deny_reason_label = reason_of(state, command, action)
-    return effects.request_denied(state, pending, now)
+    pending.deny_reason_code, pending.deny_reason_label = reason_of(state, change)
+    return effects.request_denied(state, pending, change.now)
 
 
 def _cancellation_from(

@@ -26,9 +26,10 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes, Workfl
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from domain.commands import Command, MalformedCommand, parse_command
-from domain.lifecycle import Action, Status, initial_status, why_refused
+from domain.commands import Command, MalformedCommand
+from domain.lifecycle import Action, Status, initial_status
 from domain.models import OrderInput
+from domain.registry import parse_command, why_refused
 from domain.state import OrderState
 from domain.text import ORDER_ID
 from domain.visibility import MEMO_KEY, memo_at_placement

@@ -8,11 +8,12 @@ from typing import Any
 
 import pytest
 
-from domain.commands import MalformedCommand, parse_command
+from domain.commands import MalformedCommand
 from domain.events import EventType
 from domain.lifecycle import Action, CancelPath, Move, Refuse, Status
 from domain.models import OrderInput
 from domain.order import Order
+from domain.registry import parse_command
 from domain.visibility import OrderMemo, memo_at_placement, memo_of
 from tests.test_order import GRACE, PLACED, place, send
 

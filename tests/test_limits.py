@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from domain.commands import MalformedCommand, parse_command
+from domain.commands import MalformedCommand
 from domain.lifecycle import Action, Move, Outcome, Refuse, Status
 from domain.limits import (
     MAX_CANCELLATION_REQUESTS,
@@ -18,6 +18,7 @@ from domain.limits import (
 )
 from domain.models import OrderInput, StoreSettings
 from domain.order import Order
+from domain.registry import parse_command
 from domain.wire import MAX_ITEMS
 
 LONGEST_TEXT = "é" * 500  # the most bytes a reason may take: 1,000

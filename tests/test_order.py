@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from domain.commands import parse_command
 from domain.events import EventType
 from domain.lifecycle import Action, Move, Refuse, Status, Stay
 from domain.limits import MAX_CANCELLATION_REQUESTS
 from domain.models import OrderInput, StoreSettings
 from domain.order import Order
+from domain.registry import parse_command
 
 PLACED = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 GRACE = timedelta(minutes=30)

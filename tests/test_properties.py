@@ -23,12 +23,12 @@ from typing import Any
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from domain.commands import MalformedCommand, parse_command
+from domain.commands import MalformedCommand
 from domain.events import EventType, OrderEvent
 from domain.lifecycle import (
     COMMANDS,
     FINAL_STATUSES,
-    INTERNAL_ACTIONS,
+    OWN_EVENTS,
     Action,
     Actor,
     CancelPath,
@@ -38,11 +38,11 @@ from domain.lifecycle import (
     Situation,
     Status,
     Stay,
-    decide,
 )
 from domain.limits import MAX_REFUSALS_KEPT
 from domain.models import OrderInput, StoreSettings
 from domain.order import Order
+from domain.registry import decide, parse_command
 from domain.state import OrderState
 
 MINUTE, DAY = 60, 24 * 60 * 60
@@ -82,7 +82,7 @@ def test_the_rules_keep_their_invariants_in_every_situation(
     assert situation.status not in FINAL_STATUSES  # final stays final
     if actor is Actor.CUSTOMER:
         assert action in (Action.REQUEST_CANCELLATION, Action.CANCEL_ITEMS)  # customers only ask to cancel
-    if action in INTERNAL_ACTIONS:
+    if action in OWN_EVENTS:
         assert actor is Actor.SYSTEM
     if isinstance(outcome, Move):
         if outcome.to is Status.INVOICED:

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 from temporalio import workflow
@@ -20,11 +21,12 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.order_activities import OrderActivities
-    from domain.commands import Command, MalformedCommand, parse_command, salvage
+    from domain.commands import Command, MalformedCommand, Readable, Unreadable, salvage
     from domain.events import EventType, OrderEvent
     from domain.lifecycle import Action, Move, Outcome, Refuse, Status
     from domain.models import OrderInput
     from domain.order import Order
+    from domain.registry import RECORDS, CommandRecord
     from domain.state import OrderState
     from domain.visibility import MEMO_KEY, OrderMemo, memo_of, search_attributes_of
     from domain.wire import describe_errors
@@ -37,44 +39,54 @@ with workflow.unsafe.imports_passed_through():
 # then never piles up in one run (docs/reliability.md, "Flood").
 COMMANDS_PER_RUN = 1000
 SETTINGS_TIMEOUT = timedelta(seconds=10)
+W = TypeVar("W")
+# What a handler receives: the command, one that doesn't fit its model, or (with more arguments than the
+# hints cover) whatever JSON was sent.
+Payload = object
 
 
-def _command(action: Action) -> tuple[Any, Any]:
-    """The signal and the update (with its validator) of one command, as `OrderWorkflow` methods (`self`
-    is left untyped: the SDK resolves the hints while the class is still being defined)."""
+def with_commands(cls: type[W]) -> type[W]:
+    """Give the workflow class a signal and an update (with its validator) of each command in the registry
+    (docs/lifecycle.md, "Commands"), defined once for the class: registering them per order
+    (`workflow.set_*_handler`) cost CPU on every order (docs/performance.md)."""
+    for record in RECORDS:
+        signal, update = _handlers(record)
+        setattr(cls, f"{record.name}_signal", signal)
+        setattr(cls, record.name, update)
+    return cls
 
-    async def on_signal(self: Any, payload: Any = None, *extra: Any) -> None:
-        await self._on_signal(action, payload, *extra)
 
-    async def on_update(self: Any, payload: Any = None, *extra: Any) -> OrderState:
-        return await self._on_update(action, payload, *extra)  # type: ignore[no-any-return]
+def _handlers(record: CommandRecord[Any]) -> tuple[Any, Any]:
+    """One command's signal and update. The SDK decodes the payload by the hints: the command's model, or
+    `Unreadable` for a payload that doesn't fit it (`Readable`). Each function also takes extra
+    arguments, left out of the signature the SDK reads, so a caller sending several can't fail the task."""
+    hinted = Readable[record.model]  # type: ignore[name-defined]
+    self = inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    payload = inspect.Parameter("payload", self.kind, default=None, annotation=hinted)
 
-    def validate(self: Any, payload: Any = None, *extra: Any) -> None:
-        self._validate(action, payload, *extra)
+    async def on_signal(self: OrderWorkflow, payload: Payload = None, *extra: Any) -> None:
+        await self._on_signal(record, payload, extra)
 
-    update = workflow.update(name=action.value)(on_update)
+    async def on_update(self: OrderWorkflow, payload: Payload = None, *extra: Any) -> OrderState:
+        return await self._on_update(record, payload, extra)
+
+    def validate(self: OrderWorkflow, payload: Payload = None, *extra: Any) -> None:
+        self._validate(record, payload, extra)
+
+    for function, returns in ((on_signal, None), (on_update, OrderState), (validate, None)):
+        setattr(function, "__signature__", inspect.Signature([self, payload], return_annotation=returns))  # noqa: B010
+        function.__annotations__ = {"payload": hinted, "return": returns}
+    update = workflow.update(name=record.name)(on_update)
     update.validator(validate)
-    return workflow.signal(name=action.value)(on_signal), update
+    return workflow.signal(name=record.name)(on_signal), update
 
 
 # Not sandboxed: the SDK's sandbox slows the decoding of every payload (docs/reliability.md, "Flood").
 # The workflow only calls `workflow.*` and the pure domain; the saved histories in tests/test_replay.py
 # are what catches a non-deterministic change.
 @workflow.defn(name=WORKFLOW_TYPE, sandboxed=False)
+@with_commands
 class OrderWorkflow:
-    # Defined here once for the class: registering them per order (`workflow.set_*_handler`) cost CPU on
-    # every order (docs/performance.md).
-    approve_payment_signal, approve_payment = _command(Action.APPROVE_PAYMENT)
-    request_cancellation_signal, request_cancellation = _command(Action.REQUEST_CANCELLATION)
-    confirm_cancellation_signal, confirm_cancellation = _command(Action.CONFIRM_CANCELLATION)
-    deny_cancellation_signal, deny_cancellation = _command(Action.DENY_CANCELLATION)
-    start_handling_signal, start_handling = _command(Action.START_HANDLING)
-    invoice_signal, invoice = _command(Action.INVOICE)
-    deny_payment_signal, deny_payment = _command(Action.DENY_PAYMENT)
-    cancel_items_signal, cancel_items = _command(Action.CANCEL_ITEMS)
-    extend_grace_period_signal, extend_grace_period = _command(Action.EXTEND_GRACE_PERIOD)
-    extend_decision_deadline_signal, extend_decision_deadline = _command(Action.EXTEND_DECISION_DEADLINE)
-
     @workflow.init
     def __init__(self, new_order: Any) -> None:
         # Read here rather than by the SDK: input it can't decode would fail every workflow task, forever.
@@ -141,26 +153,28 @@ class OrderWorkflow:
 
     # Commands
 
-    def _validate(self, action: Action, payload: Any = None, *extra: Any) -> None:
+    def _validate(self, record: CommandRecord[Any], payload: Payload, extra: tuple[Any, ...]) -> None:
         if self._input is None:
             raise ApplicationError(self._bad_input, type="malformed-input", non_retryable=True)
-        command = self._parse(action, payload, extra)
+        command = self._parse(record, payload, extra)
         if self._order is None:
             return  # not placed yet: the handler judges once the store's settings are known
-        outcome = self._order.judge(action, command, workflow.now())
+        outcome = self._order.judge(record.action, command, workflow.now())
         if isinstance(outcome, Refuse):
             raise ApplicationError(outcome.reason, type=outcome.code, non_retryable=True)
 
-    async def _on_update(self, action: Action, payload: Any = None, *extra: Any) -> OrderState:
+    async def _on_update(
+        self, record: CommandRecord[Any], payload: Payload, extra: tuple[Any, ...]
+    ) -> OrderState:
         self._commands += 1
-        command, made_up = self._with_request_id(self._parse(action, payload, extra))
+        command, made_up = self._with_request_id(self._parse(record, payload, extra))
         await workflow.wait_condition(lambda: self._order is not None)
-        outcome = self._apply(action, command, made_up)
+        outcome = self._apply(record.action, command, made_up)
         if isinstance(outcome, Refuse):
             raise ApplicationError(outcome.reason, type=outcome.code, non_retryable=True)
         return self._ready_order.state
 
-    async def _on_signal(self, action: Action, payload: Any = None, *extra: Any) -> None:
+    async def _on_signal(self, record: CommandRecord[Any], payload: Payload, extra: tuple[Any, ...]) -> None:
         # A handler that raised would fail the workflow task and stall the order until a fix is deployed:
         # whatever arrives (no argument, several, any JSON) is parsed, or refused here. Once placed, a
         # signal applies at once: no condition to wait on keeps it cheap when a thousand arrive in one task.
@@ -170,24 +184,26 @@ class OrderWorkflow:
             if self._input is None:
                 return  # the workflow fails: there is no order to apply it to
         try:
-            command = self._parse(action, payload, extra)
+            command = self._parse(record, payload, extra)
         except ApplicationError as err:
-            self._ready_order.refuse_malformed(workflow.now(), action, err.message, salvage(payload))
+            sender = payload.sender if isinstance(payload, Unreadable) else salvage(payload)
+            self._ready_order.refuse_malformed(workflow.now(), record.action, err.message, sender)
             return
-        self._apply(action, *self._with_request_id(command))
+        self._apply(record.action, *self._with_request_id(command))
 
     @staticmethod
-    def _parse(action: Action, payload: Any, extra: tuple[Any, ...] = ()) -> Command:
+    def _parse(record: CommandRecord[Any], payload: Payload, extra: tuple[Any, ...]) -> Command:
         if extra:
-            raise ApplicationError(
-                f"invalid {action.value}: send one JSON object, not {len(extra) + 1} arguments",
-                type="malformed",
-                non_retryable=True,
-            )
-        try:
-            return parse_command(action, payload)
-        except MalformedCommand as err:
-            raise ApplicationError(str(err), type="malformed", non_retryable=True) from None
+            reason = f"invalid {record.name}: send one JSON object, not {len(extra) + 1} arguments"
+        elif isinstance(payload, Unreadable):
+            reason = f"invalid {record.name}: {payload.errors}"
+        else:
+            try:
+                command: Command = record.parse(payload)
+                return command
+            except MalformedCommand as err:
+                reason = str(err)
+        raise ApplicationError(reason, type="malformed", non_retryable=True)
 
     @staticmethod
     def _with_request_id(command: Command) -> tuple[Command, bool]:

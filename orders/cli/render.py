@@ -13,7 +13,8 @@ from typing import Any
 import click
 
 from domain.events import EventType
-from domain.lifecycle import Action, Actor, Status, Stay, decide, payment_undo, stock_undo
+from domain.lifecycle import Action, Actor, Status, Stay, payment_undo, stock_undo
+from domain.registry import decide
 from domain.spans import fmt_span
 from domain.state import Cancellation, Line, OrderState, TimelineEntry
 from domain.text import RAW_IN_JSON, shown

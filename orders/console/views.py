@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from domain.lifecycle import Action, Actor, Move, Refuse, Status, decide
+from domain.lifecycle import Action, Actor, Move, Refuse, Status
 from domain.reasons import Catalogue, Use, request_use
+from domain.registry import decide
 from domain.state import OrderState, TimelineEntry
 from orders.queue import URGENT, PendingRequest
 
