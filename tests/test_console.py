@@ -195,7 +195,7 @@ async def test_sign_out_holds_after_a_restart_of_the_api(console: Console) -> No
         replay.cookies.set("orders_console", kept, path="/console")
         page = await replay.get("/console/")
         assert page.status_code == 303 and "/console/signin?next=" in page.headers["location"]
-        refused = await replay.post(f"/console/orders/{order_id}/confirm", data={"csrf": token})
+        refused = await replay.post(f"/console/orders/{order_id}/confirm-cancellation", data={"csrf": token})
         assert refused.status_code == 403  # the old CSRF token went with the session
     assert (await console.orders.state(order_id)).status is Status.CANCELLATION_REQUESTED
     revoked = console.settings.console_users_file.with_name("console-revoked.json")
@@ -224,14 +224,16 @@ async def test_cookie_is_secure_over_https(console: Console) -> None:
 async def test_a_post_without_the_csrf_token_is_refused(console: Console, alice: httpx.AsyncClient) -> None:
     order_id = await console.pending(customer())
     for form in ({}, {"csrf": "forged"}):
-        refused = await alice.post(f"/console/orders/{order_id}/confirm", data=form)
+        refused = await alice.post(f"/console/orders/{order_id}/confirm-cancellation", data=form)
         assert refused.status_code == 403 and "Refused" in refused.text
         bulk = await alice.post("/console/queue/confirm", data={**form, "order": order_id})
         assert bulk.status_code == 403
     async with httpx.AsyncClient(base_url=console.url) as other:  # another session's token
         await sign_in(other, "erin")
         token = csrf_of((await other.get("/console/")).text)
-    assert (await alice.post(f"/console/orders/{order_id}/confirm", data={"csrf": token})).status_code == 403
+    assert (
+        await alice.post(f"/console/orders/{order_id}/confirm-cancellation", data={"csrf": token})
+    ).status_code == 403
     assert (await console.orders.state(order_id)).status is Status.CANCELLATION_REQUESTED
     async with httpx.AsyncClient(base_url=console.url) as anonymous:
         form = {"username": "alice", "password": PASSWORD}
@@ -308,7 +310,7 @@ async def test_commands_carry_the_role_and_the_user_as_sender(
         "details": "",
         "request_id": "r-deny-1",
     }
-    done = await alice.post(f"/console/orders/{order_id}/deny", data=form)
+    done = await alice.post(f"/console/orders/{order_id}/deny-cancellation", data=form)
     assert done.status_code == 303 and done.headers["location"] == f"/console/orders/{order_id}"
     shown = (await alice.get(done.headers["location"])).text
     assert "Cancellation request denied. The order is now Ready for handling." in shown
@@ -316,7 +318,7 @@ async def test_commands_carry_the_role_and_the_user_as_sender(
     entry = state.moves()[-1]
     assert (entry.actor, entry.sender, entry.reason_code) == (Actor.STORE, "alice", "made-to-order")
     assert entry.reason == "Made to order"  # no details typed: the catalogue's label
-    again = await alice.post(f"/console/orders/{order_id}/deny", data=form)  # a resubmitted form
+    again = await alice.post(f"/console/orders/{order_id}/deny-cancellation", data=form)  # a resubmitted form
     assert again.status_code == 303
     assert len((await console.orders.state(order_id)).cancellation_requests) == 1
     async with httpx.AsyncClient(base_url=console.url) as erin:
@@ -340,11 +342,11 @@ async def test_extend_window_takes_one_hour_to_seven_days(console: Console, alic
     token = csrf_of((await alice.get(f"/console/orders/{order_id}")).text)
     for seconds in (60, 3599, 7 * 86400 + 1, 30 * 86400):  # outside what the form offers
         form = {"csrf": token, "seconds": str(seconds), "request_id": f"extend-{seconds}"}
-        refused = await alice.post(f"/console/orders/{order_id}/extend", data=form)
+        refused = await alice.post(f"/console/orders/{order_id}/extend-grace-period", data=form)
         assert refused.status_code == 400 and "seconds" in refused.text
     assert (await console.orders.state(order_id)).grace_deadline == before
     form = {"csrf": token, "seconds": str(7 * 86400), "request_id": "extend-week"}
-    assert (await alice.post(f"/console/orders/{order_id}/extend", data=form)).status_code == 303
+    assert (await alice.post(f"/console/orders/{order_id}/extend-grace-period", data=form)).status_code == 303
     after = (await console.orders.state(order_id)).grace_deadline
     assert before is not None and after is not None and (after - before).total_seconds() == 7 * 86400
 
@@ -360,9 +362,13 @@ async def test_console_forms_carry_request_ids_made_as_the_client_makes_them(
     token = csrf_of(pages[1])
     too_long = "r" * (MAX_REQUEST_ID_LENGTH - MAX_ID_LENGTH)  # no room left for ":<order id>"
     form = {"csrf": token, "request_id": too_long}
-    assert (await alice.post(f"/console/orders/{order_id}/confirm", data=form)).status_code == 400
+    assert (
+        await alice.post(f"/console/orders/{order_id}/confirm-cancellation", data=form)
+    ).status_code == 400
     form = {"csrf": token, "request_id": rids[1]}
-    assert (await alice.post(f"/console/orders/{order_id}/confirm", data=form)).status_code == 303
+    assert (
+        await alice.post(f"/console/orders/{order_id}/confirm-cancellation", data=form)
+    ).status_code == 303
     assert any(entry.request_id == rids[1] for entry in (await console.orders.state(order_id)).timeline)
 
 
@@ -418,7 +424,9 @@ async def test_without_a_worker_the_queue_renders_and_the_order_page_says_why(
         assert "No worker is answering" in page.text and "the queue still works" in page.text
         assert "Cancellation requested" in page.text and "no worker now" in page.text  # from visibility
         form = {"csrf": csrf_of(page.text), "request_id": "no-worker-confirm"}
-        sent = await http.post(f"/console/orders/{order_id}/confirm", data=form, follow_redirects=True)
+        sent = await http.post(
+            f"/console/orders/{order_id}/confirm-cancellation", data=form, follow_redirects=True
+        )
         assert sent.status_code == 503  # the order page again, still without a worker
         assert "Cancellation confirmed: no worker answered in time, so it is queued" in sent.text
 

@@ -273,15 +273,15 @@ async def test_a_forged_post_without_the_csrf_token_gets_403(page: Page, console
     status = await page.evaluate(
         """async (url) => (await fetch(url, {method: "POST", body: new URLSearchParams({request_id: "x"}),
                                               credentials: "same-origin"})).status""",
-        f"/console/orders/{order_id}/confirm",
+        f"/console/orders/{order_id}/confirm-cancellation",
     )
     assert status == 403
     # From another site: an auto-submitting form (SameSite=Strict keeps the cookie home, too).
-    target = f"{console.url}/console/orders/{order_id}/confirm"
+    target = f"{console.url}/console/orders/{order_id}/confirm-cancellation"
     evil = f'<form method="post" action="{target}"><input name="request_id" value="y"></form>'
     await page.route("http://attacker.test/", lambda route: route.fulfill(
         content_type="text/html", body=evil + "<script>document.forms[0].submit()</script>"))  # fmt: skip
-    async with page.expect_navigation(url=re.compile(r"/confirm$")) as forged:
+    async with page.expect_navigation(url=re.compile(r"/confirm-cancellation$")) as forged:
         await page.goto("http://attacker.test/")
     response = await forged.value
     assert response is not None and response.status == 403

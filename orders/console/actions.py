@@ -12,8 +12,8 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from domain.lifecycle import Action
 from domain.reasons import Catalogue, Use
+from domain.registry import CommandRecord
 from domain.text import MAX_ID_LENGTH, MAX_REQUEST_ID_LENGTH, ORDER_ID, PRINTABLE
 from orders.client import OrdersClient, new_request_id
 from orders.console.auth import Staff
@@ -25,15 +25,6 @@ BULK_LIMIT = 200  # orders one bulk action may name
 BULK_CONCURRENCY = 8
 # A form's request id leaves room for the ":<order id>" a bulk action adds for each order.
 FORM_REQUEST_ID_LENGTH = MAX_REQUEST_ID_LENGTH - 1 - MAX_ID_LENGTH
-
-VERBS = {
-    Action.CONFIRM_CANCELLATION: "Cancellation confirmed",
-    Action.DENY_CANCELLATION: "Cancellation request denied",
-    Action.REQUEST_CANCELLATION: "Cancellation sent",
-    Action.START_HANDLING: "Handling started",
-    Action.EXTEND_GRACE_PERIOD: "Cancellation window extended",
-    Action.CANCEL_ITEMS: "Items canceled",
-}
 
 
 @dataclass(frozen=True)
@@ -68,14 +59,14 @@ def reason_payload(catalogue: Catalogue, use: Use, code: str | None, details: st
 
 
 async def send(
-    orders: OrdersClient, staff: Staff, order_id: str, action: Action, rid: str, **fields: Any
+    orders: OrdersClient, staff: Staff, order_id: str, record: CommandRecord[Any], rid: str, **fields: Any
 ) -> Outcome:
     if not ORDER_ID.fullmatch(order_id):
         return Outcome(order_id, False, "No such order.")  # no order has such an id
     payload = {"actor": staff.role.value, "sender": staff.name, "request_id": rid, **fields}
-    verb = VERBS.get(action, action.value.replace("_", " ").capitalize())
+    verb = record.console.done if record.console else record.title.capitalize()
     try:
-        result = await orders.send(order_id, action, payload)
+        result = await orders.send(order_id, record.action, payload)
     except CommandRejected as err:
         return Outcome(order_id, False, f"Refused: {err.reason}")
     except OrderNotFound:
@@ -84,7 +75,7 @@ async def send(
         return Outcome(order_id, False, f"Not sent: {err}")
     except OrdersError as err:
         return Outcome(order_id, False, f"Not sent: {err}")
-    log.info("console: %s sent %s to order %s", staff.name, action.value, order_id)
+    log.info("console: %s sent %s to order %s", staff.name, record.name, order_id)
     if result.state is None:
         return Outcome(
             order_id, True, f"{verb}: no worker answered in time, so it is queued and applies when one runs."
@@ -96,14 +87,19 @@ async def send(
 
 
 async def send_many(
-    orders: OrdersClient, staff: Staff, order_ids: list[str], action: Action, rid: str, **fields: Any
+    orders: OrdersClient,
+    staff: Staff,
+    order_ids: list[str],
+    record: CommandRecord[Any],
+    rid: str,
+    **fields: Any,
 ) -> list[Outcome]:
     """One command per order, a few at a time; each order's outcome on its own."""
     limiter = asyncio.Semaphore(BULK_CONCURRENCY)
 
     async def one(order_id: str) -> Outcome:
         async with limiter:
-            return await send(orders, staff, order_id, action, f"{rid}:{order_id}", **fields)
+            return await send(orders, staff, order_id, record, f"{rid}:{order_id}", **fields)
 
     return list(await asyncio.gather(*(one(order_id) for order_id in order_ids)))
 

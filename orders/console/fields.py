@@ -14,5 +14,5 @@ from orders.console.actions import FORM_REQUEST_ID_LENGTH
 RequestId = Annotated[str, Form(max_length=FORM_REQUEST_ID_LENGTH)]
 ReasonCode = Annotated[str, Form(max_length=MAX_ID_LENGTH)]
 Details = Annotated[str, Form(max_length=MAX_TEXT)]
-Sku = Annotated[str, Form(min_length=1, max_length=MAX_NAME_LENGTH)]
+Sku = Annotated[str, Form(max_length=MAX_NAME_LENGTH)]  # empty: the form named no line
 Quantity = Annotated[int, Form(ge=1, le=MAX_QUANTITY)]

@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from domain.lifecycle import Status
+from domain.spans import fmt_span
 from domain.text import shown, shown_lines
 from orders.console import views
 from orders.console.auth import current_staff
@@ -36,10 +37,10 @@ def templates() -> Environment:
     env.filters["money"] = views.money
     env.filters["when"] = views.when
     env.filters["iso"] = views.iso
-    env.filters["span"] = views.span
+    env.filters["span"] = fmt_span
     env.globals["prefix"] = PREFIX
     env.globals["Status"] = Status
-    env.globals["span"] = lambda seconds: "—" if seconds is None else views.span(seconds)
+    env.globals["span"] = lambda seconds: "—" if seconds is None else fmt_span(seconds)
     return env
 
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from domain.lifecycle import Action
-from domain.reasons import Use
+from domain.registry import RECORDS
+from domain.spans import fmt_span
 from domain.text import ORDER_ID
 from orders.api.provider import OrdersProvider
 from orders.client import OrdersClient, new_request_id
@@ -36,15 +36,12 @@ NO_WORKER = (
 
 
 def _page(request: Request, order_id: str, code: int = 200, **context: object) -> Response:
-    settings: Settings = request.app.state.settings
     return render(
         request,
         "order.html",
         code,
         order_id=order_id,
         request_id=new_request_id(),
-        deny_reasons=views.reason_choices(settings.catalogue, Use.DENY),
-        store_reasons=views.reason_choices(settings.catalogue, Use.STORE),
         extend_choices=views.EXTEND_CHOICES,
         views=views,
         **context,
@@ -74,7 +71,7 @@ async def order_page(request: Request, order_id: str, staff: Signed) -> Response
         order_id,
         state=state,
         now=now,
-        buttons=views.buttons(state, staff.role, now),
+        buttons=views.buttons(state, staff.role, now, settings.catalogue),
         catalogue=settings.catalogue,
     )
 
@@ -105,114 +102,43 @@ async def _act(request: Request, order_id: str, act: Act) -> Response:
     return RedirectResponse(f"{PREFIX}/orders/{order_id}", 303)
 
 
-@router.post("/orders/{order_id}/confirm")
-async def confirm(request: Request, order_id: str, staff: Signed, request_id: RequestId = "") -> Response:
-    rid = actions.request_id(request_id)
-    return await _act(
-        request,
-        order_id,
-        lambda orders: actions.send(orders, staff, order_id, Action.CONFIRM_CANCELLATION, rid),
-    )
+BY_SLUG = {views.slug_of(record): record for record in RECORDS if record.console is not None}
 
 
-@router.post("/orders/{order_id}/deny")
-async def deny(
+@router.post("/orders/{order_id}/{command}")
+async def act(
     request: Request,
     order_id: str,
+    command: str,
     staff: Signed,
     reason_code: ReasonCode = "",
     details: Details = "",
-    request_id: RequestId = "",
-) -> Response:
-    return await _with_reason(
-        request, order_id, staff, Action.DENY_CANCELLATION, Use.DENY, reason_code, details, request_id
-    )
-
-
-@router.post("/orders/{order_id}/cancel")
-async def cancel(
-    request: Request,
-    order_id: str,
-    staff: Signed,
-    reason_code: ReasonCode = "",
-    details: Details = "",
-    request_id: RequestId = "",
-) -> Response:
-    return await _with_reason(
-        request, order_id, staff, Action.REQUEST_CANCELLATION, Use.STORE, reason_code, details, request_id
-    )
-
-
-async def _with_reason(
-    request: Request,
-    order_id: str,
-    staff: Staff,
-    action: Action,
-    use: Use,
-    code: str,
-    details: str,
-    request_id: str,
-) -> Response:
-    settings: Settings = request.app.state.settings
-    try:
-        reason = actions.reason_payload(settings.catalogue, use, code, details)
-    except actions.FormProblem as err:
-        flash(request, f"{err} Nothing was sent.", "error")
-        return RedirectResponse(f"{PREFIX}/orders/{order_id}", 303)
-    rid = actions.request_id(request_id)
-    return await _act(
-        request, order_id, lambda orders: actions.send(orders, staff, order_id, action, rid, **reason)
-    )
-
-
-@router.post("/orders/{order_id}/start-handling")
-async def start_handling(
-    request: Request, order_id: str, staff: Signed, request_id: RequestId = ""
-) -> Response:
-    rid = actions.request_id(request_id)
-    return await _act(
-        request, order_id, lambda orders: actions.send(orders, staff, order_id, Action.START_HANDLING, rid)
-    )
-
-
-@router.post("/orders/{order_id}/extend")
-async def extend(
-    request: Request,
-    order_id: str,
-    staff: Signed,
     seconds: Annotated[int, Form(ge=views.EXTEND_MIN, le=views.EXTEND_MAX)] = views.EXTEND_MIN,
+    sku: Sku = "",
+    quantity: Quantity = 1,
     request_id: RequestId = "",
 ) -> Response:
-    rid = actions.request_id(request_id)
-    extend_by = {"seconds": seconds, "reason": f"by {views.span(seconds)}"}
-    return await _act(
-        request,
-        order_id,
-        lambda orders: actions.send(orders, staff, order_id, Action.EXTEND_GRACE_PERIOD, rid, **extend_by),
-    )
-
-
-@router.post("/orders/{order_id}/cancel-items")
-async def cancel_items(
-    request: Request,
-    order_id: str,
-    staff: Signed,
-    sku: Sku,
-    quantity: Quantity,
-    reason_code: ReasonCode = "",
-    details: Details = "",
-    request_id: RequestId = "",
-) -> Response:
-    """The store cancels some of one line at once (SPEC §3 "Items"); the last items cancel the order."""
+    """A button of the order page: the command its record names, with what its form asks for."""
+    record = BY_SLUG.get(command)
+    if record is None:
+        return render(request, "message.html", 404, title="Not found", message="No such action.")
     settings: Settings = request.app.state.settings
+    form = views.form_of(record.model)
+    fields: dict[str, Any] = {}
     try:
-        reason = actions.reason_payload(settings.catalogue, Use.STORE, reason_code, details)
+        if record.reason_use is not None:
+            use = record.reason_use(staff.role)
+            fields |= actions.reason_payload(settings.catalogue, use, reason_code, details)
+        if form is views.FormKind.EXTEND:
+            fields |= {"seconds": seconds, "reason": f"by {fmt_span(seconds)}"}
+        if form is views.FormKind.LINES:
+            if not sku:
+                raise actions.FormProblem("Choose a line.")
+            fields["items"] = [{"sku": sku, "quantity": quantity}]
     except actions.FormProblem as err:
         flash(request, f"{err} Nothing was sent.", "error")
         return RedirectResponse(f"{PREFIX}/orders/{order_id}", 303)
-    rid, items = actions.request_id(request_id), [{"sku": sku, "quantity": quantity}]
+    rid = actions.request_id(request_id)
     return await _act(
-        request,
-        order_id,
-        lambda orders: actions.send(orders, staff, order_id, Action.CANCEL_ITEMS, rid, items=items, **reason),
+        request, order_id, lambda orders: actions.send(orders, staff, order_id, record, rid, **fields)
     )

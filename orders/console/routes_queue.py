@@ -18,6 +18,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from domain.lifecycle import Action
 from domain.reasons import Use
+from domain.registry import COMMANDS, CommandRecord
 from domain.text import MAX_ID_LENGTH
 from orders.api.provider import OrdersProvider
 from orders.client import new_request_id
@@ -103,7 +104,7 @@ async def confirm_selected(
     request_id: RequestId = "",
     back: Annotated[str, Form(max_length=300)] = "",
 ) -> Response:
-    return await _bulk(request, staff, order_ids, Action.CONFIRM_CANCELLATION, request_id, back, {})
+    return await _bulk(request, staff, order_ids, COMMANDS[Action.CONFIRM_CANCELLATION], request_id, back, {})
 
 
 @router.post("/queue/deny")
@@ -122,19 +123,21 @@ async def deny_selected(
     except actions.FormProblem as err:
         flash(request, f"Deny selected: {err} Nothing was sent.", "error")
         return RedirectResponse(_back(back), 303)
-    return await _bulk(request, staff, order_ids, Action.DENY_CANCELLATION, request_id, back, reason)
+    return await _bulk(
+        request, staff, order_ids, COMMANDS[Action.DENY_CANCELLATION], request_id, back, reason
+    )
 
 
 async def _bulk(
     request: Request,
     staff: Staff,
     order_ids: list[str],
-    action: Action,
+    record: CommandRecord[Any],
     request_id: str,
     back: str,
     fields: dict[str, str],
 ) -> Response:
-    label = "Confirm selected" if action is Action.CONFIRM_CANCELLATION else "Deny selected"
+    label = "Confirm selected" if record.action is Action.CONFIRM_CANCELLATION else "Deny selected"
     chosen = actions.unique(order_ids)
     if not chosen:
         flash(request, f"{label}: no order was selected.", "error")
@@ -149,7 +152,7 @@ async def _bulk(
         flash(request, f"{label}: nothing was sent: {err}", "error")
         return RedirectResponse(_back(back), 303)
     rid = actions.request_id(request_id)
-    outcomes = await actions.send_many(orders, staff, chosen, action, rid, **fields)
+    outcomes = await actions.send_many(orders, staff, chosen, record, rid, **fields)
     request.app.state.queue_cache.clear()
     done = sum(outcome.ok for outcome in outcomes)
     flash(request, f"{label}: {done} of {len(outcomes)} done.", "ok" if done == len(outcomes) else "error")

@@ -1,5 +1,5 @@
 """What the console's templates show: money, times and time left as people read them, the queue's rows,
-and which of an order's buttons the rules allow now (`domain.lifecycle.decide`, the one rulebook).
+and which of an order's buttons the rules allow now (`domain.registry.decide`, the one verdict).
 
 Nothing here escapes HTML: the templates do (Jinja2 autoescape). Caller text goes through the `shown`
 filter as well, which writes control characters and bidi overrides as visible escapes (SPEC §9).
@@ -10,14 +10,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from enum import StrEnum
+from typing import Any
 
-from domain.lifecycle import Action, Actor, Move, Refuse, Status
+from domain.commands import CancelItems, Command, ExtendDeadline, WithReason
+from domain.lifecycle import Actor, Move, Situation, Status
 from domain.reasons import Catalogue, Use, request_use
-from domain.registry import decide
+from domain.registry import RECORDS, CommandRecord, decide
+from domain.spans import fmt_span
 from domain.state import OrderState, TimelineEntry
 from orders.queue import URGENT, PendingRequest
 
-UNITS = ((86400, "d"), (3600, "h"), (60, "m"), (1, "s"))
 EXTEND_CHOICES = ((3600, "1 hour"), (4 * 3600, "4 hours"), (86400, "1 day"), (7 * 86400, "7 days"))
 # What `Extend window` accepts: from the shortest choice offered to the longest, nothing beyond.
 EXTEND_MIN, EXTEND_MAX = EXTEND_CHOICES[0][0], EXTEND_CHOICES[-1][0]
@@ -35,19 +38,6 @@ def iso(at: datetime | None) -> str:
     return at.astimezone(UTC).isoformat().replace("+00:00", "Z") if at else ""
 
 
-def span(seconds: float) -> str:
-    """The two largest units, zeros left out: `29d 23h`, `5h 12m`, `4m 5s`, `12s`."""
-    remaining = int(abs(seconds))
-    parts: list[str] = []
-    for unit, label in UNITS:
-        value, remaining = divmod(remaining, unit)
-        if value:
-            parts.append(f"{value}{label}")
-        if parts and (len(parts) == 2 or not value):
-            break
-    return " ".join(parts[:2]) or "0s"
-
-
 @dataclass(frozen=True)
 class TimeLeft:
     text: str
@@ -60,9 +50,9 @@ def time_left(deadline: datetime | None, now: datetime, urgent_within: timedelta
         return None
     left = deadline - now
     if left.total_seconds() <= 0:
-        return TimeLeft(f"⚠ passed {span(left.total_seconds())} ago", urgent=True, passed=True)
+        return TimeLeft(f"⚠ passed {fmt_span(left.total_seconds())} ago", urgent=True, passed=True)
     urgent = left < urgent_within
-    return TimeLeft(("⚠ " if urgent else "") + f"{span(left.total_seconds())} left", urgent, passed=False)
+    return TimeLeft(("⚠ " if urgent else "") + f"{fmt_span(left.total_seconds())} left", urgent, passed=False)
 
 
 def reason_label(catalogue: Catalogue, code: str | None, use: Use, label: str | None = None) -> str:
@@ -124,40 +114,93 @@ def queue_reason_filter(catalogue: Catalogue) -> list[tuple[str, str]]:
     return list(seen.items())
 
 
+class FormKind(StrEnum):
+    """What an order-page button's form asks for, read from its command's payload."""
+
+    PLAIN = "plain"
+    REASON = "reason"  # a reason from the catalogue, and details
+    EXTEND = "extend"  # how much later
+    LINES = "lines"  # a quantity of one line, and a reason: one form per line, in the items table
+
+
+def form_of(model: type[Command]) -> FormKind:
+    if issubclass(model, CancelItems):
+        return FormKind.LINES
+    if issubclass(model, ExtendDeadline):
+        return FormKind.EXTEND
+    if issubclass(model, WithReason):
+        return FormKind.REASON
+    return FormKind.PLAIN
+
+
 @dataclass(frozen=True)
-class Buttons:
-    """Which of the order page's actions the rules allow the signed-in role now."""
+class ActionButton:
+    """One of the order page's buttons (a command's record says its label), and what pressing it does."""
 
-    confirm: bool
-    deny: bool
-    cancel: bool
-    start_handling: bool
-    extend: bool
-    cancel_items: bool = False  # the store's own item cancellation: per line, at once
-
-    @property
-    def any(self) -> bool:
-        return self.confirm or self.deny or self.cancel or self.start_handling or self.extend
+    label: str
+    slug: str  # the POST's last path segment: the command's name
+    form: FormKind
+    hint: str  # the consequence, in words
+    style: str  # "danger": it cancels at once, or declines what was asked; "primary": the first one
+    reasons: list[tuple[str, str]]  # the catalogue's codes its reason takes, with labels
 
 
-def buttons(state: OrderState, actor: Actor, now: datetime) -> Buttons:
+def slug_of(record: CommandRecord[Any]) -> str:
+    return record.name.replace("_", "-")
+
+
+def buttons(state: OrderState, actor: Actor, now: datetime, catalogue: Catalogue) -> list[ActionButton]:
+    """The buttons of the commands the rules let `actor` send now, in the registry's order; of those that
+    cancel the order, only the first (a second request confirms, as `Confirm cancellation` does)."""
     situation = state.situation(at=now)
+    shown: list[ActionButton] = []
+    cancels = False
+    for record in RECORDS:
+        outcome = decide(situation, record.action, actor)
+        form = form_of(record.model)
+        if (
+            record.console is None
+            or not isinstance(outcome, Move)
+            or (form is FormKind.LINES and not state.items)
+        ):
+            continue
+        if outcome.to is Status.CANCEL and form is not FormKind.LINES:
+            if cancels:
+                continue
+            cancels = True
+        use = record.reason_use(actor) if record.reason_use else None
+        shown.append(
+            ActionButton(
+                label=record.console.label,
+                slug=slug_of(record),
+                form=form,
+                hint=consequence(state, outcome),
+                style=_style(situation, outcome, use, first=not shown),
+                reasons=reason_choices(catalogue, use) if use else [],
+            )
+        )
+    return shown
 
-    def allowed(action: Action) -> bool:
-        return not isinstance(decide(situation, action, actor), Refuse)
 
-    confirm = allowed(Action.CONFIRM_CANCELLATION)
-    # `Cancel order` when it moves the order (not "already canceling"), and not beside `Confirm
-    # cancellation`, where a second request would do the same.
-    cancel = isinstance(decide(situation, Action.REQUEST_CANCELLATION, actor), Move) and not confirm
-    return Buttons(
-        confirm=confirm,
-        deny=allowed(Action.DENY_CANCELLATION),
-        cancel=cancel,
-        start_handling=allowed(Action.START_HANDLING),
-        extend=allowed(Action.EXTEND_GRACE_PERIOD),
-        cancel_items=bool(state.items) and allowed(Action.CANCEL_ITEMS),
-    )
+def _style(situation: Situation, move: Move, use: Use | None, *, first: bool) -> str:
+    deciding = situation.status is Status.CANCELLATION_REQUESTED
+    if use is Use.DENY or (move.to is Status.CANCEL and not deciding):
+        return "danger"
+    return "primary" if first else ""
+
+
+def consequence(state: OrderState, move: Move) -> str:
+    """What a button's move does to the order, in the table's words."""
+    if move.to is Status.CANCEL:
+        return (
+            "The order is canceled: what remains is voided or refunded, its stock released, "
+            "the customer told."
+        )
+    if move.to is Status.CANCELLATION_REQUESTED:
+        return "After the window this asks for the cancellation; confirm it to cancel."
+    if move.to is state.status:
+        return move.note[:1].upper() + move.note[1:] + "."
+    return f"{move.note[:1].upper() + move.note[1:]}: the order goes to {move.to.display_name}."
 
 
 def who(actor: Actor | str | None, sender: str | None, customer_id: str | None = None) -> str:
