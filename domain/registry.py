@@ -203,7 +203,13 @@ RECORDS: tuple[CommandRecord[Any], ...] = (
         ),
         reason_use=request_use,
         never_full_for=STAFF,  # the store can always start a cancellation (docs/reliability.md, "Limits")
-        cli=Cli("cancel", "Cancel ORDER_ID (or, with --item, some of its items), or request it."),
+        cli=Cli(
+            "cancel",
+            "Cancel ORDER_ID (or, with --item, some of its items), or request it.\n\n"
+            "Inside the cancellation window it is canceled at once. After it, a customer's request waits "
+            "for the store's decision; the store cancels items at once, and the whole order in two steps "
+            "(a second `cancel`, or `confirm`). Canceling the last items cancels the order.",
+        ),
         rest="/api/oms/pvt/orders/{orderId}/cancel",
         console=Button("Cancel order", "Cancellation sent"),
         customer="Cancel order",
@@ -322,6 +328,11 @@ RECORDS: tuple[CommandRecord[Any], ...] = (
         steps.payment_failed,
         Growth.DECIDES,
         refusals=(PAYMENT_ALREADY_APPROVED,),
+        cli=Cli(
+            "deny-payment",
+            "The payment of payment-pending ORDER_ID was refused: the order is canceled at once (nothing "
+            "to void; the stock is released and the customer told).",
+        ),
         rest="/api/oms/pvt/orders/{orderId}/payment-denied",
     ),
 )

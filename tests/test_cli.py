@@ -314,7 +314,7 @@ async def test_commands_queue_as_signals_when_no_worker_runs(
     assert "applies when a worker runs" in queued.out
     match = re.search(r"request_id ([0-9a-f-]{36})", queued.out)
     assert match, queued.out
-    assert signaled.code == 0 and "approve_payment sent as a signal" in signaled.out
+    assert signaled.code == 0 and "approve the payment: sent as a signal" in signaled.out
     one_line_error(unread, 4, f"no worker answered for order {canceled}")
 
     async with running_worker(dev_env.client, settings) as client:

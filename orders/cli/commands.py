@@ -1,39 +1,29 @@
-"""The `orders` click group and its commands: those that change an order (`place`, `cancel`, `confirm`,
-`deny`, `approve-payment`, `start-handling`, `invoice`, each sent by `orders.cli.sending`), the ones that
-read orders (from `orders.cli.reads`) and `serve-api`.
+"""The `orders` click group and its commands: `place`; those that change an order, each a verb its command's
+record names and explains (domain/registry.py): `cancel`, `deny` and `invoice` with their own options here,
+the ones with none (`confirm`, `start-handling`, `approve-payment`) made by `orders.cli.sending`; the ones
+that read orders (from `orders.cli.reads`) and `serve-api`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib import metadata
-from typing import Any
 
 import click
 from pydantic import ValidationError
 
-from domain.commands import (
-    ApprovePayment,
-    CancelItems,
-    ConfirmCancellation,
-    DenyCancellation,
-    InvoiceCommand,
-    RequestCancellation,
-    StartHandling,
-)
-from domain.lifecycle import PAYMENT_APPROVERS, Action, Actor
+from domain.lifecycle import Action, Actor
 from domain.models import OrderInput
 from domain.reasons import Use, request_use
 from domain.spans import fmt_span
 from domain.wire import InvoiceKind, Item, ItemQuantity, Payment, describe_errors
 from orders.cli.console import console
 from orders.cli.errors import EXIT_CODES_HELP, EXIT_OK, EXIT_USAGE, Failure, load_settings, run, say
-from orders.cli.parsing import AMOUNT, DURATION_TYPE, ITEM, LINE, STAFF_ACTORS, actor_choices
+from orders.cli.parsing import AMOUNT, DURATION_TYPE, ITEM, LINE
 from orders.cli.policy import check_reason_code, deny_payment, extend, reason_code_option, reasons, report
 from orders.cli.reads import list_, pending, status, watch
 from orders.cli.render import echo_json, fmt_money
-from orders.cli.sending import Delivery, command_options, deliver
+from orders.cli.sending import Delivery, deliver, simple_verbs, verb
 from orders.client import OrdersClient
 
 ENVIRONMENT_HELP = """\b
@@ -134,98 +124,46 @@ def place(order_id: str, customer_id: str, total: int, currency: str, items: tup
     return EXIT_OK
 
 
-@cli.command(epilog=EXIT_CODES_HELP)
-@click.argument("order_id")
+@verb(Action.REQUEST_CANCELLATION, as_help="Who asks: staff cancel in two steps after the window; a "
+     "customer's request waits for the store.")  # fmt: skip
 @click.option("--reason", required=True, help="Why the order is canceled (the customer may see it).")
-@click.option("--as", "actor", type=click.Choice([Actor.CUSTOMER.value, *STAFF_ACTORS]), default="store",
-              show_default=True, help="Who asks: staff cancel in two steps after the window; a customer's "
-              "request waits for the store.")  # fmt: skip
 @click.option("--item", "lines", type=LINE, multiple=True,
               help="Cancel only this quantity of a line, SKU:QTY (repeatable).")  # fmt: skip
 @reason_code_option
-@command_options
 def cancel(order_id: str, reason: str, actor: str, lines: tuple[ItemQuantity, ...], reason_code: str | None,
            how: Delivery) -> int:  # fmt: skip
-    """Cancel ORDER_ID (or, with --item, some of its items), or request it.
-
-    Inside the cancellation window it is canceled at once. After it, a customer's request waits for
-    the store's decision; the store cancels items at once, and the whole order in two steps (a second
-    `cancel`, or `confirm`). Canceling the last items cancels the order.
-    """
     check_reason_code(reason_code, request_use(Actor(actor)))
-    if lines:
-        return deliver(order_id, Action.CANCEL_ITEMS, CancelItems, how, actor=actor, reason=reason,
-                       reason_code=reason_code, items=list(lines))  # fmt: skip
-    return deliver(order_id, Action.REQUEST_CANCELLATION, RequestCancellation, how,
-                   actor=actor, reason=reason, reason_code=reason_code)  # fmt: skip
+    action = Action.CANCEL_ITEMS if lines else Action.REQUEST_CANCELLATION
+    items = {"items": list(lines)} if lines else {}
+    return deliver(order_id, action, how, actor=actor, reason=reason, reason_code=reason_code, **items)
 
 
-def staff_option(f: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option("--as", "actor", type=click.Choice(STAFF_ACTORS), default="store",
-                        show_default=True, help="Who sends it.")(f)  # fmt: skip
-
-
-@cli.command(epilog=EXIT_CODES_HELP)
-@click.argument("order_id")
-@staff_option
-@command_options
-def confirm(order_id: str, actor: str, how: Delivery) -> int:
-    """Confirm ORDER_ID's pending cancellation request: the order (or the request's items) is canceled."""
-    return deliver(order_id, Action.CONFIRM_CANCELLATION, ConfirmCancellation, how, actor=actor)
-
-
-@cli.command(epilog=EXIT_CODES_HELP)
-@click.argument("order_id")
+@verb(Action.DENY_CANCELLATION)
 @click.option("--reason", required=True, help="Why the request is declined (the customer is told).")
-@staff_option
 @reason_code_option
-@command_options
 def deny(order_id: str, reason: str, actor: str, reason_code: str | None, how: Delivery) -> int:
-    """Decline ORDER_ID's pending cancellation request: the order goes on."""
     check_reason_code(reason_code, Use.DENY)
-    return deliver(order_id, Action.DENY_CANCELLATION, DenyCancellation, how,
-                   actor=actor, reason=reason, reason_code=reason_code)  # fmt: skip
+    return deliver(
+        order_id, Action.DENY_CANCELLATION, how, actor=actor, reason=reason, reason_code=reason_code
+    )
 
 
-@cli.command("approve-payment", epilog=EXIT_CODES_HELP)
-@click.argument("order_id")
-@click.option("--as", "actor", type=click.Choice(actor_choices(PAYMENT_APPROVERS)), default="store",
-              show_default=True, help="Who approves it (`system` for a payment notification).")  # fmt: skip
-@command_options
-def approve_payment(order_id: str, actor: str, how: Delivery) -> int:
-    """Approve ORDER_ID's payment: its cancellation window starts now."""
-    return deliver(order_id, Action.APPROVE_PAYMENT, ApprovePayment, how, actor=actor)
-
-
-@cli.command("start-handling", epilog=EXIT_CODES_HELP)
-@click.argument("order_id")
-@staff_option
-@command_options
-def start_handling(order_id: str, actor: str, how: Delivery) -> int:
-    """Start handling ORDER_ID (only once its cancellation window is over)."""
-    return deliver(order_id, Action.START_HANDLING, StartHandling, how, actor=actor)
-
-
-@cli.command(epilog=EXIT_CODES_HELP)
-@click.argument("order_id")
+@verb(Action.INVOICE)
 @click.option("--number", "invoice_number", required=True, help="Invoice number, e.g. NF-1.")
 @click.option("--value", type=AMOUNT, required=True, help="Invoice value, e.g. 129.90.")
 @click.option("--return", "is_return", is_flag=True,
               help="A return invoice (VTEX `Input`): goods came back; lowers what is invoiced.")  # fmt: skip
-@staff_option
-@command_options
 def invoice(
     order_id: str, invoice_number: str, value: int, is_return: bool, actor: str, how: Delivery
 ) -> int:
-    """Invoice ORDER_ID. Invoices covering the total make it invoiced (final); less, partially invoiced.
-    With --return, a return invoice lowers what is invoiced instead."""
     kind = InvoiceKind.INPUT if is_return else InvoiceKind.OUTPUT
-    return deliver(order_id, Action.INVOICE, InvoiceCommand, how, actor=actor, kind=kind,
-                   invoice_number=invoice_number, value=value, issued_at=datetime.now(UTC))  # fmt: skip
+    return deliver(order_id, Action.INVOICE, how, actor=actor, kind=kind, invoice_number=invoice_number,
+                   value=value, issued_at=datetime.now(UTC))  # fmt: skip
 
 
 # The decision policy's commands, then those that read orders, then the staff console's accounts.
-for command in (extend, deny_payment, status, list_, pending, watch, report, reasons, console):
+for command in (cancel, deny, invoice, *simple_verbs(), extend, deny_payment, status, list_, pending, watch,
+                report, reasons, console):  # fmt: skip
     cli.add_command(command)
 
 

@@ -12,14 +12,13 @@ from typing import Any
 import click
 from click.shell_completion import CompletionItem
 
-from domain.commands import DenyPayment, ExtendDeadline
-from domain.lifecycle import PAYMENT_NOTIFIERS, Action
+from domain.lifecycle import Action
 from domain.reasons import LOCALES, Use
 from domain.spans import fmt_span
 from orders.cli.errors import EXIT_CODES_HELP, EXIT_OK, EXIT_USAGE, Failure, connect, load_settings, run, say
-from orders.cli.parsing import DURATION_TYPE, STAFF_ACTORS, actor_choices
+from orders.cli.parsing import DURATION_TYPE, STAFF_ACTORS
 from orders.cli.render import echo_json, fmt_time, table
-from orders.cli.sending import Delivery, command_options, deliver
+from orders.cli.sending import Delivery, command_options, deliver, verb
 from orders.report import Report, build_report
 
 
@@ -104,19 +103,13 @@ def extend(order_id: str, window: int | None, window_until: datetime | None, dec
         fields["until"] = until if until.tzinfo else until.replace(tzinfo=UTC)
     else:
         fields["seconds"] = decision if decision is not None else window
-    return deliver(order_id, action, ExtendDeadline, how, **fields)
+    return deliver(order_id, action, how, **fields)
 
 
-@click.command("deny-payment", epilog=EXIT_CODES_HELP)
-@click.argument("order_id")
+@verb(Action.DENY_PAYMENT, as_help="Who relays the gateway's notification.")
 @click.option("--reason", default="", help="What the payment gateway said, e.g. card declined.")
-@click.option("--as", "actor", type=click.Choice(actor_choices(PAYMENT_NOTIFIERS)),
-              default="erp", show_default=True, help="Who relays the gateway's notification.")  # fmt: skip
-@command_options
 def deny_payment(order_id: str, reason: str, actor: str, how: Delivery) -> int:
-    """The payment of payment-pending ORDER_ID was refused: the order is canceled at once (nothing to
-    void; the stock is released and the customer told)."""
-    return deliver(order_id, Action.DENY_PAYMENT, DenyPayment, how, actor=actor, reason=reason)
+    return deliver(order_id, Action.DENY_PAYMENT, how, actor=actor, reason=reason)
 
 
 @click.command(epilog=EXIT_CODES_HELP)

@@ -14,7 +14,7 @@ import click
 
 from domain.events import EventType
 from domain.lifecycle import Action, Actor, Status, Stay, payment_undo, stock_undo
-from domain.registry import decide
+from domain.registry import CommandRecord, decide
 from domain.spans import fmt_span
 from domain.state import Cancellation, Line, OrderState, TimelineEntry
 from domain.text import RAW_IN_JSON, shown
@@ -220,10 +220,12 @@ def unchanged_note(state: OrderState, action: Action, actor: Actor, request_id: 
     return f"nothing changed: request_id {request_id} was already applied"
 
 
-def queued_lines(action: Action, result: CommandResult, order_id: str, as_signal: bool) -> list[str]:
+def queued_lines(
+    record: CommandRecord[Any], result: CommandResult, order_id: str, as_signal: bool
+) -> list[str]:
     how = "sent as a signal" if as_signal else "queued as a signal: no worker answered in time"
     return [
-        f"Order {order_id}: {action.value} {how} (request_id {result.request_id}).",
+        f"Order {order_id}: {record.title}: {how} (request_id {result.request_id}).",
         f"  It applies when a worker runs; a refusal shows in the timeline of `orders status {order_id}`.",
     ]
 
