@@ -19,8 +19,7 @@ from orders.api.commands import QUEUED, run_command
 from orders.api.errors import ERRORS
 from orders.api.receipts import Receipt
 from orders.api.routes.customer import own_order
-from orders.api.routes.params import IdempotencyKey, OrderId
-from orders.api.routes.staff import PVT
+from orders.api.routes.params import IdempotencyKey, OrderId, rest_path
 from orders.api.security import Customer, Staff
 
 router = APIRouter(tags=["items"])
@@ -45,7 +44,7 @@ class CancelItemsBody(Body):
         return {"items": items, "reason": self.reason, "reason_code": self.reasonCode}
 
 
-@router.post(f"{PVT}/{{orderId}}/cancel-items", response_model=Receipt, responses=ERRORS | QUEUED)
+@router.post(rest_path(Action.CANCEL_ITEMS), response_model=Receipt, responses=ERRORS | QUEUED)
 async def cancel_items(
     request: Request,
     response: Response,

@@ -1,4 +1,5 @@
-"""The path and header parameters the routes share: the order id in the path and the Idempotency-Key."""
+"""The path and header parameters the routes share: the order id in the path, the Idempotency-Key, and
+each command's path (its record's)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from typing import Annotated
 from fastapi import Header, Path
 from pydantic import AfterValidator
 
+from domain.lifecycle import Action
+from domain.registry import COMMANDS
 from domain.text import ID_PATTERN, MAX_ID_LENGTH, printable_ascii
 
 OrderId = Annotated[str, Path(alias="orderId", min_length=1, max_length=MAX_ID_LENGTH, pattern=ID_PATTERN)]
@@ -20,3 +23,10 @@ IdempotencyKey = Annotated[
     ),
     AfterValidator(lambda key: None if key is None else printable_ascii(key)),
 ]
+
+
+def rest_path(action: Action) -> str:
+    """The command's VTEX path, as its record declares it (domain/registry.py)."""
+    path = COMMANDS[action].rest
+    assert path is not None, f"{action.value} has no REST path"
+    return path

@@ -17,8 +17,7 @@ from orders.api.bodies import Body
 from orders.api.commands import QUEUED, run_command
 from orders.api.errors import ERRORS
 from orders.api.receipts import Receipt
-from orders.api.routes.params import IdempotencyKey, OrderId
-from orders.api.routes.staff import PVT
+from orders.api.routes.params import IdempotencyKey, OrderId, rest_path
 from orders.api.security import Caller, Staff
 
 router = APIRouter(tags=["decision policy"])
@@ -45,7 +44,7 @@ class ExtendBody(Body):
         return self.model_dump(exclude_none=True)
 
 
-@router.post(f"{PVT}/{{orderId}}/payment-denied", response_model=Receipt, responses=ERRORS | QUEUED)
+@router.post(rest_path(Action.DENY_PAYMENT), response_model=Receipt, responses=ERRORS | QUEUED)
 async def payment_denied(
     request: Request,
     response: Response,
@@ -61,7 +60,7 @@ async def payment_denied(
     return verdict.answer(response)
 
 
-@router.post(f"{PVT}/{{orderId}}/extend-grace-period", response_model=Receipt, responses=ERRORS | QUEUED)
+@router.post(rest_path(Action.EXTEND_GRACE_PERIOD), response_model=Receipt, responses=ERRORS | QUEUED)
 async def extend_grace_period(
     request: Request,
     response: Response,
@@ -76,7 +75,7 @@ async def extend_grace_period(
     )
 
 
-@router.post(f"{PVT}/{{orderId}}/extend-decision-deadline", response_model=Receipt, responses=ERRORS | QUEUED)
+@router.post(rest_path(Action.EXTEND_DECISION_DEADLINE), response_model=Receipt, responses=ERRORS | QUEUED)
 async def extend_decision_deadline(
     request: Request,
     response: Response,

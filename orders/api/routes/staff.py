@@ -21,7 +21,7 @@ from orders.api.commands import QUEUED, cancel_refusal, run_command
 from orders.api.errors import ERRORS, ApiError
 from orders.api.provider import provider_of
 from orders.api.receipts import Placed, Receipt
-from orders.api.routes.params import IdempotencyKey, OrderId
+from orders.api.routes.params import IdempotencyKey, OrderId, rest_path
 from orders.api.security import Staff
 from orders.api.views import OrderView, order_view
 from orders.client import OrdersClient
@@ -55,7 +55,7 @@ async def get_order(request: Request, caller: Staff, order_id: OrderId) -> Order
     return order_view(await orders.state(order_id))
 
 
-@router.post(f"{PVT}/{{orderId}}/cancel", response_model=Receipt, responses=ERRORS | QUEUED)
+@router.post(rest_path(Action.REQUEST_CANCELLATION), response_model=Receipt, responses=ERRORS | QUEUED)
 async def cancel_order(
     request: Request,
     response: Response,
@@ -80,7 +80,7 @@ async def cancel_order(
     return verdict.answer(response)
 
 
-@router.post(f"{PVT}/{{orderId}}/deny-cancellation-request", response_model=Receipt, responses=DENY)
+@router.post(rest_path(Action.DENY_CANCELLATION), response_model=Receipt, responses=DENY)
 @router.post(
     "/api/orders/pvt/document/{orderId}/deny-cancellation-request", response_model=Receipt, responses=DENY
 )
@@ -106,7 +106,7 @@ async def deny_cancellation(
 
 
 @router.post(
-    f"{PVT}/{{orderId}}/start-handling",
+    rest_path(Action.START_HANDLING),
     status_code=204,
     response_class=Response,
     responses=ERRORS | QUEUED,
@@ -124,7 +124,7 @@ async def start_handling(
     return Response(status_code=204)
 
 
-@router.post(f"{PVT}/{{orderId}}/invoice", response_model=Receipt, responses=ERRORS | QUEUED)
+@router.post(rest_path(Action.INVOICE), response_model=Receipt, responses=ERRORS | QUEUED)
 async def invoice(
     request: Request,
     response: Response,
@@ -148,7 +148,7 @@ async def invoice(
 
 
 @router.post(
-    f"{PVT}/{{orderId}}/payment-approved",
+    rest_path(Action.APPROVE_PAYMENT),
     response_model=Receipt,
     responses=ERRORS | QUEUED,
 )
