@@ -1,6 +1,8 @@
-"""Commands (SPEC §4): each is a signal and an update of the same name, with one of these payloads.
+"""Commands (docs/lifecycle.md, "Commands"): each is a signal and an update of the same name, with one of
+these payloads; each command's record (domain/registry.py) names its model.
 
-Every command may carry `request_id` (its idempotency key, scoped by `actor` and `sender`: SPEC §9),
+Every command may carry `request_id` (its idempotency key, scoped by `actor` and `sender`: docs/lifecycle.md,
+"The rules in words"),
 `requested_at` (when it was made; see `Order.judged_at`) and `sender` (who exactly, within the actor).
 """
 
@@ -57,7 +59,7 @@ C = TypeVar("C", bound=Command)
 
 
 class WithReason(Command):
-    """A command that says why: free text, and a code from the reason catalogue (SPEC §11)."""
+    """A command that says why: free text, and a code from the reason catalogue (docs/policy.md)."""
 
     reason: Text = ""
     reason_code: ReasonCode | None = None
@@ -125,7 +127,7 @@ class ExtendDeadline(WithReason):
 
 
 class CancelItems(WithReason):
-    """Cancel quantities of the order's lines (SPEC §3 "Items")."""
+    """Cancel quantities of the order's lines (docs/items.md)."""
 
     actor: Actor
     items: Annotated[

@@ -1,4 +1,4 @@
-"""The rulebook (SPEC §2-§3, §5): every rule of an order's life, in one place.
+"""The rulebook (docs/lifecycle.md): every rule of an order's life, in one place.
 
 - `TRANSITIONS`: what each action by each actor does in each status, one row per rule.
 - `TIMERS`: which status waits for which deadline, and what happens when it passes.
@@ -69,7 +69,7 @@ CUSTOMER = frozenset({Actor.CUSTOMER})
 
 
 class Action(StrEnum):
-    # Commands other programs send (SPEC §4): each a signal and an update of the same name.
+    # Commands other programs send (docs/lifecycle.md, "Commands"): each a signal and an update.
     APPROVE_PAYMENT = "approve_payment"
     REQUEST_CANCELLATION = "request_cancellation"
     CONFIRM_CANCELLATION = "confirm_cancellation"
@@ -237,7 +237,7 @@ BEFORE_HANDLING = {S.PAYMENT_PENDING, S.WINDOW_TO_CANCEL}
 HANDLEABLE = {S.READY_FOR_HANDLING, S.HANDLING}
 INVOICEABLE = {S.READY_FOR_HANDLING, S.HANDLING, S.CANCELLATION_REQUESTED}
 
-# The lifecycle, one row per rule; the first row that matches wins (SPEC §3).
+# The lifecycle, one row per rule; the first row that matches wins (docs/lifecycle.md, "The rules").
 TRANSITIONS: tuple[Rule, ...] = (
     _rule({S.PAYMENT_PENDING}, A.APPROVE_PAYMENT, PAYMENT_APPROVERS, S.WINDOW_TO_CANCEL,
           "payment approved; the cancellation window starts"),
@@ -252,7 +252,7 @@ TRANSITIONS: tuple[Rule, ...] = (
     _rule({S.WINDOW_TO_CANCEL}, A.GRACE_EXPIRED, SYSTEM, S.READY_FOR_HANDLING,
           "cancellation window over"),
     _rule({S.WINDOW_TO_CANCEL}, A.EXTEND_GRACE_PERIOD, STAFF, SAME, "cancellation window extended"),
-    # Items (SPEC §3 "Items"): the same windows as the whole order; no item left cancels the order.
+    # Items (docs/items.md): the same windows as the whole order; no item left cancels the order.
     _rule(BEFORE_HANDLING, A.CANCEL_ITEMS, ANYONE, S.CANCEL, "every item canceled: the order is canceled",
           when=cancels_last_items),
     _rule(BEFORE_HANDLING, A.CANCEL_ITEMS, ANYONE, SAME, "items canceled"),
@@ -365,7 +365,7 @@ def senders(action: Action) -> frozenset[Actor]:
 _SENDERS = {a: frozenset().union(*(r.actors for r in TRANSITIONS if r.action is a)) for a in Action}
 
 
-# What a cancellation undoes (SPEC §5).
+# What a cancellation undoes (docs/lifecycle.md, "What a cancellation undoes").
 
 
 def payment_undo(*, approved: bool, captured: bool, path: CancelPath | None = None) -> EventType | None:

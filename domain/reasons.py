@@ -1,4 +1,5 @@
-"""The reason catalogue (SPEC §11): the codes a reason may carry, by who may use them, with labels.
+"""The reason catalogue (docs/policy.md, "Reason codes"): the codes a reason may carry, by who may use
+them, with labels.
 
 Built in, or replaced by a TOML file (`ORDERS_REASONS`), one table per code:
 

@@ -2,9 +2,10 @@
 
 A thin shell over `domain.order.Order`: it gives the order the time, turns its deadline into a durable
 timer, delivers its events through `workflows.outbox.Outbox`, and keeps the `OrderStatus` search
-attribute current. Each command (SPEC §4) is a signal and an update of the same name. An update's
-validator refuses what the rules refuse, so a refused update leaves no trace in history; a refused
-signal is recorded in the order's timeline so its sender can see why.
+attribute current. Each command (docs/lifecycle.md, "Commands") is a signal and an update of the same
+name, made from its record (`domain.registry`). An update's validator refuses what the rules refuse, so a
+refused update leaves no trace in history; a refused signal is recorded in the order's timeline so its
+sender can see why.
 """
 
 from __future__ import annotations
@@ -310,8 +311,8 @@ class OrderWorkflow:
 
 
 def _order_input(raw: Any) -> tuple[OrderInput | None, str]:
-    """The workflow's input, or why it can't be an order: malformed (SPEC §4), or its `order_id` is not
-    the one its workflow id names (an order's event ids are its order id's: SPEC §5)."""
+    """The workflow's input, or why it can't be an order: malformed (docs/lifecycle.md), or its `order_id`
+    is not the one its workflow id names (an order's event ids are its order id's: docs/events.md)."""
     try:
         order = OrderInput.model_validate(raw)
     except ValidationError as err:

@@ -1,5 +1,5 @@
 """Sending staff commands from the console: each through `OrdersClient.send` as actor `store` or `erp`
-with `sender` = the user name (SPEC §10), and each answered in words for the flash message.
+with `sender` = the user name (docs/console.md), and each answered in words for the flash message.
 
 Every form carries a `request_id` made when the page was rendered, so submitting the same form twice
 (a double click, a resubmitted POST) is one command: the order answers the repeat as the first time.

@@ -1,4 +1,4 @@
-"""The order page (`/console/orders/<orderId>`, SPEC §10): one `state` query, and the buttons the rules
+"""The order page (`/console/orders/<orderId>`, docs/console.md): one `state` query, and the buttons the rules
 allow the signed-in role now. Each button POSTs (with the CSRF token and the form's request id), and the
 answer comes back on the same page after a redirect: what happened, or the rule's reason for refusing.
 

@@ -2,7 +2,8 @@
 and which of an order's buttons the rules allow now (`domain.registry.decide`, the one verdict).
 
 Nothing here escapes HTML: the templates do (Jinja2 autoescape). Caller text goes through the `shown`
-filter as well, which writes control characters and bidi overrides as visible escapes (SPEC §9).
+filter as well, which writes control characters and bidi overrides as visible escapes
+(docs/reliability.md, "Bad input through every door").
 """
 
 from __future__ import annotations
