@@ -338,5 +338,3 @@ def test_the_language_follows_accept_language() -> None:
         negotiate("de-DE,fr;q=0.9") == "en" and negotiate(None) == "en" and negotiate("garbage;q=x") == "en"
     )
     assert negotiate("en;q=0.1, es;q=0.5") == "es"
-
-
