@@ -47,9 +47,10 @@ bench-report: $(STAMP)
 bench-console: $(STAMP)
 	PATH="$(BIN):$$PATH" $(BIN)/python -m bench.console $(ARGS)
 
-# docs/console-*.png, as the README shows them (needs /usr/bin/chromium).
+# docs/console-*.png and docs/customer-*.png, as the README and the docs show them (needs /usr/bin/chromium).
 screenshots: $(STAMP)
 	PATH="$(BIN):$$PATH" $(BIN)/python -m tests.console_screenshots
+	PATH="$(BIN):$$PATH" $(BIN)/python -m tests.customer_screenshots
 
 # ruff, and mypy --strict over domain/, workflows/, activities/, orders/, bench/ and worker.py (pyproject.toml).
 lint: $(STAMP)

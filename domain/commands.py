@@ -1,9 +1,9 @@
 """Commands (docs/lifecycle.md, "Commands"): each is a signal and an update of the same name, with one of
 these payloads; each command's record (domain/registry.py) names its model.
 
-Every command may carry `request_id` (its idempotency key, scoped by `actor` and `sender`: docs/lifecycle.md,
-"The rules in words"),
-`requested_at` (when it was made; see `Order.judged_at`) and `sender` (who exactly, within the actor).
+Every command may carry `request_id` (its idempotency key, scoped by `actor` and `sender`:
+docs/lifecycle.md, "The rules in words"), `requested_at` (when it was made; see `Order.judged_at`), `sender`
+(who exactly, within the actor) and `channel` (the surface it came from: the customer's "My orders" pages).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from domain.reasons import ReasonCode
 from domain.text import Name, RequestId, RequiredText, Sender, Text
 from domain.wire import (
     MAX_ITEMS,
+    Channel,
     InvoiceKind,
     ItemQuantity,
     PositiveCents,
@@ -44,6 +45,7 @@ class Command(WireModel):
     request_id: RequestId | None = None
     requested_at: UtcTime | None = None
     sender: Sender | None = None
+    channel: Channel | None = None  # the surface it was sent from (the customer's pages), if one said
 
     @property
     def reason_text(self) -> str:

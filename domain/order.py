@@ -225,6 +225,7 @@ class Order:
             to_status=after,
             actor=command.actor,
             sender=command.sender,
+            channel=command.channel,
             action=action,
             note=note,
             reason=reason,

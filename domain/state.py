@@ -23,13 +23,14 @@ from domain.lifecycle import (
     pending_decision,
 )
 from domain.reasons import OTHER, ReasonCodes
-from domain.wire import ClientProfile, InvoiceKind, Item, ItemQuantity, Origin, Payment, WireModel
+from domain.wire import Channel, ClientProfile, InvoiceKind, Item, ItemQuantity, Origin, Payment, WireModel
 
 
 class CancellationRequest(WireModel):
     id: str
     actor: Actor
     sender: str | None = None
+    channel: Channel | None = None
     reason: str = ""
     reason_code: str = OTHER
     reason_label: str = ""
@@ -58,6 +59,7 @@ class Cancellation(WireModel):
     request_id: str
     requested_by: Actor
     requested_by_sender: str | None = None
+    channel: Channel | None = None  # where the request that led to it was sent from
     reason: str = ""
     reason_code: str = OTHER
     reason_label: str = ""
@@ -105,6 +107,7 @@ class TimelineEntry(WireModel):
     to_status: Status
     actor: Actor
     sender: str | None = None
+    channel: Channel | None = None
     action: Action
     note: str = ""  # what happened, in the lifecycle's words
     reason: str = ""  # the reason the actor gave

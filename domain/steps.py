@@ -68,6 +68,7 @@ def request_cancellation(state: OrderState, change: Change) -> list[OrderEvent]:
         id=command.request_id or f"{change.action.value}-{len(state.timeline)}",
         actor=command.actor,
         sender=command.sender,
+        channel=command.channel,
         reason=command.reason_text,
         reason_code=code,
         reason_label=label,
@@ -134,6 +135,7 @@ def decision_timeout(state: OrderState, change: Change) -> list[OrderEvent]:
     state.cancellation = Cancellation(
         request_id=pending.id,
         requested_by=Actor.SYSTEM,
+        channel=pending.channel,
         reason=f"the store did not decide within {spoken_span(had.total_seconds())}",
         reason_code=pending.reason_code,  # why it was asked for: what the report counts
         reason_label=pending.reason_label,
@@ -251,6 +253,7 @@ def _cancellation_from(
         request_id=request.id,
         requested_by=request.actor,
         requested_by_sender=request.sender,
+        channel=request.channel,
         reason=request.reason,
         reason_code=request.reason_code,
         reason_label=request.reason_label,

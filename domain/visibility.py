@@ -19,7 +19,7 @@ from pydantic import AliasChoices, Field
 from domain.lifecycle import Actor, CancelPath
 from domain.models import OrderInput
 from domain.state import OrderState
-from domain.wire import ItemQuantity, WireModel
+from domain.wire import Channel, ItemQuantity, WireModel
 
 MEMO_KEY = "order"
 DECIDED_PATHS = {CancelPath.AFTER_CONFIRMATION, CancelPath.DECISION_TIMEOUT}
@@ -36,6 +36,7 @@ class PendingSummary(WireModel):
     request_id: str
     actor: str
     sender: str | None = None
+    channel: Channel | None = None
     reason: str = ""
     reason_code: str
     reason_label: str = ""
@@ -61,6 +62,7 @@ class OrderMemo(WireModel):
     decisions: list[Decision] = []
     denied: int = 0
     items_canceled: int = 0  # item cancellations applied while the order went on
+    canceled_via: Channel | None = None  # the surface the cancellation's request came from, if one said
 
 
 def memo_at_placement(order: OrderInput) -> OrderMemo:
@@ -92,6 +94,7 @@ def memo_of(state: OrderState) -> OrderMemo:
             request_id=pending.id,
             actor=pending.actor.value,
             sender=pending.sender,
+            channel=pending.channel,
             reason=pending.reason,
             reason_code=pending.reason_code,
             reason_label=pending.reason_label,
@@ -107,6 +110,7 @@ def memo_of(state: OrderState) -> OrderMemo:
         decisions=decisions_of(state),
         denied=sum(request.denied for request in state.cancellation_requests),
         items_canceled=len(state.item_cancellations),
+        canceled_via=state.cancellation.channel if state.cancellation else None,
     )
 
 

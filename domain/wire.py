@@ -46,6 +46,13 @@ UtcTime = Annotated[datetime, AfterValidator(_utc)]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
 
 
+class Channel(StrEnum):
+    """Where a command came from, when a surface says so: the customer's "My orders" pages (SPEC §12).
+    Shown in the console and counted by the report; it changes no rule."""
+
+    MY_ORDERS = "my-orders"
+
+
 class InvoiceKind(StrEnum):
     OUTPUT = "output"  # the order is invoiced (VTEX `Output`)
     INPUT = "input"  # goods come back: a return invoice (VTEX `Input`)

@@ -36,6 +36,7 @@ class Report(BaseModel):
     by_reason_label: dict[str, str] = {}
     by_shopify_reason: dict[str, int] = {}  # the codes mapped onto Shopify's cancel reasons
     by_actor: dict[str, int] = {}  # who asked for the cancellations
+    by_channel: dict[str, int] = {}  # where the cancellations' requests were sent from, when one said
     decisions: int = 0
     decision_seconds_p50: float | None = None
     decision_seconds_p90: float | None = None
@@ -61,6 +62,7 @@ async def build_report(
     reasons: Counter[str] = Counter()
     shopify: Counter[str] = Counter()
     actors: Counter[str] = Counter()
+    channels: Counter[str] = Counter()
     waits: list[float] = []
     async for execution in client.list_workflows(query, page_size=PAGE):
         report.placed += 1
@@ -78,11 +80,14 @@ async def build_report(
             reasons[code] += 1
             actor = attributes.get(CANCELED_BY, "")
             actors[actor or "unknown"] += 1
+            if memo.canceled_via is not None:
+                channels[memo.canceled_via.value] += 1
             use = request_use(Actor(actor)) if actor in set(Actor) else Use.STORE
             found = catalogue.find(code, use)
             shopify[found.shopify if found else "other"] += 1
     report.canceled_by_path = {path: paths.get(path, 0) for path in PATHS}
     report.by_reason, report.by_shopify_reason, report.by_actor = dict(reasons), dict(shopify), dict(actors)
+    report.by_channel = dict(channels)
     report.by_reason_label = {code: _label(catalogue, code) for code in reasons}
     report.decisions = len(waits)
     report.decision_seconds_p50 = percentile(waits, 0.5)

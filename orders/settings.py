@@ -70,6 +70,12 @@ class Settings(BaseSettings):
     console_users: Path | None = None
     console_secret: SecretStr | None = None
     console_secure_cookie: bool | None = None
+    # The customer's "My orders" pages under /my-orders (orders/customer/, docs/customer-pages.md): on
+    # unless set off, when every one of their paths answers 404.
+    customer_pages: bool = True
+    # Where customers and staff reach this API, for the links `orders customer-link` mints; unset:
+    # http://ORDERS_API_HOST:ORDERS_API_PORT.
+    public_url: str | None = None
 
     # Worker tuning (docs/performance.md). Unset: the Temporal SDK's default.
     # Orders kept in the worker's memory between tasks; the rest are replayed from history when they wake.
@@ -86,6 +92,7 @@ class Settings(BaseSettings):
         "webhook_url_store",
         "webhook_url_customer",
         "webhook_url_order",
+        "public_url",
     )
     @classmethod
     def _http_url(cls, url: str | None) -> str | None:
@@ -120,6 +127,11 @@ class Settings(BaseSettings):
         if secret is not None:
             _long_enough(secret.get_secret_value().encode())
         return secret
+
+    @property
+    def base_url(self) -> str:
+        """Where this API is reached from outside: ORDERS_PUBLIC_URL, or the address it listens on."""
+        return (self.public_url or f"http://{self.api_host}:{self.api_port}").rstrip("/")
 
     @property
     def console_users_file(self) -> Path:

@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
+from domain.commands import MalformedCommand
 from domain.events import EventType
 from domain.lifecycle import Action, Move, Refuse, Status, Stay
 from domain.limits import MAX_CANCELLATION_REQUESTS
@@ -268,3 +271,26 @@ def test_an_invoiced_order_takes_no_return() -> None:
     send(order, Action.INVOICE, later, actor="erp", invoice_number="NF-1", value=12990)
     back, _ = send(order, Action.INVOICE, later, actor="erp", invoice_number="R-1", value=100, kind="input")
     assert isinstance(back, Refuse) and back.code == "final"
+
+
+def test_the_channel_a_request_came_from_is_kept_with_it_and_shown_to_visibility() -> None:
+    """The customer's pages say so (`channel`); the console and the report read it back (SPEC §12)."""
+    from domain.visibility import memo_of
+    from domain.wire import Channel
+
+    late = PLACED + GRACE + timedelta(minutes=1)
+    order = place()
+    send(order, Action.REQUEST_CANCELLATION, late, actor="customer", sender="c-42", channel="my-orders")
+    request = order.state.cancellation_requests[-1]
+    assert request.channel is Channel.MY_ORDERS and order.state.timeline[-1].channel is Channel.MY_ORDERS
+    pending = memo_of(order.state).pending
+    assert pending is not None and pending.channel is Channel.MY_ORDERS
+    send(order, Action.CONFIRM_CANCELLATION, late, actor="store", sender="alice")
+    assert order.state.cancellation is not None and order.state.cancellation.channel is Channel.MY_ORDERS
+    assert memo_of(order.state).canceled_via is Channel.MY_ORDERS
+
+    elsewhere = place()
+    send(elsewhere, Action.REQUEST_CANCELLATION, PLACED, actor="customer", sender="c-42")
+    assert memo_of(elsewhere.state).canceled_via is None
+    with pytest.raises(MalformedCommand, match="channel"):  # a channel no surface is: refused
+        parse_command(Action.REQUEST_CANCELLATION, {"actor": "customer", "channel": "x"})

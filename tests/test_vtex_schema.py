@@ -21,6 +21,8 @@ ORDER = f"{PVT}/{{orderId}}"
 DENY = f"{ORDER}/deny-cancellation-request"
 DOCUMENT_DENY = "/api/orders/pvt/document/{orderId}/deny-cancellation-request"
 USER_CANCEL = "/api/checkout/pub/orders/{orderId}/user-cancel-request"
+USER = "/api/oms/user/orders"
+USER_ORDER = f"{USER}/{{orderId}}"
 EXPECTED = {
     ("POST", PVT, 201), ("POST", PVT, 200), ("POST", PVT, 422), ("POST", PVT, 401),
     ("GET", PVT, 200), ("GET", PVT, 422), ("GET", PVT, 403),
@@ -31,6 +33,8 @@ EXPECTED = {
     ("POST", DENY, 200), ("POST", DENY, 400), ("POST", DOCUMENT_DENY, 400),
     ("POST", f"{ORDER}/payment-approved", 200),
     ("POST", USER_CANCEL, 200), ("POST", USER_CANCEL, 404),
+    ("GET", USER, 200), ("GET", USER, 401), ("GET", USER_ORDER, 200), ("GET", USER_ORDER, 404),
+    ("POST", f"{ORDER}/customer-link", 200),
 }  # fmt: skip
 
 
@@ -142,6 +146,19 @@ async def test_every_endpoint_answers_as_vtexs_schema_says(
         ).status_code == 200
         assert (await http.get(f"{PVT}?f_customer=nobody-here", headers=ERP)).status_code == 200
         assert (await http.get(f"{PVT}?f_status=nope", headers=ERP)).status_code == 422
+
+        # The customer's own (VTEX's user endpoints, behind the customer pages): a canceled order, an
+        # invoiced one, one pending a decision, one whose payment is pending; another's is 404.
+        mine = customer_token("c-schema")
+        assert (await http.get(USER, headers=mine)).status_code == 200
+        assert (await http.get(f"{USER}?per_page=2&page=2", headers=mine)).status_code == 200
+        assert (await http.get(USER)).status_code == 401
+        unpaid = await place(1800, paymentApproved=False)
+        for order_id in (kept, late, pending, unpaid):
+            assert (await http.get(f"{USER}/{order_id}", headers=mine)).status_code == 200
+        assert (await http.get(f"{USER}/{late}", headers=customer_token("c-other"))).status_code == 404
+        link = await http.post(f"{PVT}/{late}/customer-link", json={"ttlSeconds": 600}, headers=STORE)
+        assert link.status_code == 200
 
     missing = EXPECTED - set(vtex.seen)
     assert not missing, f"not validated: {sorted(missing)}"

@@ -14,9 +14,14 @@ and each allowance is a decision written down in docs/api.md ("Where VTEX's docu
 - A3 `stats_facets_keyed_by_value`: List orders' stats facets are maps keyed by the currencies and
   origins present (the schema hard-codes `BRL`, `Fulfillment` and `Marketplace` as required keys), and
   a facet's `Mean`/`StdDev` are numbers (`Fulfillment1` types them as integers).
+- A5 `user_order_as_get_order`: Get user order's `authorizedDate` is null while the payment is pending
+  and `cancellationData` null until the order is canceled (as VTEX answers; its schema types neither as
+  nullable), and `packageAttachment` holds Get order's package objects (the schema says strings, its
+  own example has none); List user orders' stats are Get order's (A3: a mean is a number).
 - A4 `operations_only_the_guides_document`: deny-cancellation-request (both paths VTEX's guide has used),
   the shopper's user-cancel-request and payment-approved answer the Cancel receipt; placing an order,
-  which is ours (VTEX places orders through Checkout), answers `{orderId, created, date}`.
+  which is ours (VTEX places orders through Checkout), answers `{orderId, created, date}`, and a
+  customer link (ours too) `{url, expiresAt}`.
 """
 
 from __future__ import annotations
@@ -83,7 +88,7 @@ def cancellation_data_camel_case(spec: dict[str, Any]) -> None:
 
 def statuses_vtex_lists_elsewhere(spec: dict[str, Any]) -> None:
     for path, methods in spec["paths"].items():
-        if not path.startswith(("/api/oms/pvt/orders", "/api/orders/pvt", "/api/checkout/pub")):
+        if not path.startswith(("/api/oms/pvt/orders", "/api/orders/pvt", "/api/checkout/pub", USER)):
             continue
         for method, operation in methods.items():
             responses = operation.get("responses", {})
@@ -112,6 +117,10 @@ def operations_only_the_guides_document(spec: dict[str, Any]) -> None:
     receipt = {"200": {"description": "receipt", "content": _json(RECEIPT)}}
     for path in COMMANDS:
         spec["paths"].setdefault(path, {"post": {"responses": copy.deepcopy(receipt)}})
+    link = {"url": {"type": "string"}, "expiresAt": {"type": "string"}}
+    spec["paths"][f"{ORDER}/customer-link"] = {"post": {"responses": {"200": {"description": "a guest link",
+        "content": _json({"type": "object", "required": list(link), "additionalProperties": False,
+                          "properties": link})}}}}  # fmt: skip
     spec["paths"][PVT]["post"] = {
         "responses": {
             "200": {"description": "already placed", "content": _json(PLACED)},
@@ -120,11 +129,29 @@ def operations_only_the_guides_document(spec: dict[str, Any]) -> None:
     }
 
 
+USER = "/api/oms/user/orders"
+
+
+def user_order_as_get_order(spec: dict[str, Any]) -> None:
+    schemas = spec["components"]["schemas"]
+    details = schemas["Userorderdetails"]["properties"]
+    details["authorizedDate"] = {"type": "string", "nullable": True}
+    details["cancellationData"] = details["cancellationData"] | {"nullable": True}
+    get = _resolve(
+        spec, f"#/paths/{ORDER.replace('/', '~1')}/get/responses/200/content/application~1json/schema"
+    )
+    details["packageAttachment"] = get["properties"]["packageAttachment"]
+    for bucket in ("TotalValue1", "TotalItems1"):
+        for field in ("Mean", "StdDev"):
+            schemas[bucket]["properties"][field] = {"type": "number"}
+
+
 ALLOWANCES: tuple[Callable[[dict[str, Any]], None], ...] = (
     cancellation_data_camel_case,
     operations_only_the_guides_document,  # before A2, which gives these their error statuses
     statuses_vtex_lists_elsewhere,
     stats_facets_keyed_by_value,
+    user_order_as_get_order,
 )
 
 
@@ -148,7 +175,9 @@ class VtexSchema:
         self.seen: Counter[tuple[str, str, int]] = Counter()
 
     def covers(self, path: str) -> bool:
-        return path.startswith(("/api/oms/pvt/orders", "/api/orders/pvt/document/", "/api/checkout/pub/"))
+        return path.startswith(
+            ("/api/oms/pvt/orders", "/api/orders/pvt/document/", "/api/checkout/pub/", USER)
+        )
 
     def check(self, method: str, path: str, status: int, content_type: str, body: bytes) -> None:
         request = MockRequest(HOST, method.lower(), path)
@@ -182,7 +211,7 @@ def _pattern(path: str) -> str:
     """The path with its order id as `{orderId}`: the operation it belongs to."""
     parts = path.split("/")
     if (
-        path.startswith((PVT + "/", "/api/orders/pvt/document/", "/api/checkout/pub/orders/"))
+        path.startswith((PVT + "/", "/api/orders/pvt/document/", "/api/checkout/pub/orders/", USER + "/"))
         and len(parts) > 5
     ):
         parts[5] = "{orderId}"

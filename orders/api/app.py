@@ -21,9 +21,10 @@ from orders.api.auth import Authenticator
 from orders.api.errors import install_error_handlers
 from orders.api.middleware import MAX_BODY_BYTES, BodyLimit, CatchAll
 from orders.api.provider import OrdersProvider
-from orders.api.routes import customer, items, listing, ops, policy, staff
+from orders.api.routes import customer, items, links, listing, ops, policy, staff
 from orders.client import OrdersClient
 from orders.console.app import mount as mount_console
+from orders.customer.app import mount as mount_customer_pages
 from orders.errors import TemporalUnavailable
 from orders.settings import Settings
 
@@ -60,7 +61,8 @@ def create_app(settings: Settings, orders: OrdersClient | None = None) -> FastAP
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(CatchAll)  # added last: outermost of ours
-    for routes in (ops, listing, staff, items, policy, customer):
+    for routes in (ops, listing, staff, items, policy, customer, links):
         app.include_router(routes.router)
     mount_console(app, settings, provider)  # the staff console under /console (SPEC §10)
+    mount_customer_pages(app, settings, provider)  # "My orders" under /my-orders (SPEC §12), unless off
     return app

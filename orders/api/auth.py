@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import jwt
 from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, TypeAdapter, ValidationError
@@ -36,6 +36,10 @@ class Role(StrEnum):
 
 # The roles that may call the private (`/api/oms/pvt`) endpoints, and the actor they act as.
 STAFF_ACTORS: dict[Role, Actor] = {Role.ERP: Actor.ERP, Role.STORE: Actor.STORE}
+
+
+class TokenExpired(ApiError):
+    """A customer token past its `exp`: refused like any bad token, and told apart by pages that say so."""
 
 
 class CredentialsError(ValueError):
@@ -160,6 +164,11 @@ class Authenticator:
 
     def customer(self, token: str | None) -> str:
         """The customer id a bearer token was issued to."""
+        return str(self.customer_claims(token)["sub"])
+
+    def customer_claims(self, token: str | None) -> dict[str, Any]:
+        """A valid customer token's claims (`sub` stripped, `exp` and `iat` numbers); refused with 401
+        otherwise. A token with an audience (a guest link, docs/customer-pages.md) is not one."""
         challenge = {"WWW-Authenticate": "Bearer"}
         if self._customer_secret is None:
             raise ApiError(
@@ -175,7 +184,7 @@ class Authenticator:
                 token, self._customer_secret, algorithms=["HS256"], options={"require": ["exp", "iat", "sub"]}
             )
         except jwt.ExpiredSignatureError:
-            raise ApiError(401, "unauthorized", "the customer token has expired", challenge) from None
+            raise TokenExpired(401, "unauthorized", "the customer token has expired", challenge) from None
         except jwt.InvalidTokenError as err:
             # PyJWT's messages name the failed check (signature, claim), never the token itself.
             raise ApiError(401, "unauthorized", f"invalid customer token: {err}", challenge) from None
@@ -197,4 +206,4 @@ class Authenticator:
             raise ApiError(
                 401, "unauthorized", "invalid customer token: sub must name the customer", challenge
             )
-        return subject.strip()
+        return claims | {"sub": subject.strip()}

@@ -18,6 +18,7 @@ from domain.reasons import Use, request_use
 from domain.spans import fmt_span
 from domain.wire import InvoiceKind, Item, ItemQuantity, Payment, describe_errors
 from orders.cli.console import console
+from orders.cli.customer_link import customer_link
 from orders.cli.errors import EXIT_CODES_HELP, EXIT_OK, EXIT_USAGE, Failure, load_settings, run, say
 from orders.cli.parsing import AMOUNT, DURATION_TYPE, ITEM, LINE
 from orders.cli.policy import check_reason_code, deny_payment, extend, reason_code_option, reasons, report
@@ -161,9 +162,10 @@ def invoice(
                    value=value, issued_at=datetime.now(UTC))  # fmt: skip
 
 
-# The decision policy's commands, then those that read orders, then the staff console's accounts.
+# The decision policy's commands, then those that read orders, the staff console's accounts, and the
+# customer pages' guest links.
 for command in (cancel, deny, invoice, *simple_verbs(), extend, deny_payment, status, list_, pending, watch,
-                report, reasons, console):  # fmt: skip
+                report, reasons, console, customer_link):  # fmt: skip
     cli.add_command(command)
 
 

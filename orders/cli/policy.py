@@ -150,6 +150,7 @@ def report_lines(figures: Report) -> list[str]:
         *(f"  {reason}: {count}" for reason, count in sorted(figures.by_shopify_reason.items())),
         "By who asked:",
         *(f"  {actor}: {count}" for actor, count in sorted(figures.by_actor.items())),
+        *(f"  of which from {channel}: {count}" for channel, count in sorted(figures.by_channel.items())),
     ]  # fmt: skip
     return lines
 

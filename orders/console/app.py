@@ -48,12 +48,13 @@ SECURITY_HEADERS = {
 
 
 class SecurityHeaders:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, prefix: str = PREFIX) -> None:
         self.app = app
+        self.static = f"{prefix}/static/"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # Static files may be kept, and revalidated (their ETag) on each use; pages never are.
-        static = scope["type"] == "http" and scope["path"].startswith(f"{PREFIX}/static/")
+        static = scope["type"] == "http" and scope["path"].startswith(self.static)
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -24,9 +24,11 @@ PREFIX = "/console"
 FETCH_HEADER = "x-console-fetch"  # sent by console.js: answer 401 rather than the sign-in page
 
 
-def templates() -> Environment:
+def escaping(directory: Path) -> Environment:
+    """Templates from `directory` with autoescape on for every one, and the filters for caller text:
+    `shown` (one line, controls escaped) and `lines` (line feeds kept). The customer's pages use it too."""
     env = Environment(
-        loader=FileSystemLoader(HERE / "templates"),
+        loader=FileSystemLoader(directory),
         autoescape=select_autoescape(default=True, default_for_string=True),
         trim_blocks=True,
         lstrip_blocks=True,
@@ -34,6 +36,11 @@ def templates() -> Environment:
     env.filters["shown"] = lambda value: shown(str(value)) if value is not None else ""
     # Text a customer may write on several lines (SPEC §9): its line feeds kept, the CSS breaks there.
     env.filters["lines"] = lambda value: shown_lines(str(value)) if value is not None else ""
+    return env
+
+
+def templates() -> Environment:
+    env = escaping(HERE / "templates")
     env.filters["money"] = views.money
     env.filters["when"] = views.when
     env.filters["iso"] = views.iso

@@ -11,6 +11,9 @@ the session's CSRF token and the next page's flash messages (SPEC §10).
   (mode 0600), so sessions survive a restart and every API process on that data dir shares it.
 - Every POST must carry the session's CSRF token (form field `csrf`, or header `X-CSRF-Token`);
   `require_csrf` refuses one without it (403) before the route runs.
+
+The customer's pages (orders/customer/) use the same machinery with their own `Cookie`: another name,
+path, salt and lifetime, `SameSite=Lax` (docs/customer-pages.md).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import json
 import os
 import secrets
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +40,22 @@ LIFETIME = 12 * 60 * 60  # a working day; then sign in again
 CSRF_FIELD = "csrf"
 CSRF_HEADER = "x-csrf-token"
 MAX_FLASH_CHARS = 1500  # a cookie holds about 4 KB
+
+
+@dataclass(frozen=True)
+class Cookie:
+    """A session cookie's name, scope and rules: the console's by default; the customer's pages
+    (orders/customer/) have their own (docs/customer-pages.md)."""
+
+    name: str = COOKIE
+    path: str = COOKIE_PATH
+    lifetime: int = LIFETIME  # the longest a session lasts; one signed in ends at its own `exp` too
+    same_site: str = "Strict"
+    salt: str = "orders-console-session"
+    who: str = "user"  # the session key naming who is signed in
+
+
+CONSOLE_COOKIE = Cookie()
 
 
 class Forbidden(Exception):
@@ -69,23 +89,32 @@ def _read_secret(path: Path) -> str:
 class Sessions:
     """Reads and writes the session cookie; `SessionMiddleware` calls it around every request."""
 
-    def __init__(self, secret: str, revoked: RevokedFile, secure: bool | None = None) -> None:
-        self._serializer = URLSafeTimedSerializer(secret, salt="orders-console-session")
+    def __init__(
+        self, secret: str, revoked: RevokedFile, secure: bool | None = None, cookie: Cookie = CONSOLE_COOKIE
+    ) -> None:
+        self._serializer = URLSafeTimedSerializer(secret, salt=cookie.salt)
         self.secure = secure
         self.revoked = revoked
+        self.cookie = cookie
 
     def load(self, cookie: str | None) -> dict[str, Any]:
         if not cookie:
             return {}
         try:
-            data = self._serializer.loads(cookie, max_age=LIFETIME)
+            data = self._serializer.loads(cookie, max_age=self.cookie.lifetime)
         except BadSignature:
             return {}
         if not isinstance(data, dict) or data.get("sid") in self.revoked:
             return {}
-        if "user" in data and float(data.get("exp", 0)) < time.time():
+        if self.cookie.who in data and float(data.get("exp", 0)) < time.time():
             return {}
         return data
+
+    def max_age(self, session: dict[str, Any]) -> int:
+        """Seconds the browser keeps the cookie: never past the signed-in session's own end."""
+        if "exp" not in session:
+            return self.cookie.lifetime
+        return max(0, min(self.cookie.lifetime, int(float(session["exp"]) - time.time())))
 
     def dump(self, data: dict[str, Any]) -> str:
         return str(self._serializer.dumps(data))
@@ -109,7 +138,7 @@ class SessionMiddleware:
             await self.app(scope, receive, send)
             return
         request = Request(scope)
-        loaded = self.sessions.load(request.cookies.get(COOKIE))
+        loaded = self.sessions.load(request.cookies.get(self.sessions.cookie.name))
         session = loaded if loaded else new_session()
         before = json.dumps(session, sort_keys=True) if loaded else ""
         scope["session"] = session
@@ -120,8 +149,9 @@ class SessionMiddleware:
                 current = scope["session"]
                 if json.dumps(current, sort_keys=True) != before:
                     headers = MutableHeaders(scope=message)
-                    cookie = f"{COOKIE}={self.sessions.dump(current)}; Path={COOKIE_PATH}; Max-Age={LIFETIME}"
-                    cookie += "; HttpOnly; SameSite=Strict" + ("; Secure" if secure else "")
+                    spec, age = self.sessions.cookie, self.sessions.max_age(current)
+                    cookie = f"{spec.name}={self.sessions.dump(current)}; Path={spec.path}; Max-Age={age}"
+                    cookie += f"; HttpOnly; SameSite={spec.same_site}" + ("; Secure" if secure else "")
                     headers.append("Set-Cookie", cookie)
             await send(message)
 

@@ -20,6 +20,7 @@ from domain.reasons import Catalogue, Use, request_use
 from domain.registry import RECORDS, CommandRecord, decide
 from domain.spans import fmt_span
 from domain.state import OrderState, TimelineEntry
+from domain.wire import Channel
 from orders.queue import URGENT, PendingRequest
 
 EXTEND_CHOICES = ((3600, "1 hour"), (4 * 3600, "4 hours"), (86400, "1 day"), (7 * 86400, "7 days"))
@@ -93,7 +94,7 @@ def queue_rows(pending: list[PendingRequest], catalogue: Catalogue, now: datetim
                 reason=request.reason,
                 requested_at=when(request.requested_at),
                 requested_iso=iso(request.requested_at),
-                requested_by=who(request.actor, request.sender, row.customer_id),
+                requested_by=who(request.actor, request.sender, row.customer_id, request.channel),
                 deadline=when(request.decision_deadline),
                 left=left,
                 items=", ".join(f"{item.sku} x {item.quantity}" for item in request.items),
@@ -204,14 +205,24 @@ def consequence(state: OrderState, move: Move) -> str:
     return f"{move.note[:1].upper() + move.note[1:]}: the order goes to {move.to.display_name}."
 
 
-def who(actor: Actor | str | None, sender: str | None, customer_id: str | None = None) -> str:
-    """`store (alice)`: the actor and, when it says more, the sender (a customer's own id says nothing)."""
+CHANNEL_NAMES = {Channel.MY_ORDERS: "My orders"}
+
+
+def who(
+    actor: Actor | str | None,
+    sender: str | None,
+    customer_id: str | None = None,
+    channel: Channel | None = None,
+) -> str:
+    """`store (alice)`: the actor and, when it says more, the sender (a customer's own id says nothing);
+    `customer via My orders` when it came from the customer's pages (docs/customer-pages.md)."""
     if actor is None:
         return ""
     name = actor.value if isinstance(actor, Actor) else actor
+    via = f" via {CHANNEL_NAMES[channel]}" if channel in CHANNEL_NAMES else ""
     if not sender or (name == Actor.CUSTOMER.value and sender == customer_id):
-        return name
-    return f"{name} ({sender})"
+        return name + via
+    return f"{name} ({sender}){via}"
 
 
 def moved(entry: TimelineEntry) -> str:

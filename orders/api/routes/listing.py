@@ -52,17 +52,30 @@ async def list_orders(
     statuses = parse_statuses(f_status)
     if orderBy is not None and orderBy.replace(" ", "") not in ORDER_BY:
         raise ApiError(422, "invalid-request", f"orderBy (query): only {', '.join(sorted(ORDER_BY))}")
+    return await listed(request, response, statuses, f_customer, page, per_page, page_token)
+
+
+async def listed(
+    request: Request,
+    response: Response,
+    statuses: set[Status],
+    customer: str | None,
+    page: int,
+    per_page: int,
+    page_token: str | None,
+) -> OrderList:
+    """One page of orders as VTEX lists them, for List orders and the customer's own list."""
     orders = await provider_of(request).get()
     token: str | None = None
     if page_token is not None:
         page, token = _parse_token(page_token)
     else:
         for _ in range(page - 1):  # earlier pages: walked, not shown
-            token = (await orders.list_page(statuses, f_customer, per_page, token)).next_page
+            token = (await orders.list_page(statuses, customer, per_page, token)).next_page
             if token is None:
                 break
-    shown = await orders.list_page(statuses, f_customer, per_page, token) if page == 1 or token else None
-    total = await orders.count(statuses, f_customer)
+    shown = await orders.list_page(statuses, customer, per_page, token) if page == 1 or token else None
+    total = await orders.count(statuses, customer)
     items = [list_item(summary) for summary in shown.orders] if shown else []
     if shown and shown.next_page:
         response.headers[NEXT_PAGE_HEADER] = f"{page + 1}.{shown.next_page}"
