@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import shutil
 import statistics
 import tempfile
@@ -74,7 +75,7 @@ async def run(count: int, rounds: int, on: bool) -> dict[str, Any]:
         with tempfile.TemporaryDirectory() as data, ExitStack() as stack:
             if on:
                 stack.enter_context(traced_in_memory())
-            settings = Settings(_env_file=None, data_dir=Path(data), task_queue="bench-tracing")  # type: ignore[call-arg]
+            settings = Settings(_env_file=None, data_dir=Path(data), task_queue="bench-tracing")
             client = await connect_like_the_service(env, settings)
             sink = build_sink(settings)
             async with build_worker(client, settings, sink):
@@ -115,7 +116,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--on", action="store_true", help="trace into memory")
     args = parser.parse_args()
-    print(json.dumps(asyncio.run(run(args.orders, args.rounds, args.on))))
+    print(json.dumps(asyncio.run(run(args.orders, args.rounds, args.on))), flush=True)
+    os._exit(0)  # skip the teardown the SDK's Rust threads can abort (worker.py `_exit`)
 
 
 if __name__ == "__main__":

@@ -24,11 +24,14 @@ TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 ORDER_ATTRIBUTE = "order.id"  # on the span of a request that concerns an order
 
 _order: ContextVar[str | None] = ContextVar("orders_log_order_id", default=None)
+SEVERAL = ""  # `_order` of a task that concerns more than one order
 
 
 def concerning(order_id: str) -> None:
-    """What follows in this task (an HTTP request, a CLI command) concerns `order_id`."""
-    _order.set(order_id)
+    """What follows in this task (an HTTP request, a CLI command) concerns `order_id`; a task that
+    touches several orders (a list page) names none."""
+    before = _order.get()
+    _order.set(order_id if before in (None, order_id) else SEVERAL)
     span = trace.get_current_span()
     if span.is_recording():
         span.set_attribute(ORDER_ATTRIBUTE, order_id)
@@ -87,4 +90,4 @@ def _order_of(record: logging.LogRecord) -> str | None:
         workflow_id = workflow.info().workflow_id
     if workflow_id is not None:
         return order_id_of(workflow_id) if workflow_id.startswith(WORKFLOW_ID_PREFIX) else None
-    return _order.get()
+    return _order.get() or None

@@ -10,6 +10,7 @@ real `orders serve-api` exporting over OTLP/HTTP to a collector stand-in on loop
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
@@ -193,6 +194,19 @@ def test_json_lines_name_the_order_and_carry_the_traceback() -> None:
     # A workflow that is not an order's names no order.
     record.temporal_workflow = {"workflow_id": "something-else"}
     assert "order_id" not in json.loads(logs.JsonLines().format(record))
+
+
+async def test_a_request_about_several_orders_names_none() -> None:
+    async def request(*order_ids: str) -> str | None:
+        for order_id in order_ids:
+            logs.concerning(order_id)
+        record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1, "GET /", (), None)
+        return logs.ids(record).get("order_id")
+
+    # Each request is a task of its own, as uvicorn runs them.
+    assert await asyncio.create_task(request("5001", "5001")) == "5001"
+    assert await asyncio.create_task(request("5001", "5002")) is None
+    assert await asyncio.create_task(request()) is None
 
 
 OFF_PROBE = """
