@@ -20,6 +20,7 @@ from temporalio.worker import PollerBehaviorSimpleMaximum, Worker
 
 from activities.delivery import EventLog, EventSink, RoutedSink, WebhookSink
 from activities.order_activities import OrderActivities
+from orders import logs, telemetry
 from orders.connection import (
     connect,
     ensure_search_attributes,
@@ -48,6 +49,8 @@ def build_sink(settings: Settings) -> EventSink:
     webhooks = WebhookSink(
         settings.webhook_urls, settings.webhook_url, secret, settings.webhook_timeout_seconds
     )
+    if tracing := telemetry.active():
+        tracing.instrument_http(webhooks.http_client)  # each POST carries its command's traceparent
     return RoutedSink(webhooks, event_log)
 
 
@@ -160,6 +163,8 @@ def _exit_unfinished(code: int) -> None:
 def _exit(code: int) -> None:
     # Skip interpreter teardown, which the SDK's Rust threads can abort
     # (temporalio/sdk-python#300: SIGABRT in about one stop in six here).
+    if tracing := telemetry.active():
+        tracing.flush()
     logging.shutdown()
     sys.stdout.flush()
     sys.stderr.flush()
@@ -167,10 +172,11 @@ def _exit(code: int) -> None:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         settings = load_settings()
-    except SettingsError as err:
+        logs.configure(settings.log_format)
+        telemetry.configure(telemetry.WORKER_SERVICE)
+    except (SettingsError, telemetry.TelemetryError) as err:
         print(f"worker: {err}", file=sys.stderr)
         raise SystemExit(2) from None
 

@@ -123,6 +123,11 @@ class WebhookSink:
         self._key = webhook_key(secret) if secret else None
         self._http = httpx.AsyncClient(timeout=timeout_seconds)
 
+    @property
+    def http_client(self) -> httpx.AsyncClient:
+        """The client every POST goes through (the worker adds tracing to it)."""
+        return self._http
+
     def url_for(self, event: OrderEvent) -> str | None:
         return self._urls.get(event.type.kind, self._default_url)
 

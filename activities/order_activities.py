@@ -80,6 +80,8 @@ class OrderActivities:
             if not activity.info().is_local:
                 activity.heartbeat(progress)
             raise failure
+        if delivered:
+            log.info("events delivered: %s", ", ".join(sorted(delivered)))
         undelivered = [e.id for e in batch.alongside if e.id not in delivered and e.id not in failed]
         then_at = await self._then(batch, delivered, failed) if not undelivered else None
         if then_at is None:

@@ -44,6 +44,7 @@ from orders.errors import (
     first_line,
     unavailable,
 )
+from orders.logs import concerning
 from orders.placement import PLACEMENT_KEY, PlacementMemo
 from orders.reads import VisibilityReads
 from orders.settings import Settings
@@ -108,11 +109,13 @@ class OrdersClient(VisibilityReads):
     def _handle(self, order_id: str) -> WorkflowHandle[Any, Any]:
         if not ORDER_ID.fullmatch(order_id):
             raise InvalidOrderId(order_id)
+        concerning(order_id)
         return self.temporal.get_workflow_handle(workflow_id(order_id))
 
     async def place(self, order: OrderInput) -> Placed:
         """Start `order-<id>` (idempotent: placing an existing order leaves it as it is)."""
         order = order.with_defaults(self.settings.store)
+        concerning(order.order_id)
         status = initial_status(payment_approved=order.payment_approved)
         try:
             await self.temporal.start_workflow(
@@ -168,11 +171,18 @@ class OrdersClient(VisibilityReads):
                     ),
                     timeout,
                 )
+                log.info(
+                    "order %s: %s by %s done; now %s", order_id, action.value, stamped.actor, state.status
+                )
                 return CommandResult(request_id, state)
             except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
                 pass  # no worker answered in time: queue it as a signal
             except WorkflowUpdateFailedError as err:
-                raise _rejection(err) from None
+                rejection = _rejection(err)
+                log.info(
+                    "order %s: %s by %s refused (%s)", order_id, action.value, stamped.actor, rejection.code
+                )
+                raise rejection from None
             except RPCError as err:
                 if err.status is RPCStatusCode.NOT_FOUND:
                     return await self._after_finish(order_id, action, stamped, err)
@@ -182,6 +192,7 @@ class OrdersClient(VisibilityReads):
             await handle.signal(action.value, stamped)
         except RPCError as err:
             return await self._after_finish(order_id, action, stamped, err)
+        log.info("order %s: %s by %s queued", order_id, action.value, stamped.actor)
         return CommandResult(request_id, None)
 
     async def state(self, order_id: str) -> OrderState:

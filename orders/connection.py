@@ -10,6 +10,7 @@ from temporalio.envconfig import ClientConfigProfile
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.service import RPCError, RPCStatusCode
 
+from orders import telemetry
 from orders.settings import Settings
 from workflows.metrics import DECISION_BUCKETS, DECISION_SECONDS
 from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
@@ -46,7 +47,14 @@ async def connect(
     profile = profile or temporal_profile()
     config = profile.to_client_connect_config()
     config.setdefault("target_host", f"localhost:{settings.embedded_port}")
-    return await Client.connect(**config, data_converter=pydantic_data_converter, runtime=runtime)
+    tracing = telemetry.active()
+    return await Client.connect(
+        **config,
+        data_converter=pydantic_data_converter,
+        runtime=runtime,
+        # On the client, the tracing interceptor also applies to the workers built on it.
+        interceptors=tracing.interceptors() if tracing else [],
+    )
 
 
 async def ensure_search_attributes(client: Client) -> None:

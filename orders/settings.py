@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, PrivateAttr, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -61,6 +62,8 @@ class Settings(BaseSettings):
     api_port: int = Field(8000, ge=1, le=65535)
     # The worker's Prometheus endpoint (the SDK runtime's metrics), e.g. 9464; unset: off.
     metrics_port: int | None = Field(None, ge=1, le=65535)
+    # Log lines as text for a terminal, or JSON lines naming the order and trace (docs/observability.md).
+    log_format: Literal["text", "json"] = "text"
     # Seconds a command waits for a worker's verdict before it is queued as a signal instead.
     update_timeout_seconds: float = Field(5.0, gt=0)
     # The staff console (orders/console/): its accounts file (unset: <data dir>/console-users.json), the

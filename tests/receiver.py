@@ -37,6 +37,7 @@ class Attempt:
     at: float
     signed: bool
     answer: str
+    traceparent: str | None = None  # the W3C trace context the sender's POST carried (docs/observability.md)
 
 
 @dataclass
@@ -63,7 +64,8 @@ class Receiver:
         with self.lock:
             attempt = sum(1 for a in self.attempts if a.key == key) + 1
             answer = self.behaviour(event, attempt) if signed and key == event["id"] else "refuse"
-            self.attempts.append(Attempt(key, event["type"], time.monotonic(), signed, answer))
+            at = time.monotonic()
+            self.attempts.append(Attempt(key, event["type"], at, signed, answer, headers.get("traceparent")))
             if answer in ("ok", "hang") and key not in self.done:
                 self.done[key] = (time.monotonic(), event)  # the work is done even if the answer is late
         if answer == "ok":

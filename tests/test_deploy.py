@@ -34,6 +34,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from domain.lifecycle import Status
 from domain.models import OrderInput
+from orders import telemetry
 from orders.client import OrdersClient
 from orders.settings import Settings
 from tests.conftest import eventually
@@ -43,7 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "Dockerfile"
 
-POSTGRES, SCHEMA, TEMPORAL, SETUP, UI, WORKER, API = (
+POSTGRES, SCHEMA, TEMPORAL, SETUP, UI, WORKER, API, JAEGER = (
     "postgresql",
     "temporal-schema",
     "temporal",
@@ -51,8 +52,9 @@ POSTGRES, SCHEMA, TEMPORAL, SETUP, UI, WORKER, API = (
     "temporal-ui",
     "worker",
     "api",
+    "jaeger",
 )
-LONG_RUNNING = (POSTGRES, TEMPORAL, UI, WORKER, API)
+LONG_RUNNING = (POSTGRES, TEMPORAL, UI, WORKER, API, JAEGER)
 ONE_SHOTS = (SCHEMA, SETUP)
 # Who waits for whom, and for what.
 DEPENDENCIES = {
@@ -111,13 +113,15 @@ def environment_of(service: Mapping[str, Any]) -> dict[str, str | None]:
 def process_env(service: Mapping[str, Any], **overrides: str) -> dict[str, str]:
     """The environment compose gives the service's container, plus `overrides`; the surrounding
     TEMPORAL_*/ORDERS_* variables are dropped so they cannot leak in."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TEMPORAL_", "ORDERS_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TEMPORAL_", "ORDERS_", "OTEL_"))}
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     for key, value in environment_of(service).items():
         if value is not None:
             env[key] = value
         elif key in os.environ:
             env[key] = os.environ[key]
+    # No Jaeger here: traces off (tests/test_observability.py exports from a real process).
+    env["OTEL_SDK_DISABLED"] = "true"
     env.update(overrides)
     return env
 
@@ -269,7 +273,19 @@ def test_the_worker_and_the_api_are_configured_alike(services: dict[str, Any]) -
     known = {f"ORDERS_{name.upper()}" for name in Settings.model_fields}
     for name, env in ((WORKER, worker_env), (API, api_env)):
         for key in env:
-            assert key in known or key in ENVCONFIG_VARIABLES or key.startswith("TEMPORAL_TLS"), (name, key)
+            standard = key in ENVCONFIG_VARIABLES or key.startswith(("TEMPORAL_TLS", "OTEL_"))
+            assert key in known or standard, (name, key)
+
+
+def test_both_services_send_their_traces_to_jaeger(services: dict[str, Any]) -> None:
+    jaeger = services[JAEGER]
+    assert "--set=receivers.otlp.protocols.http.endpoint=0.0.0.0:4318" in jaeger["command"]
+    assert jaeger["ports"] == ["127.0.0.1:16686:16686"], "the UI has no login: this machine only"
+    for name in (WORKER, API):
+        env = environment_of(services[name])
+        assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == f"http://{JAEGER}:4318", name
+        assert env["OTEL_EXPORTER_OTLP_PROTOCOL"] == telemetry.PROTOCOL, name
+        assert "OTEL_SERVICE_NAME" not in env, f"{name} keeps its own default service name"
 
 
 def test_the_image_is_slim_non_root_and_without_dev_dependencies() -> None:

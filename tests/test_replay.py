@@ -10,10 +10,12 @@ from typing import Any
 import pytest
 from temporalio import workflow
 from temporalio.client import WorkflowHistory
+from temporalio.contrib.opentelemetry import TracingInterceptor
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from domain.state import OrderState
+from orders.temporal_tracing import CommandTracing
 from workflows.names import workflow_id
 from workflows.order_workflow import OrderWorkflow
 
@@ -40,6 +42,17 @@ def test_each_version_covers_the_main_paths(version: Path) -> None:
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda p: f"{p.parent.name}/{p.stem}")
 async def test_a_saved_history_replays_with_the_current_code(path: Path) -> None:
     replayer = Replayer(workflows=[OrderWorkflow], data_converter=pydantic_data_converter)
+    await replayer.replay_workflow(load(path))
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=lambda p: f"{p.parent.name}/{p.stem}")
+@pytest.mark.parametrize("tracing", [CommandTracing, TracingInterceptor], ids=lambda c: c.__name__)
+async def test_a_saved_history_replays_with_tracing_on(path: Path, tracing: type[TracingInterceptor]) -> None:
+    """Orders started before tracing existed (docs/observability.md) carry no trace headers: a worker
+    with the tracing interceptor, ours or the SDK's own, replays them as they were."""
+    replayer = Replayer(
+        workflows=[OrderWorkflow], data_converter=pydantic_data_converter, interceptors=[tracing()]
+    )
     await replayer.replay_workflow(load(path))
 
 

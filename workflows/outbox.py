@@ -6,6 +6,8 @@ events beside them, so an order canceled in its window costs one activity. Event
 itself (nobody waits on its workflow task) get one short local attempt first. A cancellation's first
 attempt is an activity of its own: when it fails, the workflow is told (`on_slow`, which shows the order
 in `cancel` to visibility) and the rest goes as an activity that retries with backoff.
+
+Each delivery belongs to the trace of the commands whose events it carries (`workflows.trace_context`).
 """
 
 from __future__ import annotations
@@ -21,10 +23,14 @@ from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.exceptions import TimeoutError as ActivityTimeout
 
 with workflow.unsafe.imports_passed_through():
+    from opentelemetry.context import Context
+
     from activities.order_activities import Delivery, DeliveryReport, OrderActivities
     from domain.effects import Compensation
     from domain.events import EventType, FailedEvent, OrderEvent
     from domain.order import Order
+    from workflows import trace_context
+    from workflows.trace_context import on_behalf_of
 
 # Deliveries retry until the receiver accepts, backing off exponentially up to once a minute.
 DELIVERY_RETRY = RetryPolicy(
@@ -42,12 +48,17 @@ class Outbox:
         self._order = order
         self._on_failure = on_failure
         self._queue: list[OrderEvent] = []
+        # The traces of the commands whose events are queued (none when tracing is off).
+        self._senders: list[Context] = []
         self._awaited = False  # a command queued some of it: deliver as an activity, not locally
         self._task: asyncio.Task[None] | None = None
 
     def add(self, events: list[OrderEvent], *, awaited: bool) -> None:
         self._queue.extend(events)
         self._awaited |= awaited
+        if sender := trace_context.sender():
+            self._senders = trace_context.merged(self._senders, [sender])
+        _log_moves(events)
 
     def empty(self) -> bool:
         return not self._queue
@@ -64,11 +75,15 @@ class Outbox:
     async def _drain(self) -> None:
         while self._queue:
             batch, local = list(self._queue), not self._awaited
+            senders, self._senders = self._senders, []
             self._awaited = False
             del self._queue[: len(batch)]
-            report = await self._deliver(in_waves(batch), local=local)
+            with on_behalf_of(senders):
+                report = await self._deliver(in_waves(batch), local=local)
             held_back = set(report.undelivered)
             self._queue[:0] = [event for event in batch if event.id in held_back]
+            if held_back:
+                self._senders = trace_context.merged(senders, self._senders)
 
     async def compensate(
         self, compensation: Compensation, on_slow: Callable[[], None], then: list[OrderEvent]
@@ -79,10 +94,21 @@ class Outbox:
         what it didn't deliver goes as an activity that retries with backoff. Returns when `then` went
         (None: not sent, the workflow sends it itself)."""
         beside: list[OrderEvent] = []
+        senders = list(self._senders)  # the command that canceled queued its status event
         if self.busy():
             then = []  # a batch before them is on its way: in order, after it
         else:
-            beside, self._queue, self._awaited = self._queue, [], False
+            beside, self._queue, self._awaited, self._senders = self._queue, [], False, []
+        with on_behalf_of(senders):
+            return await self._compensate(compensation, on_slow, then, beside)
+
+    async def _compensate(
+        self,
+        compensation: Compensation,
+        on_slow: Callable[[], None],
+        then: list[OrderEvent],
+        beside: list[OrderEvent],
+    ) -> datetime | None:
         batch = Delivery(
             waves=compensation.waves(),
             alongside=beside,
@@ -100,6 +126,8 @@ class Outbox:
             report = await self._deliver(batch, local=False)
         held_back = set(report.undelivered)
         self._queue[:0] = [event for event in beside if event.id in held_back]
+        if report.then_at is not None:
+            _log_moves(then)  # delivered with the effects: the workflow does not queue them
         return report.then_at
 
     def _progress(self, err: ActivityError, batch: Delivery) -> set[str]:
@@ -168,6 +196,20 @@ class Outbox:
         # A local activity's failure comes unwrapped: the sink's error, or the timeout.
         except (ActivityError, ApplicationError, ActivityTimeout):
             return None  # a receiver refused: retries go as an activity, with backoff
+
+
+def _log_moves(events: list[OrderEvent]) -> None:
+    """A line for each change of status: what staff look for when an order did not do what they expected
+    (docs/observability.md, "Logs")."""
+    for event in events:
+        if event.type is EventType.ORDER_STATUS_CHANGED:
+            workflow.logger.info(
+                "order %s: %s -> %s by %s",
+                event.order_id,
+                event.data.get("from_status") or "placed",
+                event.data.get("to_status"),
+                event.data.get("actor"),
+            )
 
 
 def in_waves(batch: list[OrderEvent]) -> Delivery:

@@ -17,6 +17,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
+from orders import telemetry
 from orders.api.auth import Authenticator
 from orders.api.errors import install_error_handlers
 from orders.api.middleware import MAX_BODY_BYTES, BodyLimit, CatchAll
@@ -65,4 +66,6 @@ def create_app(settings: Settings, orders: OrdersClient | None = None) -> FastAP
         app.include_router(routes.router)
     mount_console(app, settings, provider)  # the staff console under /console (SPEC §10)
     mount_customer_pages(app, settings, provider)  # "My orders" under /my-orders (SPEC §12), unless off
+    if tracing := telemetry.active():
+        tracing.instrument_app(app)  # a server span per request, the console's pages included
     return app

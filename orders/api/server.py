@@ -16,6 +16,7 @@ import sys
 
 import uvicorn
 
+from orders import logs, telemetry
 from orders.api.app import create_app
 from orders.api.auth import CredentialsError
 from orders.console.users import UsersFileError
@@ -51,10 +52,11 @@ def serve(host: str | None = None, port: int | None = None, fd: int | None = Non
     """Run the API until SIGINT/SIGTERM. Temporal is connected lazily: the API starts while it is down
     (and /readyz says so); a broken setting or credentials file stops the start with exit status 2, a
     port that can't be bound with exit status 1."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         settings = load_settings()
-    except SettingsError as err:
+        logs.configure(settings.log_format)
+        telemetry.configure(telemetry.API_SERVICE)
+    except (SettingsError, telemetry.TelemetryError) as err:
         print(f"orders serve-api: {err}", file=sys.stderr)
         raise SystemExit(2) from None
     host = host or settings.api_host
