@@ -206,7 +206,7 @@ async def test_raw_updates_with_bad_payloads_are_refused_with_the_reason_and_lea
             ),
             (
                 ("start_handling", "--input", '{"actor":"customer"}'),
-                "customers may only request cancellation",
+                "only the store or the erp may start handling, not the customer",
             ),
             (("approve_payment", "--input", "{}"), "already approved"),
             (("cancel_everything", "--input", "{}"), "cancel_everything"),
