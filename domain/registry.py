@@ -82,6 +82,15 @@ class Button:
 
 
 @dataclass(frozen=True)
+class CustomerButton:
+    """The customer pages' button (in English; the pages translate it): its label when the rules apply the
+    command at once, and when it asks the store instead (None: the same button either way)."""
+
+    at_once: str
+    asks: str | None = None
+
+
+@dataclass(frozen=True)
 class CommandRecord(Generic[C]):
     action: Action  # its value is the wire name: the signal's and the update's
     model: type[C]
@@ -99,7 +108,7 @@ class CommandRecord(Generic[C]):
     cli: Cli | None = None
     rest: str | None = None
     console: Button | None = None
-    customer: str | None = None
+    customer: CustomerButton | None = None
 
     @property
     def name(self) -> str:
@@ -212,7 +221,7 @@ RECORDS: tuple[CommandRecord[Any], ...] = (
         ),
         rest="/api/oms/pvt/orders/{orderId}/cancel",
         console=Button("Cancel order", "Cancellation sent"),
-        customer="Cancel order",
+        customer=CustomerButton("Cancel order", asks="Request cancellation"),
     ),
     CommandRecord(
         Action.START_HANDLING,
@@ -285,7 +294,7 @@ RECORDS: tuple[CommandRecord[Any], ...] = (
         facts=checks.items_facts,
         rest="/api/oms/pvt/orders/{orderId}/cancel-items",
         console=Button("Cancel items", "Items canceled"),
-        customer="Cancel items",
+        customer=CustomerButton("Cancel items"),
     ),
     CommandRecord(
         Action.INVOICE,

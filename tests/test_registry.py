@@ -18,6 +18,7 @@ from orders.api import create_app
 from orders.cli import cli
 from orders.console.routes_order import BY_SLUG
 from orders.console.views import slug_of
+from orders.customer.actions import WORDS as CUSTOMER_WORDS
 from orders.settings import Settings
 from workflows.order_workflow import OrderWorkflow
 
@@ -60,6 +61,9 @@ def test_every_record_s_doors_exist() -> None:
             assert "post" in paths.get(record.rest, {}), record.name
         if record.console:
             assert BY_SLUG[slug_of(record)] is record
+        if record.customer:
+            labels = [record.customer.at_once, record.customer.asks]
+            assert all(label in CUSTOMER_WORDS for label in labels if label), record.name
 
 
 def test_who_may_send_a_command_comes_from_the_table_and_the_refusal_says_it_in_words() -> None:

@@ -1,12 +1,11 @@
-"""Everything action-specific on the customer's pages, in one place (to move onto the command registry,
-domain/registry.py, when it carries each command's customer-page button): which of the two commands a
-customer may send (`request_cancellation`, `cancel_items`) gets which button when the rulebook allows
-it (`domain.lifecycle.decide`, as the console's `views.buttons`), the words of each button, its
-confirming page and its outcome in three languages, and how each form becomes a command.
+"""The customer pages' buttons: one for each command whose record gives the pages one
+(domain/registry.py, `CustomerButton`), shown when the rules allow it (`domain.registry.decide`, as the
+console's `views.buttons`); the words of each button, its confirming page and its outcome in three
+languages; and how each form becomes a command.
 
 Commands are sent through `OrdersClient.send` as actor `customer`, `sender` = the customer id,
 `channel` = `my-orders`, and the form's `request_id` (made when the confirming page was drawn), so a
-double click or a resubmitted form acts once (SPEC §9).
+double click or a resubmitted form acts once (docs/customer-pages.md).
 """
 
 from __future__ import annotations
@@ -14,15 +13,19 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from domain.commands import CancelItems
 from domain.lifecycle import Action, Actor, Move, Outcome, Status
 from domain.reasons import Catalogue, Use
-from domain.registry import decide
+from domain.registry import RECORDS, CommandRecord, decide
 from domain.state import OrderState
 from domain.text import MAX_REQUEST_ID_LENGTH, PRINTABLE
 from domain.wire import Channel
 from orders.client import new_request_id
 from orders.customer.words import Phrase
+
+Allowed = Callable[[Outcome, OrderState], bool]
 
 
 @dataclass(frozen=True)
@@ -34,7 +37,7 @@ class CustomerAction:
     hint: Phrase  # what it will do, on the confirming page
     done: Phrase  # the outcome, once the order took it
     items: bool  # the form asks for a quantity per line
-    allowed: Callable[[Outcome, OrderState], bool]  # whether the rules' answer for a customer shows it
+    allowed: Allowed  # whether the rules' answer for a customer shows it
 
 
 def _cancels_at_once(outcome: Outcome, state: OrderState) -> bool:
@@ -49,65 +52,115 @@ def _items_may_go(outcome: Outcome, state: OrderState) -> bool:
     return isinstance(outcome, Move) and state.remaining_quantity > 0
 
 
-CANCEL = CustomerAction(
-    slug="cancel",
-    action=Action.REQUEST_CANCELLATION,
-    button={"en": "Cancel order", "pt-BR": "Cancelar pedido", "es": "Cancelar pedido"},
-    confirm={"en": "Yes, cancel order", "pt-BR": "Sim, cancelar pedido", "es": "Sí, cancelar pedido"},
-    hint={
-        "en": "The order is canceled at once and your payment is refunded or released.",
-        "pt-BR": "O pedido é cancelado na hora e seu pagamento é estornado ou liberado.",
-        "es": "El pedido se cancela al instante y tu pago se reembolsa o se libera.",
-    },
-    done={
-        "en": "Your order is canceled.",
-        "pt-BR": "Seu pedido foi cancelado.",
-        "es": "Tu pedido fue cancelado.",
-    },
-    items=False,
-    allowed=_cancels_at_once,
-)
-REQUEST = CustomerAction(
-    slug="request",
-    action=Action.REQUEST_CANCELLATION,
-    button={"en": "Request cancellation", "pt-BR": "Solicitar cancelamento", "es": "Solicitar cancelación"},
-    confirm={
-        "en": "Yes, request cancellation",
-        "pt-BR": "Sim, solicitar cancelamento",
-        "es": "Sí, solicitar cancelación",
-    },
-    hint={
-        "en": "The store has started on your order, so it decides: you will see its answer here.",
-        "pt-BR": "A loja já começou a cuidar do pedido, então ela decide: a resposta aparece aqui.",
-        "es": "La tienda ya empezó con tu pedido, así que decide ella: verás su respuesta aquí.",
-    },
-    done={
-        "en": "Your request was sent to the store.",
-        "pt-BR": "Seu pedido foi enviado à loja.",
-        "es": "Tu solicitud fue enviada a la tienda.",
-    },
-    items=False,
-    allowed=_waits_for_the_store,
-)
-CANCEL_ITEMS = CustomerAction(
-    slug="cancel-items",
-    action=Action.CANCEL_ITEMS,
-    button={"en": "Cancel items", "pt-BR": "Cancelar itens", "es": "Cancelar artículos"},
-    confirm={"en": "Yes, cancel items", "pt-BR": "Sim, cancelar itens", "es": "Sí, cancelar artículos"},
-    hint={
-        "en": "Inside the time to cancel, the items are canceled at once; after it, the store decides.",
-        "pt-BR": "Dentro do prazo para cancelar, os itens são cancelados na hora; depois, a loja decide.",
-        "es": "Dentro del plazo para cancelar, los artículos se cancelan al instante; después, decide la tienda.",
-    },
-    done={
-        "en": "Done: see the items below.",
-        "pt-BR": "Feito: veja os itens abaixo.",
-        "es": "Hecho: mira los artículos abajo.",
-    },
-    items=True,
-    allowed=_items_may_go,
-)
-ACTIONS: tuple[CustomerAction, ...] = (CANCEL, REQUEST, CANCEL_ITEMS)
+def _moves(outcome: Outcome, state: OrderState) -> bool:
+    return isinstance(outcome, Move)
+
+
+@dataclass(frozen=True)
+class Words:
+    """A button's page path and words: the button, its confirming page's button, what it will do, the
+    outcome."""
+
+    slug: str
+    button: Phrase
+    confirm: Phrase
+    hint: Phrase
+    done: Phrase
+
+
+# Each button's words, by its English label (the registry's `CustomerButton`).
+WORDS: dict[str, Words] = {
+    "Cancel order": Words(
+        "cancel",
+        {"en": "Cancel order", "pt-BR": "Cancelar pedido", "es": "Cancelar pedido"},
+        {"en": "Yes, cancel order", "pt-BR": "Sim, cancelar pedido", "es": "Sí, cancelar pedido"},
+        {
+            "en": "The order is canceled at once and your payment is refunded or released.",
+            "pt-BR": "O pedido é cancelado na hora e seu pagamento é estornado ou liberado.",
+            "es": "El pedido se cancela al instante y tu pago se reembolsa o se libera.",
+        },
+        {
+            "en": "Your order is canceled.",
+            "pt-BR": "Seu pedido foi cancelado.",
+            "es": "Tu pedido fue cancelado.",
+        },
+    ),
+    "Request cancellation": Words(
+        "request",
+        {
+            "en": "Request cancellation",
+            "pt-BR": "Solicitar cancelamento",
+            "es": "Solicitar cancelación",
+        },
+        {
+            "en": "Yes, request cancellation",
+            "pt-BR": "Sim, solicitar cancelamento",
+            "es": "Sí, solicitar cancelación",
+        },
+        {
+            "en": "The store has started on your order, so it decides: you will see its answer here.",
+            "pt-BR": "A loja já começou a cuidar do pedido, então ela decide: a resposta aparece aqui.",
+            "es": "La tienda ya empezó con tu pedido, así que decide ella: verás su respuesta aquí.",
+        },
+        {
+            "en": "Your request was sent to the store.",
+            "pt-BR": "Seu pedido foi enviado à loja.",
+            "es": "Tu solicitud fue enviada a la tienda.",
+        },
+    ),
+    "Cancel items": Words(
+        "cancel-items",
+        {"en": "Cancel items", "pt-BR": "Cancelar itens", "es": "Cancelar artículos"},
+        {"en": "Yes, cancel items", "pt-BR": "Sim, cancelar itens", "es": "Sí, cancelar artículos"},
+        {
+            "en": "Inside the time to cancel, the items are canceled at once; after it, the store decides.",
+            "pt-BR": "Dentro do prazo para cancelar, os itens são cancelados na hora; depois, a loja decide.",
+            "es": "Dentro del plazo para cancelar, los artículos se cancelan al instante; después, decide la "
+            "tienda.",
+        },
+        {
+            "en": "Done: see the items below.",
+            "pt-BR": "Feito: veja os itens abaixo.",
+            "es": "Hecho: mira los artículos abajo.",
+        },
+    ),
+}
+
+
+def _action(record: CommandRecord[Any], label: str, allowed: Allowed) -> CustomerAction:
+    words = WORDS[label]
+    return CustomerAction(
+        slug=words.slug,
+        action=record.action,
+        button=words.button,
+        confirm=words.confirm,
+        hint=words.hint,
+        done=words.done,
+        items=issubclass(record.model, CancelItems),
+        allowed=allowed,
+    )
+
+
+def _actions() -> tuple[CustomerAction, ...]:
+    """The buttons of the commands whose record gives the customer pages one (domain/registry.py)."""
+    made: list[CustomerAction] = []
+    for record in RECORDS:
+        button = record.customer
+        if button is None:
+            continue
+        if issubclass(record.model, CancelItems):
+            made.append(_action(record, button.at_once, _items_may_go))
+        elif button.asks is None:
+            made.append(_action(record, button.at_once, _moves))
+        else:
+            made += [
+                _action(record, button.at_once, _cancels_at_once),
+                _action(record, button.asks, _waits_for_the_store),
+            ]
+    return tuple(made)
+
+
+ACTIONS = _actions()
 BY_SLUG = {action.slug: action for action in ACTIONS}
 
 
