@@ -377,7 +377,7 @@ async def test_orders_list_search_and_report(console: Console, alice: httpx.Asyn
     assert found.status_code == 303 and found.headers["location"] == f"/console/orders/{placed}"
     missing = await alice.get("/console/orders", params={"order": "no-such-order"}, follow_redirects=True)
     assert "No order has the id no-such-order" in missing.text
-    assert (await alice.get("/console/orders", params={"page": "garbage"})).status_code == 400
+    assert (await alice.get("/console/orders", params={"page": "garbage"})).status_code == 422
     bogus = await alice.get("/console/orders", params={"status": "bogus", "customer": who})
     assert bogus.status_code == 400 and placed not in bogus.text  # not every order
     assert "Unknown status &#39;bogus&#39;; one of payment-pending, window-to-cancel," in bogus.text
