@@ -18,11 +18,14 @@ from datetime import UTC, datetime, timedelta
 
 from temporalio.client import Client, WorkflowExecution
 
+from domain.text import MAX_ID_LENGTH
+from workflows.names import workflow_id
+
 MAX_PAGE = 100
 # A cursor's start time lies where Temporal keeps times (nanoseconds since 1970 in 64 bits: to 2262).
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(2262, 4, 11, tzinfo=UTC)
-MAX_WORKFLOW_ID = 1000  # Temporal's default limit on a workflow id's length
+MAX_WORKFLOW_ID = len(workflow_id("x" * MAX_ID_LENGTH))  # the longest an order's workflow id is
 # How many closed orders one page may read past the ones it shows (long-lived orders close late).
 MAX_CLOSED_READ = 2000
 

@@ -19,10 +19,11 @@ from domain.reasons import Use
 from domain.text import ORDER_ID
 from orders.api.provider import OrdersProvider
 from orders.client import OrdersClient, new_request_id
-from orders.console import actions, reads, views
+from orders.console import actions, reads, roles, views
 from orders.console.auth import Staff, require_staff
 from orders.console.fields import Details, Quantity, ReasonCode, RequestId, Sku
 from orders.console.pages import PREFIX, render
+from orders.console.roles import Confirmer, Operator
 from orders.console.sessions import flash
 from orders.errors import OrderNotFound, OrdersError, TemporalUnavailable
 from orders.settings import Settings
@@ -69,12 +70,14 @@ async def order_page(request: Request, order_id: str, staff: Signed) -> Response
     except OrdersError as err:
         return _page(request, order_id, 409, state=None, summary=None, unavailable=str(err), now=now)
     settings: Settings = request.app.state.settings
+    pending = state.pending_request
     return _page(
         request,
         order_id,
         state=state,
         now=now,
         buttons=views.buttons(state, staff.role, now),
+        own_request=pending is not None and roles.is_own(pending.actor, pending.sender, staff),
         catalogue=settings.catalogue,
     )
 
@@ -106,7 +109,7 @@ async def _act(request: Request, order_id: str, act: Act) -> Response:
 
 
 @router.post("/orders/{order_id}/confirm")
-async def confirm(request: Request, order_id: str, staff: Signed, request_id: RequestId = "") -> Response:
+async def confirm(request: Request, order_id: str, staff: Confirmer, request_id: RequestId = "") -> Response:
     rid = actions.request_id(request_id)
     return await _act(
         request,
@@ -119,7 +122,7 @@ async def confirm(request: Request, order_id: str, staff: Signed, request_id: Re
 async def deny(
     request: Request,
     order_id: str,
-    staff: Signed,
+    staff: Operator,
     reason_code: ReasonCode = "",
     details: Details = "",
     request_id: RequestId = "",
@@ -133,7 +136,7 @@ async def deny(
 async def cancel(
     request: Request,
     order_id: str,
-    staff: Signed,
+    staff: Operator,
     reason_code: ReasonCode = "",
     details: Details = "",
     request_id: RequestId = "",
@@ -167,7 +170,7 @@ async def _with_reason(
 
 @router.post("/orders/{order_id}/start-handling")
 async def start_handling(
-    request: Request, order_id: str, staff: Signed, request_id: RequestId = ""
+    request: Request, order_id: str, staff: Operator, request_id: RequestId = ""
 ) -> Response:
     rid = actions.request_id(request_id)
     return await _act(
@@ -179,7 +182,7 @@ async def start_handling(
 async def extend(
     request: Request,
     order_id: str,
-    staff: Signed,
+    staff: Operator,
     seconds: Annotated[int, Form(ge=views.EXTEND_MIN, le=views.EXTEND_MAX)] = views.EXTEND_MIN,
     request_id: RequestId = "",
 ) -> Response:
@@ -196,7 +199,7 @@ async def extend(
 async def cancel_items(
     request: Request,
     order_id: str,
-    staff: Signed,
+    staff: Operator,
     sku: Sku,
     quantity: Quantity,
     reason_code: ReasonCode = "",
