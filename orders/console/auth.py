@@ -18,7 +18,6 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 
 from fastapi import Request
-from starlette.concurrency import run_in_threadpool
 
 from domain.lifecycle import Actor
 from orders.console.guard import PasswordChecks, client_of
@@ -113,7 +112,7 @@ class SignInRefused(Exception):
 async def sign_in(
     request: Request, users: UsersFile, throttle: Throttle, checks: PasswordChecks, name: str, password: str
 ) -> User:
-    """Check the password (off the event loop, one of `checks`' turns) and start a new session for the
+    """Check the password (in one of `checks`' threads and turns) and start a new session for the
     user; a refusal says why in words that don't tell whether the name exists. `guard.Busy` when no
     turn to check it comes soon: nothing was judged."""
     name = normalize(name)[:64]
@@ -129,8 +128,7 @@ async def sign_in(
         )
     try:
         user = users.get(name) if name else None
-        async with checks.turn(client):
-            matches = await run_in_threadpool(verify, user, password)
+        matches = await checks.check(client, lambda: verify(user, password))
     except Exception:
         throttle.withdraw(key)  # no turn (`Busy`), or the accounts file unreadable: nothing was judged
         raise

@@ -4,7 +4,9 @@ Argon2 is slow on purpose: each check takes a good part of a second of CPU on se
 bound, a flood of sign-ins (names that don't exist cost the same) starved the API on the same cores.
 `PasswordChecks` runs at most `concurrency` checks at once in this API process and lets one client hold
 at most `per_client` of them, running or waiting; a check waits its turn at most `WAIT_SECONDS`, and a
-sign-in that can't get one is answered 429 with `Retry-After`, unjudged (it counts as no attempt).
+sign-in that can't get one is answered 429 with `Retry-After`, unjudged (it counts as no attempt). The
+checks run in threads of their own at a lower priority than the event loop's, so what does run yields
+the cores to the API's other answers (docs/performance.md, "Sign-in flood").
 
 The client is the address the connection came from: behind a reverse proxy that is the proxy, unless its
 address is in ORDERS_TRUSTED_PROXIES, when the API believes its `X-Forwarded-For` (`orders/api/app.py`).
@@ -14,11 +16,15 @@ An IPv6 client is its /64 network, which one host usually has whole.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import os
+import threading
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
+from typing import TypeVar
 
 from fastapi import Request
 
@@ -26,6 +32,8 @@ WAIT_SECONDS = 2.0  # the longest a sign-in waits for its turn before it is answ
 QUEUE_PER_SLOT = 8  # waiting checks per running one; more are answered 429 at once
 RETRY_AFTER_SECONDS = 5
 PER_CLIENT = 2  # one person signs in once; a second check covers a double click
+CHECK_NICENESS = 10  # below the event loop's 0: the API's other answers come first
+T = TypeVar("T")
 
 
 def default_concurrency() -> int:
@@ -42,6 +50,13 @@ class Busy(Exception):
         self.retry_after = retry_after
 
 
+def _lower_priority() -> None:
+    """Run this thread (and the Argon2 lane threads it starts, which inherit it) at a lower priority
+    than the event loop's, so a busy check yields the cores to the API's other answers."""
+    with contextlib.suppress(AttributeError, OSError):  # per-thread niceness is Linux's
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), CHECK_NICENESS)
+
+
 class PasswordChecks:
     def __init__(self, concurrency: int | None = None, per_client: int = PER_CLIENT) -> None:
         self.concurrency = concurrency or default_concurrency()
@@ -50,6 +65,15 @@ class PasswordChecks:
         self._slots = asyncio.Semaphore(self.concurrency)
         self._waiting = 0
         self._held: Counter[str] = Counter()  # checks per client, running or waiting
+        self._threads = ThreadPoolExecutor(
+            self.concurrency, thread_name_prefix="password-check", initializer=_lower_priority
+        )
+
+    async def check(self, client: str, work: Callable[[], T]) -> T:
+        """`work` (a password check) run in one of this bound's low-priority threads, in `client`'s turn;
+        `Busy` when there is none to be had soon."""
+        async with self.turn(client):
+            return await asyncio.get_running_loop().run_in_executor(self._threads, work)
 
     @asynccontextmanager
     async def turn(self, client: str) -> AsyncIterator[None]:
