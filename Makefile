@@ -6,7 +6,7 @@ VENV := $(ROOT).venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test unit chaos bench bench-report bench-console screenshots lint format clean
+.PHONY: run test unit chaos bench bench-report bench-console bench-signin screenshots lint format clean
 
 $(STAMP): $(ROOT)pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
@@ -46,6 +46,11 @@ bench-report: $(STAMP)
 # The console's queue with 1,000 pending requests: see docs/performance.md ("Console").
 bench-console: $(STAMP)
 	PATH="$(BIN):$$PATH" $(BIN)/python -m bench.console $(ARGS)
+
+# An API read alone and during a flood of console sign-ins, with and without the bound on password
+# checks: see docs/performance.md ("Sign-in flood").
+bench-signin: $(STAMP)
+	PATH="$(BIN):$$PATH" $(BIN)/python -m bench.signin $(ARGS)
 
 # docs/console-*.png and docs/customer-*.png, as the README and the docs show them (needs /usr/bin/chromium).
 screenshots: $(STAMP)

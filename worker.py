@@ -29,6 +29,7 @@ from orders.connection import (
     temporal_profile,
     uses_embedded_server,
 )
+from orders.datadir import make_private
 from orders.embedded import EmbeddedTemporal
 from orders.settings import Settings, SettingsError, load_settings
 from workflows.order_workflow import OrderWorkflow
@@ -89,6 +90,7 @@ def build_worker(client: Client, settings: Settings, sink: EventSink, **options:
 async def serve(settings: Settings, stop: asyncio.Event) -> None:
     profile = temporal_profile()
     server: EmbeddedTemporal | None = None
+    make_private(settings.data_dir)  # the event log and the embedded Temporal's database go there
     async with AsyncExitStack() as stack:
         if uses_embedded_server(profile):
             server = EmbeddedTemporal(
@@ -96,11 +98,13 @@ async def serve(settings: Settings, stop: asyncio.Event) -> None:
             )
             await stack.enter_async_context(server)
             log.info("Temporal Web UI: %s", server.ui_url)
-        runtime = metrics_runtime(settings.metrics_port) if settings.metrics_port else None
+        runtime = (
+            metrics_runtime(settings.metrics_port, settings.metrics_host) if settings.metrics_port else None
+        )
         client = await connect(settings, profile, runtime)
         await ensure_search_attributes(client)
         if settings.metrics_port:
-            log.info("Prometheus metrics on :%d/metrics", settings.metrics_port)
+            log.info("Prometheus metrics on %s:%d/metrics", settings.metrics_host, settings.metrics_port)
         sink = build_sink(settings)
         stack.push_async_callback(sink.aclose)
         deadline = ShutdownDeadline()

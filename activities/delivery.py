@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import json
 import logging
+import os
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -182,11 +183,14 @@ class EventLog:
             raise Undeliverable(f"{event.type.value} to the event log: {type(err).__name__}") from None
         async with self._lock:
             if self._written is None:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
                 self._written = self._load()
             if event.id in self._written:
                 return
-            with self.path.open("ab") as log_file:
+            # Customer data: readable by the service's user only (docs/configuration.md, "Files").
+            with os.fdopen(
+                os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600), "ab"
+            ) as log_file:
                 log_file.write(line)
             self._written.add(event.id)
 

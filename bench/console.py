@@ -36,7 +36,7 @@ from orders.console.users import UsersFile
 from orders.queue import pending_requests
 from orders.settings import Settings
 
-PASSWORD = "bench-console-password"
+PASSWORD = "quiet-harbor-lantern-58"  # console passwords may not contain the user name
 CONCURRENCY = 32
 
 

@@ -20,7 +20,7 @@ from domain.state import CancellationRequest, OrderState
 class Compensation:
     """What entering `cancel` undoes: payment and stock first (together), then the customer is told."""
 
-    payment: OrderEvent | None  # None: no payment to undo (it never came)
+    payment: OrderEvent | None  # None: no payment to undo (it never came, or nothing of it is left)
     stock: OrderEvent
     customer: OrderEvent
 
@@ -52,8 +52,10 @@ def compensation(state: OrderState, now: datetime) -> Compensation:
         **amount,
     }
     refund = {**amount, "method": state.payment.method}
+    # Nothing left to refund or void (item cancellations took it all): no payment event, as for items.
+    owed = payment if state.remaining_total > 0 else None
     return Compensation(
-        payment=OrderEvent.once(payment, order_id, now, refund) if payment else None,
+        payment=OrderEvent.once(owed, order_id, now, refund) if owed else None,
         stock=OrderEvent.once(stock, order_id, now, {"items": items}),
         customer=OrderEvent.once(EventType.CUSTOMER_NOTIFY, order_id, now, notice),
     )

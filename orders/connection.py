@@ -32,11 +32,13 @@ def namespace_of(profile: ClientConfigProfile) -> str:
     return profile.namespace or DEFAULT_NAMESPACE
 
 
-def metrics_runtime(port: int, host: str = "0.0.0.0") -> Runtime:
+def metrics_runtime(port: int, host: str = "127.0.0.1") -> Runtime:
     """A runtime whose metrics Prometheus scrapes: the SDK's (workflow and activity latencies, task
-    queues) and the orders' own (workflows/metrics.py)."""
+    queues) and the orders' own (workflows/metrics.py). Unauthenticated, so loopback unless `host`
+    (ORDERS_METRICS_HOST) says otherwise."""
+    address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     prometheus = PrometheusConfig(
-        bind_address=f"{host}:{port}", histogram_bucket_overrides={DECISION_SECONDS: DECISION_BUCKETS}
+        bind_address=address, histogram_bucket_overrides={DECISION_SECONDS: DECISION_BUCKETS}
     )
     return Runtime(telemetry=TelemetryConfig(metrics=prometheus))
 

@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 from types import TracebackType
 
+from orders.datadir import make_private, private_append
 from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
 
 log = logging.getLogger(__name__)
@@ -129,13 +130,16 @@ class EmbeddedTemporal:
             )
             self._adopted = left_behind
             return self
-        self.database.parent.mkdir(parents=True, exist_ok=True)
-        server_log = (self.database.parent / "temporal.log").open("ab")
+        make_private(self.database.parent)
+        server_log = os.fdopen(private_append(self.log_path()), "ab")
+        # umask 077: the database (customer data) and whatever else the server writes are its user's alone.
         self._process = subprocess.Popen(
-            self.command(), stdout=server_log, stderr=subprocess.STDOUT, start_new_session=True
+            self.command(), stdout=server_log, stderr=subprocess.STDOUT, start_new_session=True, umask=0o077
         )
         server_log.close()
-        self.pid_file.write_text(f"{self._process.pid}\n")
+        with os.fdopen(private_append(self.pid_file), "w") as pid_file:
+            pid_file.truncate(0)
+            pid_file.write(f"{self._process.pid}\n")
         deadline = asyncio.get_running_loop().time() + START_TIMEOUT_SECONDS
         while not await port_open(self.port):
             if self._process.poll() is not None:

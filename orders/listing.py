@@ -18,7 +18,14 @@ from datetime import UTC, datetime, timedelta
 
 from temporalio.client import Client, WorkflowExecution
 
+from domain.text import MAX_ID_LENGTH
+from workflows.names import workflow_id
+
 MAX_PAGE = 100
+# A cursor's start time lies where Temporal keeps times (nanoseconds since 1970 in 64 bits: to 2262).
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2262, 4, 11, tzinfo=UTC)
+MAX_WORKFLOW_ID = len(workflow_id("x" * MAX_ID_LENGTH))  # the longest an order's workflow id is
 # How many closed orders one page may read past the ones it shows (long-lived orders close late).
 MAX_CLOSED_READ = 2000
 
@@ -36,12 +43,18 @@ class Cursor:
 
     @classmethod
     def parse(cls, token: str) -> Cursor:
-        """A page token as given out by `token`; anything else is a ValueError naming what is wrong."""
+        """A page token as given out by `token`; anything else is a ValueError naming what is wrong: a
+        time without a zone, or outside what Temporal keeps, would fail the read (or its query) later."""
         try:
             raw = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-            return cls(datetime.fromisoformat(raw["t"]), str(raw["id"]))
-        except (binascii.Error, ValueError, KeyError, TypeError):
+            started_at, workflow_id = datetime.fromisoformat(raw["t"]), raw["id"]
+        except (binascii.Error, ValueError, KeyError, TypeError, RecursionError):
             raise ValueError("not a page token this service gave out") from None
+        if started_at.tzinfo is None or not EARLIEST <= started_at <= LATEST:
+            raise ValueError("not a page token this service gave out (its time is out of range)")
+        if not isinstance(workflow_id, str) or not 0 < len(workflow_id) <= MAX_WORKFLOW_ID:
+            raise ValueError("not a page token this service gave out (its order is not one)")
+        return cls(started_at, workflow_id)
 
 
 @dataclass(frozen=True)

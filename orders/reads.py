@@ -104,7 +104,7 @@ class VisibilityReads:
         try:
             after = Cursor.parse(page_token) if page_token else None
         except ValueError as err:
-            raise CommandRejected(f"page token: {err}", "malformed") from None
+            raise CommandRejected(f"page_token: {err}", "malformed") from None
         try:
             page = await newest_first(self.temporal, query, size, after)
         except RPCError as err:

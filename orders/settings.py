@@ -6,6 +6,7 @@ way the `temporal` CLI reads it; everything else is an `ORDERS_*` variable.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from pathlib import Path
 from typing import Literal
@@ -19,6 +20,7 @@ from domain.events import EventType
 from domain.models import StoreSettings
 from domain.reasons import BUILT_IN, Catalogue, CatalogueError
 from domain.spans import fmt_span
+from domain.wire import MAX_SECONDS
 from orders.durations import parse_durations
 
 EVENT_KINDS = tuple(dict.fromkeys(event.kind for event in EventType))  # payment, stock, store, ...
@@ -37,9 +39,10 @@ class Settings(BaseSettings):
     data_dir: Path = Path(".data")
     embedded_port: int = Field(7233, ge=1, le=64535)
     task_queue: str = "orders"
-    grace_period_seconds: int = Field(defaults.GRACE_PERIOD_SECONDS, ge=0)
-    decision_timeout_seconds: int = Field(defaults.DECISION_TIMEOUT_SECONDS, gt=0)
-    payment_timeout_seconds: int = Field(defaults.PAYMENT_TIMEOUT_SECONDS, gt=0)
+    # Durations are bounded as the wire model bounds them: one out of range stops the start (exit 2).
+    grace_period_seconds: int = Field(defaults.GRACE_PERIOD_SECONDS, ge=0, le=MAX_SECONDS)
+    decision_timeout_seconds: int = Field(defaults.DECISION_TIMEOUT_SECONDS, gt=0, le=MAX_SECONDS)
+    payment_timeout_seconds: int = Field(defaults.PAYMENT_TIMEOUT_SECONDS, gt=0, le=MAX_SECONDS)
     # Before a pending request's decision deadline, when to remind the store: `7d,1d,1h`; empty: never.
     decision_reminders: str = ",".join(fmt_span(offset) for offset in defaults.REMINDER_OFFSETS)
     # One URL for every event, and optionally one per kind (ORDERS_WEBHOOK_URL_PAYMENT, ...).
@@ -50,7 +53,7 @@ class Settings(BaseSettings):
     webhook_url_customer: str | None = None
     webhook_url_order: str | None = None
     webhook_secret: SecretStr | None = None
-    webhook_timeout_seconds: float = Field(10.0, gt=0)
+    webhook_timeout_seconds: float = Field(10.0, gt=0, le=MAX_SECONDS)
     api_credentials: Path | None = None
     customer_token_secret: SecretStr | None = None
     # A customer token may live this long at most (`exp` - `iat`).
@@ -60,12 +63,14 @@ class Settings(BaseSettings):
     _catalogue: Catalogue | None = PrivateAttr(None)
     api_host: str = "127.0.0.1"
     api_port: int = Field(8000, ge=1, le=65535)
-    # The worker's Prometheus endpoint (the SDK runtime's metrics), e.g. 9464; unset: off.
+    # The worker's Prometheus endpoint (the SDK runtime's metrics), e.g. 9464; unset: off. It has no
+    # authentication, so it listens on this machine only unless told otherwise (docs/deploying.md).
     metrics_port: int | None = Field(None, ge=1, le=65535)
     # Log lines as text for a terminal, or JSON lines naming the order and trace (docs/observability.md).
     log_format: Literal["text", "json"] = "text"
+    metrics_host: str = Field("127.0.0.1", min_length=1, max_length=255)
     # Seconds a command waits for a worker's verdict before it is queued as a signal instead.
-    update_timeout_seconds: float = Field(5.0, gt=0)
+    update_timeout_seconds: float = Field(5.0, gt=0, le=MAX_SECONDS)
     # The staff console (orders/console/): its accounts file (unset: <data dir>/console-users.json), the
     # key that signs its session cookies (unset: a random one kept in <data dir>/console-secret), and
     # whether its cookie is marked Secure (unset: when the request came over HTTPS; set true behind a
@@ -79,6 +84,13 @@ class Settings(BaseSettings):
     # Where customers and staff reach this API, for the links `orders customer-link` mints; unset:
     # http://ORDERS_API_HOST:ORDERS_API_PORT.
     public_url: str | None = None
+    # Password checks (Argon2) at once in one API process (unset: a quarter of the cores, at least one),
+    # and per client; a sign-in past them waits briefly, then is answered 429 (orders/console/guard.py).
+    console_signin_concurrency: int | None = Field(None, ge=1, le=256)
+    console_signin_per_client: int = Field(2, ge=1, le=256)
+    # Reverse proxies (addresses or networks, comma-separated) whose X-Forwarded-For and
+    # X-Forwarded-Proto the API believes; unset: none, the client is the connection's peer.
+    trusted_proxies: str = ""
 
     # Worker tuning (docs/performance.md). Unset: the Temporal SDK's default.
     # Orders kept in the worker's memory between tasks; the rest are replayed from history when they wake.
@@ -112,6 +124,25 @@ class Settings(BaseSettings):
                 f"give up to {defaults.MAX_REMINDERS} positive durations, e.g. 7d,1d,1h (or nothing for none)"
             )
         return text
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, text: str) -> str:
+        for part in (p.strip() for p in text.split(",")):
+            if not part:
+                continue
+            try:
+                ipaddress.ip_network(part, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{part[:60]!r} is not an address or network; list the proxies' addresses, e.g. "
+                    "10.0.0.5,10.1.0.0/16 (never every address: any client could then say who it is)"
+                ) from None
+        return text
+
+    @property
+    def proxies(self) -> list[str]:
+        return [part.strip() for part in self.trusted_proxies.split(",") if part.strip()]
 
     @field_validator("webhook_secret")
     @classmethod

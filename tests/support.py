@@ -187,7 +187,8 @@ async def serving(app: FastAPI) -> AsyncIterator[str]:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_config=None, lifespan="on"))
+    # No proxy headers, as `orders serve-api` runs it: uvicorn's default trusts X-Forwarded-For from loopback.
+    server = uvicorn.Server(uvicorn.Config(app, log_config=None, lifespan="on", proxy_headers=False))
     task = asyncio.create_task(server.serve(sockets=[sock]))
 
     async def started() -> bool:

@@ -329,8 +329,11 @@ async def test_sign_out_ends_the_session(page: Page, console: Console, browser: 
 async def test_the_api_docs_load_nothing_from_another_host(page: Page, console: Console) -> None:
     asked: list[str] = []
     page.on("request", lambda request: asked.append(request.url))
-    await page.goto("/docs", wait_until="networkidle")
+    opened = await page.goto("/docs", wait_until="networkidle")
     await expect(page.get_by_role("heading", name=re.compile("Orders API"))).to_be_visible()
+    # Under the console's kind of policy (no unsafe-inline): a violation would fail the test (`page`).
+    assert opened is not None and "frame-ancestors 'none'" in opened.headers["content-security-policy"]
+    assert "unsafe-inline" not in opened.headers["content-security-policy"]
     assert asked and all(url.startswith(console.url) for url in asked), asked
     assert (await page.request.get("/redoc")).status == 404  # ReDoc's bundle would fetch a CDN's logo
 

@@ -16,11 +16,13 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from orders import telemetry
+from orders.api import docs
 from orders.api.auth import Authenticator
 from orders.api.errors import install_error_handlers
-from orders.api.middleware import MAX_BODY_BYTES, BodyLimit, CatchAll
+from orders.api.middleware import MAX_BODY_BYTES, BodyLimit, CatchAll, RelativeRedirects
 from orders.api.provider import OrdersProvider
 from orders.api.routes import customer, items, links, listing, ops, policy, staff
 from orders.client import OrdersClient
@@ -47,8 +49,10 @@ def create_app(settings: Settings, orders: OrdersClient | None = None) -> FastAP
 
     # /docs (Swagger UI) loads its script and style from this process (fastapi-offline ships them),
     # not from a CDN: it works offline and behind a strict proxy. No /redoc: its bundle fetches a logo
-    # from cdn.redoc.ly, and /docs reads the same OpenAPI document.
+    # from cdn.redoc.ly, and /docs reads the same OpenAPI document. Our /docs page is `docs.install`'s:
+    # fastapi-offline's carries no security headers.
     app = FastAPIOffline(
+        docs_url=None,
         redoc_url=None,
         title="Orders API",
         summary="Order cancellation on Temporal, with VTEX's Orders API paths and bodies",
@@ -61,7 +65,13 @@ def create_app(settings: Settings, orders: OrdersClient | None = None) -> FastAP
     app.state.orders = provider
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
+    docs.install(app)
+    app.add_middleware(RelativeRedirects)
     app.add_middleware(CatchAll)  # added last: outermost of ours
+    if settings.proxies:
+        # Who the client is (the console's sign-in throttle) and whether it came over HTTPS (the
+        # Secure cookie), from the headers of the proxies named, and only theirs (docs/deploying.md).
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.proxies)
     for routes in (ops, listing, staff, items, policy, customer, links):
         app.include_router(routes.router)
     mount_console(app, settings, provider)  # the staff console under /console (SPEC §10)

@@ -1,10 +1,12 @@
 """The REST API's ASGI middleware: `BodyLimit` refuses oversized bodies with 413 before they reach a
-route, and `CatchAll` turns any unexpected exception into a 500 envelope, the traceback to the log only.
+route, `CatchAll` turns any unexpected exception into a 500 envelope, the traceback to the log only, and
+`RelativeRedirects` keeps the Host header out of redirects.
 """
 
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -99,3 +101,42 @@ class CatchAll:
                 raise  # half an answer is out; the server can only drop the connection
             response = error_response(500, "internal-error", "internal error; the server log has the details")
             await response(scope, receive, send)
+
+
+class RelativeRedirects:
+    """Redirects the app's routers make for a missing slash (`/console` -> `/console/`) name the request's
+    own host from its Host header, which a caller chooses, and the scheme uvicorn saw (plain HTTP behind a
+    proxy that terminates TLS): answer them as the path alone, which the browser resolves against the
+    address it used."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        host = dict(scope["headers"]).get(b"host", b"").decode("latin-1")
+        if not host and scope.get("server"):
+            server_host, server_port = scope["server"]
+            host = f"{server_host}:{server_port}" if server_port else str(server_host)
+
+        async def relative(message: Message) -> None:
+            if message["type"] == "http.response.start" and 300 <= message["status"] < 400:
+                message["headers"] = [
+                    (name, own_path(value, host) if name.lower() == b"location" else value)
+                    for name, value in message.get("headers", [])
+                ]
+            await send(message)
+
+        await self.app(scope, receive, relative)
+
+
+def own_path(location: bytes, host: str) -> bytes:
+    """`http://<host>/a?b` -> `/a?b` when `<host>` is the request's own; any other location as it is."""
+    parts = urlsplit(location.decode("latin-1"))
+    if parts.scheme in ("http", "https") and parts.netloc.lower() == host.lower():
+        # One leading slash: `//evil.example/` (or `/\\evil.example/`) would be another site to a browser.
+        path = "/" + parts.path.lstrip("/\\") + (f"?{parts.query}" if parts.query else "")
+        return path.encode("latin-1")
+    return location

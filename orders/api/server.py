@@ -20,6 +20,7 @@ from orders import logs, telemetry
 from orders.api.app import create_app
 from orders.api.auth import CredentialsError
 from orders.console.users import UsersFileError
+from orders.datadir import make_private
 from orders.settings import SettingsError, load_settings
 
 log = logging.getLogger("orders.api")
@@ -61,6 +62,7 @@ def serve(host: str | None = None, port: int | None = None, fd: int | None = Non
         raise SystemExit(2) from None
     host = host or settings.api_host
     port = port or settings.api_port
+    make_private(settings.data_dir)  # the console's accounts and keys go there
     if settings.api_credentials is None:
         log.warning("ORDERS_API_CREDENTIALS is unset: every private call is refused (401)")
     if settings.customer_token_secret is None:

@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from orders.api.provider import OrdersProvider
 from orders.console import routes_auth, routes_lists, routes_order, routes_queue
 from orders.console.auth import NeedsSignIn, Throttle
+from orders.console.guard import PasswordChecks
 from orders.console.live import QueueCache
 from orders.console.pages import FETCH_HEADER, HERE, PREFIX, render, templates
 from orders.console.revoked import FILE_NAME as REVOKED_FILE
@@ -87,6 +88,9 @@ def console_app(settings: Settings, provider: OrdersProvider) -> FastAPI:
             settings.console_users_file,
         )
     app.state.throttle = Throttle()
+    app.state.password_checks = PasswordChecks(
+        settings.console_signin_concurrency, settings.console_signin_per_client
+    )
     app.state.queue_cache = QueueCache()
     revoked = RevokedFile(settings.console_users_file.with_name(REVOKED_FILE))
     app.state.sessions = Sessions(signing_secret(settings), revoked, settings.console_secure_cookie)

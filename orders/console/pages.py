@@ -15,7 +15,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from domain.lifecycle import Status
 from domain.spans import fmt_span
 from domain.text import shown, shown_lines
-from orders.console import views
+from orders.console import roles, views
 from orders.console.auth import current_staff
 from orders.console.sessions import csrf_token, take_flashes
 
@@ -47,6 +47,7 @@ def templates() -> Environment:
     env.filters["span"] = fmt_span
     env.globals["prefix"] = PREFIX
     env.globals["Status"] = Status
+    env.globals["may_act"] = roles.may_act  # buttons shown; the routes check it again (roles.py)
     env.globals["span"] = lambda seconds: "—" if seconds is None else fmt_span(seconds)
     return env
 

@@ -36,7 +36,7 @@ class PrivateFile(Generic[T]):
 
     def write(self, body: dict[str, Any], **dump: Any) -> None:
         """Atomically, mode 0600: a reader sees the old file or the new one, never half of one."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd, temporary = tempfile.mkstemp(prefix=f".{self.path.stem}-", dir=self.path.parent)
         try:
             os.fchmod(fd, 0o600)

@@ -77,7 +77,7 @@ class RevokedFile:
     @contextmanager
     def _locked(self) -> Iterator[None]:
         """One writer at a time across processes: two sign outs at once both stay recorded."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd = os.open(self.path.with_name(self.path.name + ".lock"), os.O_WRONLY | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from orders.console.auth import SignInRefused, current_staff, sign_in, sign_out
+from orders.console.guard import Busy
 from orders.console.pages import PREFIX, render
 from orders.console.sessions import flash
 from orders.console.users import UsersFile, UsersFileError
@@ -40,8 +41,14 @@ async def signin(
     next: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     users: UsersFile = request.app.state.users
+    state = request.app.state
     try:
-        user = await sign_in(request, users, request.app.state.throttle, username, password)
+        user = await sign_in(request, users, state.throttle, state.password_checks, username, password)
+    except Busy as err:
+        log.warning("console sign-in for %r not checked: %s", username[:64], err)
+        busy = render(request, "signin.html", 429, next=safe_next(next), error=str(err), username=username)
+        busy.headers["Retry-After"] = str(err.retry_after)
+        return busy
     except SignInRefused as err:
         log.warning("console sign-in refused for %r: %s", username[:64], err)
         return render(request, "signin.html", 401, next=safe_next(next), error=str(err), username=username)

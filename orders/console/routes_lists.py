@@ -65,8 +65,8 @@ async def orders_list(
                 return RedirectResponse(f"{PREFIX}/orders/{found.order_id}", 303)
             flash(request, f"No order has the id {order.strip()}.", "error")
         listed = await client.list_page(chosen, customer.strip() or None, PAGE_SIZE, page or None)
-    except CommandRejected as err:  # a page token this service did not give out
-        return render(request, "orders.html", 400, unavailable=str(err), **context)
+    except CommandRejected as err:  # a page token this service did not give out: 422, as the API says
+        return render(request, "orders.html", 422, unavailable=str(err), **context)
     except OrdersError as err:
         return render(request, "orders.html", 503, unavailable=str(err), **context)
     context |= {"orders": listed.orders, "next_page": listed.next_page}

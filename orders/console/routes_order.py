@@ -19,10 +19,11 @@ from domain.spans import fmt_span
 from domain.text import ORDER_ID
 from orders.api.provider import OrdersProvider
 from orders.client import OrdersClient, new_request_id
-from orders.console import actions, reads, views
+from orders.console import actions, reads, roles, views
 from orders.console.auth import Staff, require_staff
 from orders.console.fields import Details, Quantity, ReasonCode, RequestId, Sku
 from orders.console.pages import PREFIX, render
+from orders.console.roles import Operator
 from orders.console.sessions import flash
 from orders.errors import OrderNotFound, OrdersError, TemporalUnavailable
 from orders.settings import Settings
@@ -66,12 +67,16 @@ async def order_page(request: Request, order_id: str, staff: Signed) -> Response
     except OrdersError as err:
         return _page(request, order_id, 409, state=None, summary=None, unavailable=str(err), now=now)
     settings: Settings = request.app.state.settings
+    pending = state.pending_request
+    own = pending is not None and roles.is_own(pending.actor, pending.sender, staff)
+    shown = views.buttons(state, staff.role, now, settings.catalogue, may_confirm=not own)
     return _page(
         request,
         order_id,
         state=state,
         now=now,
-        buttons=views.buttons(state, staff.role, now, settings.catalogue),
+        buttons=shown if roles.may_act(staff) else [],
+        own_request=own and roles.may_act(staff),
         catalogue=settings.catalogue,
     )
 
@@ -110,7 +115,7 @@ async def act(
     request: Request,
     order_id: str,
     command: str,
-    staff: Signed,
+    staff: Operator,
     reason_code: ReasonCode = "",
     details: Details = "",
     seconds: Annotated[int, Form(ge=views.EXTEND_MIN, le=views.EXTEND_MAX)] = views.EXTEND_MIN,
@@ -122,6 +127,8 @@ async def act(
     record = BY_SLUG.get(command)
     if record is None:
         return render(request, "message.html", 404, title="Not found", message="No such action.")
+    if record.action in roles.CONFIRMING:
+        await roles.require_other_than_requester(request, order_id, staff)
     settings: Settings = request.app.state.settings
     form = views.form_of(record.model)
     fields: dict[str, Any] = {}

@@ -22,11 +22,12 @@ from domain.registry import COMMANDS, CommandRecord
 from domain.text import MAX_ID_LENGTH
 from orders.api.provider import OrdersProvider
 from orders.client import new_request_id
-from orders.console import actions, views
+from orders.console import actions, roles, views
 from orders.console.auth import Staff, require_staff
 from orders.console.fields import Details, ReasonCode, RequestId
 from orders.console.live import QueueCache
 from orders.console.pages import PREFIX, fragment, render
+from orders.console.roles import Operator
 from orders.console.sessions import flash
 from orders.errors import OrdersError
 from orders.queue import PendingRequest, pending_requests
@@ -99,7 +100,7 @@ OrderIds = Annotated[list[str], Form(alias="order")]
 @router.post("/queue/confirm")
 async def confirm_selected(
     request: Request,
-    staff: Signed,
+    staff: Operator,
     order_ids: OrderIds = [],  # noqa: B006 - FastAPI copies defaults
     request_id: RequestId = "",
     back: Annotated[str, Form(max_length=300)] = "",
@@ -110,7 +111,7 @@ async def confirm_selected(
 @router.post("/queue/deny")
 async def deny_selected(
     request: Request,
-    staff: Signed,
+    staff: Operator,
     order_ids: OrderIds = [],  # noqa: B006
     reason_code: ReasonCode = "",
     details: Details = "",
@@ -152,7 +153,12 @@ async def _bulk(
         flash(request, f"{label}: nothing was sent: {err}", "error")
         return RedirectResponse(_back(back), 303)
     rid = actions.request_id(request_id)
-    outcomes = await actions.send_many(orders, staff, chosen, record, rid, **fields)
+    # Four eyes (orders/console/roles.py): nobody confirms a request of their own.
+    own = await roles.own_requests(orders, staff, chosen) if record.action in roles.CONFIRMING else set()
+    sent = await actions.send_many(orders, staff, [o for o in chosen if o not in own], record, rid, **fields)
+    refused = {order_id: actions.Outcome(order_id, False, roles.OWN_REQUEST) for order_id in own}
+    done_by_id = {outcome.order_id: outcome for outcome in sent} | refused
+    outcomes = [done_by_id[order_id] for order_id in chosen]
     request.app.state.queue_cache.clear()
     done = sum(outcome.ok for outcome in outcomes)
     flash(request, f"{label}: {done} of {len(outcomes)} done.", "ok" if done == len(outcomes) else "error")

@@ -67,7 +67,7 @@ def signing_secret(settings: Settings) -> str:
     if settings.console_secret is not None:
         return settings.console_secret.get_secret_value()
     path = settings.data_dir / "console-secret"
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:

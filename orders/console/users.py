@@ -22,6 +22,7 @@ from typing import Any
 
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
+from zxcvbn import zxcvbn
 
 from domain.lifecycle import STAFF, Actor
 from orders.console.private_file import PrivateFile
@@ -30,6 +31,10 @@ from orders.console.private_file import PrivateFile
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._@-]{0,63}")
 MIN_PASSWORD = 10
 MAX_PASSWORD = 1024  # Argon2 takes any length; a megabyte "password" only wastes CPU
+# zxcvbn's "safely unguessable": about 10^8 guesses or more, which Argon2 makes slow to try offline.
+MIN_SCORE = 3
+MIN_NAME_IN_PASSWORD = 3  # a one- or two-letter name is in too many passwords to refuse them all
+ZXCVBN_LENGTH = 72
 FORMAT_VERSION = 1
 
 _hasher = PasswordHash((Argon2Hasher(),))
@@ -76,11 +81,27 @@ def check_name(name: str) -> str:
     return name
 
 
-def check_password(password: str) -> str:
+def check_password(password: str, name: str = "") -> str:
+    """The password, or a ValueError naming the rule it breaks (docs/console.md, "Security")."""
     if len(password) < MIN_PASSWORD:
         raise ValueError(f"the password must be at least {MIN_PASSWORD} characters")
     if len(password) > MAX_PASSWORD:
         raise ValueError(f"the password must be at most {MAX_PASSWORD} characters")
+    name = normalize(name)
+    if name and (
+        password.lower() == name or (len(name) >= MIN_NAME_IN_PASSWORD and name in password.lower())
+    ):
+        raise ValueError("the password must not be or contain the user name")
+    if len(set(password)) == 1:
+        raise ValueError("the password must not be one character repeated")
+    # zxcvbn: lists of leaked passwords, words and names, keyboard patterns, dates; it reads 72 at most.
+    judged = zxcvbn(password[:ZXCVBN_LENGTH], user_inputs=[name] if name else None)
+    if judged["score"] < MIN_SCORE:
+        why = (judged["feedback"]["warning"] or "It is made of common words, names or patterns").rstrip(".")
+        raise ValueError(
+            f"the password is too easy to guess: {why[:1].lower()}{why[1:]} (zxcvbn scores it "
+            f"{judged['score']} of 4, {MIN_SCORE} is needed); a few unrelated words make a good one"
+        )
     return password
 
 
@@ -114,7 +135,8 @@ class UsersFile:
         return self.users().get(normalize(name))
 
     def add(self, name: str, role: str, password: str, *, replace: bool = False) -> User:
-        name, password = check_name(name), check_password(password)
+        name = check_name(name)
+        password = check_password(password, name)
         users = dict(self.users())
         if name in users and not replace:
             raise ValueError(f"user {name} already exists (--replace gives it a new password and role)")

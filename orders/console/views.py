@@ -151,9 +151,12 @@ def slug_of(record: CommandRecord[Any]) -> str:
     return record.name.replace("_", "-")
 
 
-def buttons(state: OrderState, actor: Actor, now: datetime, catalogue: Catalogue) -> list[ActionButton]:
+def buttons(
+    state: OrderState, actor: Actor, now: datetime, catalogue: Catalogue, *, may_confirm: bool = True
+) -> list[ActionButton]:
     """The buttons of the commands the rules let `actor` send now, in the registry's order; of those that
-    cancel the order, only the first (a second request confirms, as `Confirm cancellation` does)."""
+    cancel the order, only the first (a second request confirms, as `Confirm cancellation` does); none
+    that confirms a pending request when `may_confirm` is off (its requester: four eyes)."""
     situation = state.situation(at=now)
     shown: list[ActionButton] = []
     cancels = False
@@ -167,7 +170,8 @@ def buttons(state: OrderState, actor: Actor, now: datetime, catalogue: Catalogue
         ):
             continue
         if outcome.to is Status.CANCEL and form is not FormKind.LINES:
-            if cancels:
+            confirms = situation.status is Status.CANCELLATION_REQUESTED
+            if cancels or (confirms and not may_confirm):
                 continue
             cancels = True
         use = record.reason_use(actor) if record.reason_use else None
