@@ -336,11 +336,21 @@ class Orders:
             else:
                 assert step.refused is None, (s.name, f"{step} was not refused")
 
+    async def each(self, scenarios: list[Scenario], act: Callable[[Scenario], Awaitable[Any]]) -> None:
+        """`act` on every scenario at once: one failing cancels the others, and says what went wrong in its
+        order's workflow tasks (a replay that fails only shows as an order that never gets there)."""
 
-async def each(scenarios: list[Scenario], act: Callable[[Scenario], Awaitable[Any]]) -> None:
-    async with asyncio.TaskGroup() as group:  # all at once; one failing cancels the others
-        for scenario in scenarios:
-            group.create_task(act(scenario))
+        async def explained(s: Scenario) -> None:
+            try:
+                await act(s)
+            except (AssertionError, TimeoutError) as err:
+                runs = await all_runs(self.client, self.ids[s.name])
+                problems = [problem for _, events in runs for problem in history_problems(events)]
+                raise AssertionError(f"{s.name}: {err}\nits workflow tasks: {problems[:3]}") from err
+
+        async with asyncio.TaskGroup() as group:
+            for scenario in scenarios:
+                group.create_task(explained(scenario))
 
 
 # The checks
@@ -480,9 +490,9 @@ async def test_orders_left_in_every_state_by_the_1_0_worker_finish_on_todays_wor
                 else:
                     await quiet(orders.handle(s))
 
-            await each([s for s in SCENARIOS if not s.timed], set_up)
+            await orders.each([s for s in SCENARIOS if not s.timed], set_up)
             timed_from = time.monotonic()  # every deadline due while down is at least DOWN s after this
-            await each([s for s in SCENARIOS if s.timed], set_up)
+            await orders.each([s for s in SCENARIOS if s.timed], set_up)
             set_up_at = time.monotonic()  # ... and at most DOWN s after this
             await asyncio.to_thread(old.stop)
             stopped_at, stopped = time.monotonic(), datetime.now(UTC)
@@ -510,7 +520,7 @@ async def test_orders_left_in_every_state_by_the_1_0_worker_finish_on_todays_wor
                 await orders.reaches(s, s.final)
                 await quiet(orders.handle(s))
 
-            await each(SCENARIOS, finish)
+            await orders.each(SCENARIOS, finish)
             finished_at = time.monotonic()
 
             workers, left = {"1.0": old.pid, "today": new.pid}, 0
