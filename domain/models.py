@@ -1,4 +1,4 @@
-"""The workflow's input (SPEC §4), the store's defaults, and what continue-as-new hands to the next run."""
+"""The workflow's input (docs/lifecycle.md), the store's defaults, and what continue-as-new hands on."""
 
 from __future__ import annotations
 

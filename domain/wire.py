@@ -1,4 +1,4 @@
-"""The wire contract's building blocks (SPEC §4): money, durations, times, items and payment.
+"""The wire contract's building blocks (docs/lifecycle.md): money, durations, times, items and payment.
 
 Money is integer cents, times are ISO 8601 UTC, durations integer seconds. Unknown fields are ignored;
 missing required fields reject the payload. The bounds keep one order's state small and refuse absurd

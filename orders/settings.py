@@ -1,4 +1,4 @@
-"""The service's settings (SPEC §6 "Configuration"): environment variables, or a `.env` file.
+"""The service's settings (docs/configuration.md): environment variables, or a `.env` file.
 
 Where Temporal is comes from `temporalio.envconfig` (TEMPORAL_ADDRESS, TEMPORAL_PROFILE, ...), read the
 way the `temporal` CLI reads it; everything else is an `ORDERS_*` variable.
@@ -21,7 +21,7 @@ from domain.spans import fmt_span
 from orders.durations import parse_durations
 
 EVENT_KINDS = tuple(dict.fromkeys(event.kind for event in EventType))  # payment, stock, store, ...
-# Secrets shorter than this can be guessed offline from what they sign (SPEC §6).
+# Secrets shorter than this can be guessed offline from what they sign (docs/configuration.md, "Secrets").
 MIN_SECRET_BYTES = 32
 
 

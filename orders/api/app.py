@@ -62,5 +62,5 @@ def create_app(settings: Settings, orders: OrdersClient | None = None) -> FastAP
     app.add_middleware(CatchAll)  # added last: outermost of ours
     for routes in (ops, listing, staff, items, policy, customer):
         app.include_router(routes.router)
-    mount_console(app, settings, provider)  # the staff console under /console (SPEC §10)
+    mount_console(app, settings, provider)  # the staff console under /console (docs/console.md)
     return app

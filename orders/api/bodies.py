@@ -61,7 +61,7 @@ class ClientProfileBody(ClientProfile):
 
 
 class PlaceOrderBody(Body):
-    """The workflow input (SPEC §4) in camelCase. `total` may also be sent as VTEX's `value`;
+    """The workflow input (docs/api.md, "Bodies") in camelCase. `total` may also be sent as VTEX's `value`;
     `salesChannel`, `origin` and `clientProfileData` are VTEX's Get order fields, shown back there."""
 
     orderId: Id
@@ -105,7 +105,7 @@ class PlaceOrderBody(Body):
 
 class CancelBody(Body):
     reason: Text = ""
-    # A code from the reason catalogue (`orders reasons`, SPEC §11); VTEX callers send text only: `other`.
+    # A code from the reason catalogue (docs/policy.md); VTEX callers send text only: `other`.
     reasonCode: ReasonCode | None = None
     # VTEX's "Order canceling improvements": true when a marketplace or ERP cancels for the shopper.
     requestedByUser: bool = False

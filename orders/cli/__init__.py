@@ -1,4 +1,4 @@
-"""`orders`: the command-line tool for store staff and the merchant's backend (SPEC §7).
+"""`orders`: the command-line tool for store staff and the merchant's backend (docs/cli.md).
 
 Every command goes through `OrdersClient`, the one module that talks to Temporal. Commands are sent as
 the same-named update so the user sees the order's verdict; when no worker answers in time the client

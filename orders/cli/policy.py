@@ -1,7 +1,6 @@
-"""The decision policy's commands (SPEC §11): `reasons` (the catalogue), `extend` (a window or a decision
-deadline), `deny-payment` (a payment gateway's refusal) and `report` (the cancellation report), plus the
-`--reason-code` option the commands that carry a reason share.
-"""
+"""The decision policy's commands (docs/policy.md): `reasons` (the catalogue), `extend` (a window or a
+decision deadline), `deny-payment` (a payment gateway's refusal) and `report` (the cancellation report), plus
+the `--reason-code` option the commands that carry a reason share."""
 
 from __future__ import annotations
 

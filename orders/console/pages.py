@@ -31,7 +31,7 @@ def templates() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["shown"] = lambda value: shown(str(value)) if value is not None else ""
-    # Text a customer may write on several lines (SPEC §9): its line feeds kept, the CSS breaks there.
+    # Text a customer may write on several lines (docs/console.md, "Security"): line feeds kept as breaks.
     env.filters["lines"] = lambda value: shown_lines(str(value)) if value is not None else ""
     env.filters["money"] = views.money
     env.filters["when"] = views.when

@@ -1,4 +1,4 @@
-"""Line-level cancellation over REST (project extensions beside VTEX's paths, SPEC §3 "Items"): the store
+"""Line-level cancellation over REST (project extensions beside VTEX's paths, docs/items.md): the store
 or the erp cancels items, and a customer asks to. Items are named by VTEX's `id` (the sku) and
 `quantity`; VTEX's own order shape then shows what remains in `items[].quantity` and `value`.
 """

@@ -1,4 +1,4 @@
-"""The decision policy's routes (project extensions beside VTEX's paths, SPEC §11): a payment gateway's
+"""The decision policy's routes (project extensions beside VTEX's paths, docs/policy.md): a payment gateway's
 refusal, and moving a cancellation window or a decision deadline later. Each acts as the store or the
 erp the caller's app key is for.
 """
