@@ -26,6 +26,7 @@ from orders.client import OrdersClient
 from orders.console.app import mount as mount_console
 from orders.errors import TemporalUnavailable
 from orders.settings import Settings
+from orders.version import package_version
 
 log = logging.getLogger("orders.api")
 
@@ -50,7 +51,7 @@ def create_app(settings: Settings, orders: OrdersClient | None = None) -> FastAP
         redoc_url=None,
         title="Orders API",
         summary="Order cancellation on Temporal, with VTEX's Orders API paths and bodies",
-        version="1.0.0",
+        version=package_version(),
         lifespan=lifespan,
         static_url="/docs-assets",
     )

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from importlib import metadata
 from typing import Any
 
 import click
@@ -35,6 +34,7 @@ from orders.cli.reads import list_, pending, status, watch
 from orders.cli.render import echo_json, fmt_money
 from orders.cli.sending import Delivery, command_options, deliver
 from orders.client import OrdersClient
+from orders.version import package_version
 
 ENVIRONMENT_HELP = """\b
 Environment:
@@ -43,13 +43,6 @@ Environment:
   ORDERS_TASK_QUEUE                 the workers' task queue (default: orders)
   ORDERS_UPDATE_TIMEOUT_SECONDS     how long to wait for a worker's verdict before queuing (default: 5)
 """
-
-
-def package_version() -> str:
-    try:
-        return metadata.version("order-cancellation")
-    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
-        return "unknown"
 
 
 @click.group(
