@@ -34,6 +34,11 @@ PositiveCents = Annotated[int, Number, Field(gt=0, le=MAX_CENTS)]
 Quantity = Annotated[int, Number, Field(gt=0, le=MAX_QUANTITY)]
 Seconds = Annotated[int, Number, Field(ge=0, le=MAX_SECONDS)]
 PositiveSeconds = Annotated[int, Number, Field(gt=0, le=MAX_SECONDS)]
+# An order's durations, each declared once with its bounds, for the store's settings, the workflow input
+# and the REST body: a grace period of 0 opens no window; the store's decision and the payment take time.
+GracePeriod = Seconds
+DecisionTimeout = PositiveSeconds
+PaymentTimeout = PositiveSeconds
 
 
 def _utc(value: datetime) -> datetime:

@@ -18,6 +18,7 @@ from domain.events import EventType
 from domain.models import StoreSettings
 from domain.reasons import BUILT_IN, Catalogue, CatalogueError
 from domain.spans import fmt_span
+from domain.wire import DecisionTimeout, GracePeriod, PaymentTimeout
 from orders.durations import parse_durations
 
 EVENT_KINDS = tuple(dict.fromkeys(event.kind for event in EventType))  # payment, stock, store, ...
@@ -36,9 +37,9 @@ class Settings(BaseSettings):
     data_dir: Path = Path(".data")
     embedded_port: int = Field(7233, ge=1, le=64535)
     task_queue: str = "orders"
-    grace_period_seconds: int = Field(defaults.GRACE_PERIOD_SECONDS, ge=0)
-    decision_timeout_seconds: int = Field(defaults.DECISION_TIMEOUT_SECONDS, gt=0)
-    payment_timeout_seconds: int = Field(defaults.PAYMENT_TIMEOUT_SECONDS, gt=0)
+    grace_period_seconds: GracePeriod = defaults.GRACE_PERIOD_SECONDS
+    decision_timeout_seconds: DecisionTimeout = defaults.DECISION_TIMEOUT_SECONDS
+    payment_timeout_seconds: PaymentTimeout = defaults.PAYMENT_TIMEOUT_SECONDS
     # Before a pending request's decision deadline, when to remind the store: `7d,1d,1h`; empty: never.
     decision_reminders: str = ",".join(fmt_span(offset) for offset in defaults.REMINDER_OFFSETS)
     # One URL for every event, and optionally one per kind (ORDERS_WEBHOOK_URL_PAYMENT, ...).

@@ -31,13 +31,14 @@ from domain.wire import (
     Cents,
     ClientProfile,
     Currency,
+    DecisionTimeout,
+    GracePeriod,
     InvoiceKind,
     Origin,
     Payment,
+    PaymentTimeout,
     PositiveCents,
-    PositiveSeconds,
     Quantity,
-    Seconds,
     one_line_per_sku,
 )
 
@@ -74,9 +75,9 @@ class PlaceOrderBody(Body):
     salesChannel: Name = "1"
     origin: Origin = "Marketplace"
     clientProfileData: ClientProfileBody | None = None
-    gracePeriodSeconds: Seconds | None = None
-    decisionTimeoutSeconds: PositiveSeconds | None = None
-    paymentTimeoutSeconds: PositiveSeconds | None = None
+    gracePeriodSeconds: GracePeriod | None = None
+    decisionTimeoutSeconds: DecisionTimeout | None = None
+    paymentTimeoutSeconds: PaymentTimeout | None = None
 
     def to_input(self) -> OrderInput:
         """The workflow input. The body's types are the domain's, so this refuses nothing; if a body
