@@ -8,11 +8,13 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test unit chaos bench bench-report bench-console screenshots lint format clean
 
+# The install prints nothing but errors: setuptools' "Editable installation" notice, which it emits as a
+# warning on every editable install (its InformationOnly), is filtered out.
 $(STAMP): $(ROOT)pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '$(ROOT).[dev]'
+	PYTHONWARNINGS="ignore:Editable installation:UserWarning" $(BIN)/pip install --quiet -e '$(ROOT).[dev]'
 	@touch $(STAMP)
 
 # The REST API on ORDERS_API_HOST:ORDERS_API_PORT (default 127.0.0.1:8000) and the worker (which starts
