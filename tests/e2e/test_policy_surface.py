@@ -70,6 +70,11 @@ async def test_reason_codes_extensions_and_payment_denial_through_the_cli(
         assert (row["decision_deadline"], row["urgent"]) == (state.decision_deadline.isoformat(), False), row
         both = await svc.cli("extend", order_id, "--decision", "1d", "--window-until", "2030-01-01T00:00:00Z")
         assert both.returncode == 2 and "exactly one of" in both.stderr
+        # Both forms of one deadline: the command's own model refuses it, as a usage error.
+        pair = await svc.cli(
+            "extend", order_id, "--decision", "1d", "--decision-until", "2030-01-01T00:00:00Z"
+        )
+        assert pair.returncode == 2 and "exactly one of until" in pair.stderr, pair.stderr
         until = state.pending_request.requested_at + timedelta(hours=50)
         moved = await svc.cli("extend", order_id, "--decision-until", until.strftime("%Y-%m-%dT%H:%M:%SZ"))
         assert moved.returncode == 0, moved.stderr
