@@ -23,7 +23,7 @@ T = TypeVar("T")
 
 def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item) -> dict[str, Any]:
     """uvloop, as `orders serve-api` runs: with asyncio's own loop, a call to a uvicorn in the test's
-    loop took 44 ms instead of 1 (tests/test_api.py makes hundreds)."""
+    loop took 44 ms instead of 1 (tests/e2e/test_api.py makes hundreds)."""
     return {"uvloop": uvloop.new_event_loop}
 
 
