@@ -8,11 +8,13 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test unit chaos bench bench-report bench-console bench-signin screenshots lint format clean
 
+# The install prints nothing but errors: setuptools' "Editable installation" notice, which it emits as a
+# warning on every editable install (its InformationOnly), is filtered out.
 $(STAMP): $(ROOT)pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '$(ROOT).[dev]'
+	PYTHONWARNINGS="ignore:Editable installation:UserWarning" $(BIN)/pip install --quiet -e '$(ROOT).[dev]'
 	@touch $(STAMP)
 
 # The REST API on ORDERS_API_HOST:ORDERS_API_PORT (default 127.0.0.1:8000) and the worker (which starts
@@ -20,19 +22,19 @@ $(STAMP): $(ROOT)pyproject.toml
 run: $(STAMP)
 	@$(BIN)/python -m orders.run
 
+# Every tier but chaos: unit, then the workflow on the time-skipping server, then end to end (the dev
+# server, processes, HTTP, the browser, the CLI, the docs' examples). docs/development.md has the times.
 test: $(STAMP)
-	PATH="$(BIN):$$PATH" $(BIN)/pytest
+	cd $(ROOT) && PATH="$(BIN):$$PATH" $(BIN)/pytest -rs tests/unit tests/workflow tests/e2e
 
-# The pure tests: the rules, the order, line items, reasons, the property tests and the replay of saved
-# histories. No server, no process: seconds.
-UNIT := tests/test_lifecycle.py tests/test_order.py tests/test_limits.py tests/test_items.py tests/test_reasons.py \
-	tests/test_properties.py tests/test_replay.py
+# The pure tests (tests/unit/): the rules, the order, line items, reasons, the property tests and the
+# replay of saved histories. No server, no process: seconds.
 unit: $(STAMP)
-	cd $(ROOT) && $(BIN)/pytest -q $(UNIT)
+	cd $(ROOT) && $(BIN)/pytest -q -rs tests/unit
 
-# The slow fault tests (processes killed, servers restarted): see docs/reliability.md.
+# The slow fault tests (tests/chaos/: processes killed, servers restarted): see docs/reliability.md.
 chaos: $(STAMP)
-	PATH="$(BIN):$$PATH" $(BIN)/pytest -m chaos
+	cd $(ROOT) && PATH="$(BIN):$$PATH" $(BIN)/pytest -rs -m chaos tests/chaos
 
 # Benchmarks against the raw Temporal floor and the floor with effects, the 10k scale run and the 10k
 # cancellation report: see docs/performance.md. ARGS=--quick for a smoke run.

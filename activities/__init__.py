@@ -1,1 +1,1 @@
-"""Side effects: delivering an order's events to the merchant's systems (SPEC §5)."""
+"""Side effects: delivering an order's events to the merchant's systems (docs/events.md)."""

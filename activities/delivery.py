@@ -109,7 +109,7 @@ class Undeliverable(Exception):
 
 
 class WebhookSink:
-    """POSTs each event to the URL configured for its kind (SPEC §5 "Event delivery format")."""
+    """POSTs each event to the URL configured for its kind (docs/events.md, "Delivery format")."""
 
     def __init__(
         self,

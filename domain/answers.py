@@ -1,4 +1,4 @@
-"""Idempotency (SPEC §9): a repeated request is answered as the first one was, and changes nothing.
+"""Idempotency (docs/lifecycle.md): a repeated request is answered as the first one was, and changes nothing.
 
 A request is named by `(actor, sender, request_id)`: the same id from a customer and from the ERP are two
 requests, and neither is ever answered with the other's result. The answer to a command that changed the

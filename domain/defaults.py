@@ -1,5 +1,5 @@
-"""The store's defaults for what an order is placed without (SPEC §6): each can be set per store
-(`ORDERS_*`, orders/settings.py) and per order (`OrderInput`)."""
+"""The store's defaults for what an order is placed without (docs/configuration.md, "The store's rules"): each
+can be set per store (`ORDERS_*`, orders/settings.py) and per order (`OrderInput`)."""
 
 from __future__ import annotations
 

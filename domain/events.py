@@ -1,4 +1,4 @@
-"""The events an order sends to the merchant's systems (SPEC §5): side effects and status changes.
+"""The events an order sends to the merchant's systems (docs/events.md): side effects and status changes.
 
 Each event carries its idempotency key as `id`, the same on every retry of one effect, so receivers do
 the work once. An id never contains text a caller chose: `<orderId>:<effect>` for an order's one-time

@@ -1,4 +1,4 @@
-"""The workflow's input (SPEC §4), the store's defaults, and what continue-as-new hands to the next run."""
+"""The workflow's input (docs/lifecycle.md), the store's defaults, and what continue-as-new hands on."""
 
 from __future__ import annotations
 
@@ -16,11 +16,13 @@ from domain.wire import (
     Cents,
     ClientProfile,
     Currency,
+    DecisionTimeout,
+    GracePeriod,
     Item,
     Origin,
     Payment,
+    PaymentTimeout,
     PositiveSeconds,
-    Seconds,
     WireModel,
     one_line_per_sku,
 )
@@ -31,9 +33,9 @@ ReminderOffsets = Annotated[list[PositiveSeconds], Field(max_length=defaults.MAX
 class StoreSettings(WireModel):
     """The store's defaults for orders placed without their own durations and reason codes."""
 
-    grace_period_seconds: Seconds = defaults.GRACE_PERIOD_SECONDS
-    decision_timeout_seconds: PositiveSeconds = defaults.DECISION_TIMEOUT_SECONDS
-    payment_timeout_seconds: PositiveSeconds = defaults.PAYMENT_TIMEOUT_SECONDS
+    grace_period_seconds: GracePeriod = defaults.GRACE_PERIOD_SECONDS
+    decision_timeout_seconds: DecisionTimeout = defaults.DECISION_TIMEOUT_SECONDS
+    payment_timeout_seconds: PaymentTimeout = defaults.PAYMENT_TIMEOUT_SECONDS
     reminder_offsets: ReminderOffsets = defaults.REMINDER_OFFSETS
     reasons: ReasonCodes = BUILT_IN.snapshot()
 
@@ -58,9 +60,9 @@ class OrderInput(WireModel):
     sales_channel: Name = "1"  # VTEX's default trade policy
     origin: Origin = "Marketplace"
     client: ClientProfile | None = None
-    grace_period_seconds: Seconds | None = None
-    decision_timeout_seconds: PositiveSeconds | None = None
-    payment_timeout_seconds: PositiveSeconds | None = None
+    grace_period_seconds: GracePeriod | None = None
+    decision_timeout_seconds: DecisionTimeout | None = None
+    payment_timeout_seconds: PaymentTimeout | None = None
     # Before a pending request's decision deadline, when to remind the store (seconds before it).
     reminder_offsets: ReminderOffsets | None = None
     # The reason codes the order accepts (the store's catalogue when it was placed).

@@ -1,4 +1,4 @@
-"""The order's state: what the `state` query answers (SPEC §4) and what continue-as-new carries over."""
+"""The order's state: what the `state` query answers (docs/lifecycle.md), carried over by continue-as-new."""
 
 from __future__ import annotations
 
@@ -229,7 +229,7 @@ class OrderState(WireModel):
     @computed_field  # type: ignore[prop-decorator]
     @property
     def next_reminder(self) -> datetime | None:
-        """When the store is next reminded of the pending request (SPEC §11)."""
+        """When the store is next reminded of the pending request (docs/policy.md, "Reminders")."""
         due = self.reminders_due()
         return min(due.values()) if due else None
 

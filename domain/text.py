@@ -1,4 +1,5 @@
-"""What a caller may put in a text field (SPEC §9, the trust boundary), as pydantic types.
+"""What a caller may put in a text field (docs/api.md, "Bodies"; docs/reliability.md, "The trust boundary"),
+as pydantic types.
 
 Every field that reaches a person's terminal, a browser or an HTTP header is one of these, so a hostile
 or careless value is refused at the door with the field named, before it can change an order.

@@ -1,5 +1,5 @@
 """What Temporal's visibility shows of an order, so lists, the console's queue and the report read many
-orders without asking each one (SPEC §4, §10, §11).
+orders without asking each one (docs/api.md, "List orders"; docs/console.md, "Pages").
 
 - Search attributes (filters): `OrderStatus`, `CustomerId`, `ReasonCode` (of the pending request or the
   cancellation), `CancelPath` and `CanceledBy` (once canceling).

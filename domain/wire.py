@@ -1,4 +1,4 @@
-"""The wire contract's building blocks (SPEC §4): money, durations, times, items and payment.
+"""The wire contract's building blocks (docs/lifecycle.md): money, durations, times, items and payment.
 
 Money is integer cents, times are ISO 8601 UTC, durations integer seconds. Unknown fields are ignored;
 missing required fields reject the payload. The bounds keep one order's state small and refuse absurd
@@ -34,6 +34,11 @@ PositiveCents = Annotated[int, Number, Field(gt=0, le=MAX_CENTS)]
 Quantity = Annotated[int, Number, Field(gt=0, le=MAX_QUANTITY)]
 Seconds = Annotated[int, Number, Field(ge=0, le=MAX_SECONDS)]
 PositiveSeconds = Annotated[int, Number, Field(gt=0, le=MAX_SECONDS)]
+# An order's durations, each declared once with its bounds, for the store's settings, the workflow input
+# and the REST body: a grace period of 0 opens no window; the store's decision and the payment take time.
+GracePeriod = Seconds
+DecisionTimeout = PositiveSeconds
+PaymentTimeout = PositiveSeconds
 
 
 def _utc(value: datetime) -> datetime:

@@ -99,7 +99,7 @@ class OrdersClient(VisibilityReads):
             client = await connect(settings)
         except RuntimeError as err:
             log.warning("can't reach Temporal: %s", first_line(err))
-            # What to do, without the address: this message may reach callers of the API (SPEC §9).
+            # What to do, without the address: this may reach the API's callers (docs/api.md, "Errors").
             raise TemporalUnavailable(
                 "can't reach Temporal: start the service with `make run`, "
                 "or check that TEMPORAL_ADDRESS names where your Temporal runs"

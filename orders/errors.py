@@ -1,7 +1,7 @@
 """The errors callers of `OrdersClient` map to messages, exit codes and HTTP statuses.
 
 Messages are for people: what happened and what to do, never an internal address or a stack trace
-(SPEC §9); the detail goes to the log.
+(docs/api.md, "Errors"); the detail goes to the log.
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ class OrderNotFound(OrdersError):
 
 
 class InvalidOrderId(OrderNotFound):
-    """An id no order can have (SPEC §4: 1-64 letters, digits, `.`, `_`, `:`, `-`): refused before any call
-    to Temporal, which would answer a megabyte id with an error that reads as an outage."""
+    """An id no order can have (docs/lifecycle.md: 1-64 letters, digits, `.`, `_`, `:`, `-`): refused before
+    any call to Temporal, which would answer a megabyte id with an error that reads as an outage."""
 
     def __init__(self, order_id: str) -> None:
         shown = ascii(order_id[:MAX_ID_LENGTH]) + (

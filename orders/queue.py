@@ -1,6 +1,6 @@
 """The store's queue: every order waiting for a decision on a cancellation request, soonest deadline
 first, read from Temporal's visibility (the `CustomerId`/`ReasonCode` search attributes and the memo's
-pending request), so it needs no worker and no query per order (SPEC §10, §11)."""
+pending request), so it needs no worker and no query per order (docs/console.md, "Pages")."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from workflows.search_attributes import by_name
 
 PAGE = 1000
 MAX_QUEUE = 10_000
-URGENT = timedelta(hours=24)  # a request this close to its deadline is marked (SPEC §11)
+URGENT = timedelta(hours=24)  # a request this close to its deadline is marked (docs/policy.md, "Reminders")
 
 
 @dataclass(frozen=True)

@@ -61,9 +61,10 @@ class VisibilityReads:
         raise NotImplementedError
 
     async def customer_of(self, order_id: str) -> str | None:
-        """The order's customer, from its `CustomerId` search attribute: one describe call, no worker
-        needed. Only that attribute is decoded (no memo, no description): an order that exists costs
-        about what an unknown one does (SPEC §9). None when the order doesn't exist or doesn't say."""
+        """The order's customer, from its `CustomerId` search attribute: one describe call, no worker needed.
+        Only that attribute is decoded (no memo, no description): an order that exists costs about what an
+        unknown one does (docs/reliability.md, "The trust boundary"). None when the order doesn't exist or
+        doesn't say."""
         try:
             execution = ExecutionRef(workflow_id=self._handle(order_id).id)
         except InvalidOrderId:

@@ -1,6 +1,6 @@
-"""The cancellation report (SPEC §11): orders placed and canceled, by path, reason and actor, requests
-denied, and how fast the store decides, read from Temporal's visibility (search attributes and the
-memo each order keeps current), never from each order's history: 10,000 orders in seconds.
+"""The cancellation report (docs/policy.md, "The report"): orders placed and canceled, by path, reason and
+actor, requests denied, and how fast the store decides, read from Temporal's visibility (search attributes and
+the memo each order keeps current), never from each order's history: 10,000 orders in seconds.
 
 Counts are over the orders placed in the window (`since` to now); a decision counts with its order.
 """

@@ -1,4 +1,4 @@
-"""The service's settings (SPEC §6 "Configuration"): environment variables, or a `.env` file.
+"""The service's settings (docs/configuration.md): environment variables, or a `.env` file.
 
 Where Temporal is comes from `temporalio.envconfig` (TEMPORAL_ADDRESS, TEMPORAL_PROFILE, ...), read the
 way the `temporal` CLI reads it; everything else is an `ORDERS_*` variable.
@@ -20,11 +20,11 @@ from domain.events import EventType
 from domain.models import StoreSettings
 from domain.reasons import BUILT_IN, Catalogue, CatalogueError
 from domain.spans import fmt_span
-from domain.wire import MAX_SECONDS
+from domain.wire import MAX_SECONDS, DecisionTimeout, GracePeriod, PaymentTimeout
 from orders.durations import parse_durations
 
 EVENT_KINDS = tuple(dict.fromkeys(event.kind for event in EventType))  # payment, stock, store, ...
-# Secrets shorter than this can be guessed offline from what they sign (SPEC §6).
+# Secrets shorter than this can be guessed offline from what they sign (docs/configuration.md, "Secrets").
 MIN_SECRET_BYTES = 32
 
 
@@ -39,10 +39,9 @@ class Settings(BaseSettings):
     data_dir: Path = Path(".data")
     embedded_port: int = Field(7233, ge=1, le=64535)
     task_queue: str = "orders"
-    # Durations are bounded as the wire model bounds them: one out of range stops the start (exit 2).
-    grace_period_seconds: int = Field(defaults.GRACE_PERIOD_SECONDS, ge=0, le=MAX_SECONDS)
-    decision_timeout_seconds: int = Field(defaults.DECISION_TIMEOUT_SECONDS, gt=0, le=MAX_SECONDS)
-    payment_timeout_seconds: int = Field(defaults.PAYMENT_TIMEOUT_SECONDS, gt=0, le=MAX_SECONDS)
+    grace_period_seconds: GracePeriod = defaults.GRACE_PERIOD_SECONDS
+    decision_timeout_seconds: DecisionTimeout = defaults.DECISION_TIMEOUT_SECONDS
+    payment_timeout_seconds: PaymentTimeout = defaults.PAYMENT_TIMEOUT_SECONDS
     # Before a pending request's decision deadline, when to remind the store: `7d,1d,1h`; empty: never.
     decision_reminders: str = ",".join(fmt_span(offset) for offset in defaults.REMINDER_OFFSETS)
     # One URL for every event, and optionally one per kind (ORDERS_WEBHOOK_URL_PAYMENT, ...).

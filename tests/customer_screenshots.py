@@ -19,8 +19,8 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from domain.lifecycle import Action
-from tests.customer_kit import Shop, shop_service, sign_in_path
-from tests.test_console_browser import CHROMIUM, CHROMIUM_ARGS, missing_browser
+from tests.kit.browser import CHROMIUM, CHROMIUM_ARGS, missing_browser
+from tests.kit.customer import Shop, shop_service, sign_in_path
 from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
 
 ROOT = Path(__file__).resolve().parents[1]

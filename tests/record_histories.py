@@ -21,14 +21,14 @@ from domain.lifecycle import Action, Status
 from domain.models import OrderInput
 from orders.client import OrdersClient
 from orders.connection import ensure_search_attributes
-from tests.conftest import eventually, running_worker, settings_for
-from tests.receiver import SECRET, Receiver
+from tests.kit.orders import DAY, MINUTE, TWO_LINES
+from tests.kit.paths import HISTORIES
+from tests.kit.polling import eventually
+from tests.kit.receiver import SECRET, Receiver
+from tests.kit.worker import running_worker, settings_for
 from workflows.names import workflow_id
 
-HISTORIES = Path(__file__).parent / "histories"
 CURRENT = "1.0"  # the version the code in workflows/ is; histories of released versions are kept
-MINUTE, DAY = 60, 24 * 60 * 60
-ITEMS = [{"sku": "A1", "quantity": 2, "price": 3000}, {"sku": "B2", "quantity": 1, "price": 6990}]
 
 Scenario = Callable[[OrdersClient, WorkflowEnvironment, str], Awaitable[None]]
 
@@ -161,7 +161,7 @@ SCENARIOS: dict[str, tuple[dict[str, object], Scenario]] = {
     "payment_denied": ({"payment_approved": False}, payment_denied),
     "window_extended": ({}, window_extended),
     "decision_deadline_extended": ({}, decision_deadline_extended),
-    "items_canceled": ({"items": ITEMS}, items_canceled),
+    "items_canceled": ({"items": TWO_LINES}, items_canceled),
 }
 
 

@@ -1,8 +1,8 @@
-"""The business metrics an order reports through the SDK's metric meter, on the worker's Prometheus
-endpoint (SPEC §11): cancellations by path and reason code, item cancellations by reason code, requests
-denied, how long the store took to decide, and events no retry could deliver. The SDK records nothing
-while a history replays; what an order has already reported is taken from its state, so continue-as-new
-reports nothing twice."""
+"""The business metrics an order reports through the SDK's metric meter, on the worker's Prometheus endpoint
+(docs/policy.md, "Business metrics"): cancellations by path and reason code, item cancellations by reason
+code, requests denied, how long the store took to decide, and events no retry could deliver. The SDK records
+nothing while a history replays; what an order has already reported is taken from its state, so
+continue-as-new reports nothing twice."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The names other programs use to reach an order (SPEC §4): workflow type and id, queries.
+"""The names other programs use to reach an order (docs/lifecycle.md): workflow type and id, queries.
 
 Each command's signal and update are named after its `domain.lifecycle.Action` value.
 """

@@ -83,7 +83,7 @@ def _handlers(record: CommandRecord[Any]) -> tuple[Any, Any]:
 
 
 # Not sandboxed: the SDK's sandbox slows the decoding of every payload (docs/reliability.md, "Flood").
-# The workflow only calls `workflow.*` and the pure domain; the saved histories in tests/test_replay.py
+# The workflow only calls `workflow.*` and the pure domain; the saved histories in tests/unit/test_replay.py
 # are what catches a non-deterministic change.
 @workflow.defn(name=WORKFLOW_TYPE, sandboxed=False)
 @with_commands

@@ -30,6 +30,7 @@ from orders.console.app import mount as mount_console
 from orders.customer.app import mount as mount_customer_pages
 from orders.errors import TemporalUnavailable
 from orders.settings import Settings
+from orders.version import package_version
 
 log = logging.getLogger("orders.api")
 
@@ -56,7 +57,7 @@ def create_app(settings: Settings, orders: OrdersClient | None = None) -> FastAP
         redoc_url=None,
         title="Orders API",
         summary="Order cancellation on Temporal, with VTEX's Orders API paths and bodies",
-        version="1.0.0",
+        version=package_version(),
         lifespan=lifespan,
         static_url="/docs-assets",
     )
@@ -74,8 +75,8 @@ def create_app(settings: Settings, orders: OrdersClient | None = None) -> FastAP
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.proxies)
     for routes in (ops, listing, staff, items, policy, customer, links):
         app.include_router(routes.router)
-    mount_console(app, settings, provider)  # the staff console under /console (SPEC §10)
-    mount_customer_pages(app, settings, provider)  # "My orders" under /my-orders (SPEC §12), unless off
+    mount_console(app, settings, provider)  # the staff console under /console (docs/console.md)
+    mount_customer_pages(app, settings, provider)  # "My orders" under /my-orders (docs/customer-pages.md), unless off
     if tracing := telemetry.active():
         tracing.instrument_app(app)  # a server span per request, the console's pages included
     return app

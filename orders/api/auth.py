@@ -53,7 +53,7 @@ class Credential:
     role: Role
 
 
-MIN_APP_TOKEN_LENGTH = 16  # SPEC §6: shorter tokens are guessed
+MIN_APP_TOKEN_LENGTH = 16  # docs/configuration.md, "Secrets": shorter tokens are guessed
 
 # A request an app key makes on a customer's behalf is sent as the customer's, by `<appKey>@app`: no
 # customer id holds '@' (domain.text.ID_CHARS), so it never shares request ids with the customer's own.

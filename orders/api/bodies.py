@@ -31,13 +31,14 @@ from domain.wire import (
     Cents,
     ClientProfile,
     Currency,
+    DecisionTimeout,
+    GracePeriod,
     InvoiceKind,
     Origin,
     Payment,
+    PaymentTimeout,
     PositiveCents,
-    PositiveSeconds,
     Quantity,
-    Seconds,
     one_line_per_sku,
 )
 
@@ -61,7 +62,7 @@ class ClientProfileBody(ClientProfile):
 
 
 class PlaceOrderBody(Body):
-    """The workflow input (SPEC §4) in camelCase. `total` may also be sent as VTEX's `value`;
+    """The workflow input (docs/api.md, "Bodies") in camelCase. `total` may also be sent as VTEX's `value`;
     `salesChannel`, `origin` and `clientProfileData` are VTEX's Get order fields, shown back there."""
 
     orderId: Id
@@ -74,9 +75,9 @@ class PlaceOrderBody(Body):
     salesChannel: Name = "1"
     origin: Origin = "Marketplace"
     clientProfileData: ClientProfileBody | None = None
-    gracePeriodSeconds: Seconds | None = None
-    decisionTimeoutSeconds: PositiveSeconds | None = None
-    paymentTimeoutSeconds: PositiveSeconds | None = None
+    gracePeriodSeconds: GracePeriod | None = None
+    decisionTimeoutSeconds: DecisionTimeout | None = None
+    paymentTimeoutSeconds: PaymentTimeout | None = None
 
     def to_input(self) -> OrderInput:
         """The workflow input. The body's types are the domain's, so this refuses nothing; if a body
@@ -105,7 +106,7 @@ class PlaceOrderBody(Body):
 
 class CancelBody(Body):
     reason: Text = ""
-    # A code from the reason catalogue (`orders reasons`, SPEC §11); VTEX callers send text only: `other`.
+    # A code from the reason catalogue (docs/policy.md); VTEX callers send text only: `other`.
     reasonCode: ReasonCode | None = None
     # VTEX's "Order canceling improvements": true when a marketplace or ERP cancels for the shopper.
     requestedByUser: bool = False

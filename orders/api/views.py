@@ -61,7 +61,7 @@ class CancellationDataView(Out):
     requestedBySellerNotification: bool
     requestedByPaymentNotification: bool
     reason: str
-    # The reason catalogue's code and its label (SPEC §11): a project extension beside VTEX's text.
+    # The reason catalogue's code and its label (docs/policy.md): a project extension beside VTEX's text.
     reasonCode: str
     reasonLabel: str
     cancellationDate: datetime | None = omitted("when the order reached canceled")
@@ -77,7 +77,7 @@ class CancellationRequestView(Out):
     requestedByUser: bool
     deniedBySeller: bool
     deniedBySellerReason: str | None
-    # The deny reason's catalogue code and label (SPEC §11), beside VTEX's text; null until denied.
+    # The deny reason's catalogue code and label (docs/policy.md), beside VTEX's text; null until denied.
     deniedBySellerReasonCode: str | None
     deniedBySellerReasonLabel: str | None
     cancellationRequestDenyDate: datetime | None
@@ -220,7 +220,7 @@ def order_view(state: OrderState) -> OrderView:
         workflowIsInError=bool(state.failed_events),
         allowCancellation=state.cancellation_allowed,
         totals=[TotalView(id="Items", name="Items Total", value=items_value)],
-        # What remains of each line: items canceled on their own no longer count (SPEC §3 "Items").
+        # What remains of each line: items canceled on their own no longer count (docs/items.md).
         items=[ItemView(id=line.sku, quantity=line.remaining, price=line.price) for line in state.lines],
         clientProfileData=ClientProfileView(
             userProfileId=state.customer_id,

@@ -1,4 +1,4 @@
-"""`orders`: the command-line tool for store staff and the merchant's backend (SPEC §7).
+"""`orders`: the command-line tool for store staff and the merchant's backend (docs/cli.md).
 
 Every command goes through `OrdersClient`, the one module that talks to Temporal. Commands are sent as
 the same-named update so the user sees the order's verdict; when no worker answers in time the client
@@ -7,8 +7,10 @@ queues the same command as a signal (same `request_id`, so nothing applies twice
 Output is for people by default and JSON with `--json`. Errors are one line on stderr, never a
 traceback, and the exit code tells scripts what happened (see EXIT_CODES_HELP). The package's rooms:
 `errors` (exit codes, failures), `parsing` (values as people type them), `render` (what is printed),
-`commands` (the group and the commands that change orders) and `reads` (the commands that read them);
-this module is the entry point.
+`sending` (one command sent and its verdict reported, the options every command shares), `commands` (the
+group and the commands that change orders), `policy` (reasons, extend, deny-payment, report), `reads`
+(the commands that read orders) and `console` (the staff console's accounts); this module is the entry
+point.
 """
 
 from __future__ import annotations

@@ -7,7 +7,6 @@ that read orders (from `orders.cli.reads`) and `serve-api`.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from importlib import metadata
 
 import click
 from pydantic import ValidationError
@@ -26,6 +25,7 @@ from orders.cli.reads import list_, pending, status, watch
 from orders.cli.render import echo_json, fmt_money
 from orders.cli.sending import Delivery, deliver, simple_verbs, verb
 from orders.client import OrdersClient
+from orders.version import package_version
 
 ENVIRONMENT_HELP = """\b
 Environment:
@@ -34,13 +34,6 @@ Environment:
   ORDERS_TASK_QUEUE                 the workers' task queue (default: orders)
   ORDERS_UPDATE_TIMEOUT_SECONDS     how long to wait for a worker's verdict before queuing (default: 5)
 """
-
-
-def package_version() -> str:
-    try:
-        return metadata.version("order-cancellation")
-    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
-        return "unknown"
 
 
 @click.group(

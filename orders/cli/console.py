@@ -1,4 +1,4 @@
-"""`orders console ...`: the staff console's accounts (SPEC §10), kept in ORDERS_CONSOLE_USERS (default
+"""`orders console ...`: the staff console's accounts (docs/console.md), kept in ORDERS_CONSOLE_USERS (default
 `<data dir>/console-users.json`) as Argon2id hashes. The console re-reads the file when it changes."""
 
 from __future__ import annotations

@@ -48,7 +48,8 @@ class Failure(click.ClickException):
 
 
 def one_line(text: str) -> str:
-    """A message on one line, with whatever a caller wrote escaped (SPEC §9: no raw control characters)."""
+    """A message on one line, with whatever a caller wrote escaped (no raw control characters:
+    docs/reliability.md, "The trust boundary")."""
     return shown(" ".join(str(text).split())) or "unknown error"
 
 

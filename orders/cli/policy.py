@@ -1,7 +1,6 @@
-"""The decision policy's commands (SPEC §11): `reasons` (the catalogue), `extend` (a window or a decision
-deadline), `deny-payment` (a payment gateway's refusal) and `report` (the cancellation report), plus the
-`--reason-code` option the commands that carry a reason share.
-"""
+"""The decision policy's commands (docs/policy.md): `reasons` (the catalogue), `extend` (a window or a
+decision deadline), `deny-payment` (a payment gateway's refusal) and `report` (the cancellation report), plus
+the `--reason-code` option the commands that carry a reason share."""
 
 from __future__ import annotations
 
@@ -90,19 +89,17 @@ def extend(order_id: str, window: int | None, window_until: datetime | None, dec
     """Move ORDER_ID's cancellation window or its pending request's decision deadline later: give
     exactly one of --window, --window-until, --decision, --decision-until. Deadlines only move later,
     at most a year ahead; the running timer follows."""
-    given = [v for v in (window, window_until, decision, decision_until) if v is not None]
-    if len(given) != 1:
+    on_window = window is not None or window_until is not None
+    on_decision = decision is not None or decision_until is not None
+    if on_window == on_decision:  # which deadline; the command's model checks until or seconds, not both
         raise Failure(
             "give exactly one of --window, --window-until, --decision, --decision-until", EXIT_USAGE
         )
-    on_decision = decision is not None or decision_until is not None
     action = Action.EXTEND_DECISION_DEADLINE if on_decision else Action.EXTEND_GRACE_PERIOD
-    fields: dict[str, Any] = {"actor": actor, "reason": reason}
-    until = window_until or decision_until
-    if until is not None:
-        fields["until"] = until if until.tzinfo else until.replace(tzinfo=UTC)
-    else:
-        fields["seconds"] = decision if decision is not None else window
+    seconds, until = (decision, decision_until) if on_decision else (window, window_until)
+    if until is not None and until.tzinfo is None:
+        until = until.replace(tzinfo=UTC)
+    fields = {"actor": actor, "reason": reason, "seconds": seconds, "until": until}
     return deliver(order_id, action, how, **fields)
 
 

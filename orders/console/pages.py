@@ -34,7 +34,7 @@ def escaping(directory: Path) -> Environment:
         lstrip_blocks=True,
     )
     env.filters["shown"] = lambda value: shown(str(value)) if value is not None else ""
-    # Text a customer may write on several lines (SPEC §9): its line feeds kept, the CSS breaks there.
+    # Text a customer may write on several lines (docs/console.md, "Security"): line feeds kept as breaks.
     env.filters["lines"] = lambda value: shown_lines(str(value)) if value is not None else ""
     return env
 

@@ -1,5 +1,5 @@
-"""What the console reads of an order without a worker: its search attributes and memo (SPEC §4, §11),
-from one `describe` call to Temporal. The order page falls back to it when no worker answers."""
+"""What the console reads of an order without a worker: its search attributes and memo (docs/console.md,
+"Pages"), from one `describe` call to Temporal. The order page falls back to it when no worker answers."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Signed-out sessions, kept in a file beside the accounts file (`console-revoked.json`), so every API
-process that shares the accounts honours a sign out, and a restart does not undo one (SPEC §10).
+"""Signed-out sessions, kept in a file beside the accounts file (`console-revoked.json`), so every API process
+that shares the accounts honours a sign out, and a restart does not undo one (docs/console.md, "Security").
 
     {"version": 1, "revoked": {"<session id>": 1796000000.0}}
 

@@ -86,8 +86,6 @@ async def require_other_than_requester(request: Request, order_id: str, staff: O
     return staff
 
 
-Confirmer = Annotated[Staff, Depends(require_other_than_requester)]
-
 # The commands that confirm a pending cancellation (the table's rows from cancellation-requested to
 # cancel for the store): the ones four eyes check.
 CONFIRMING = frozenset(

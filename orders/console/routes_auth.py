@@ -1,5 +1,5 @@
-"""Sign in and sign out (SPEC §10): a form with `Username` and `Password` and a `Sign in` button; the
-`Sign out` button in every page's header ends the session."""
+"""Sign in and sign out (docs/console.md, "Security": sessions): a form with `Username` and `Password` and a
+`Sign in` button; the `Sign out` button in every page's header ends the session."""
 
 from __future__ import annotations
 

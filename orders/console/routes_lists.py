@@ -1,6 +1,6 @@
 """All orders (`/console/orders`: newest first, a page at a time with Temporal's page tokens, filtered by
-status and customer; an order id goes straight to its page) and the report (`/console/report`: SPEC §11's
-figures as charts drawn on the server, from visibility)."""
+status and customer; an order id goes straight to its page) and the report (`/console/report`:
+docs/policy.md's figures as charts drawn on the server, from visibility)."""
 
 from __future__ import annotations
 

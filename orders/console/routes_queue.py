@@ -1,4 +1,4 @@
-"""The queue (`/console`, SPEC §10): every order in `cancellation-requested`, soonest decision deadline
+"""The queue (`/console`, docs/console.md): every order in `cancellation-requested`, soonest decision deadline
 first, read from Temporal's visibility (`orders.queue.pending_requests`: search attributes and memo, one
 list call, no worker needed); `Confirm selected` and `Deny selected` act on the ticked rows.
 

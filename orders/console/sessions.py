@@ -1,5 +1,5 @@
 """Console sessions: a signed cookie (itsdangerous, HMAC-SHA1 over the JSON) holding who is signed in,
-the session's CSRF token and the next page's flash messages (SPEC §10).
+the session's CSRF token and the next page's flash messages (docs/console.md, "Security").
 
 - The cookie is `HttpOnly`, `SameSite=Strict`, `Path=/console`, and `Secure` when the request came
   over HTTPS (or always, with `ORDERS_CONSOLE_SECURE_COOKIE=true` behind a proxy that terminates TLS).

@@ -1,4 +1,4 @@
-"""The console's accounts (SPEC §10): a JSON file of user names, roles and Argon2id password hashes
+"""The console's accounts (docs/console.md): a JSON file of user names, roles and Argon2id password hashes
 (`ORDERS_CONSOLE_USERS`, default `<data dir>/console-users.json`), never a password in plain text.
 
     {"version": 1, "users": {"alice": {"role": "store", "password_hash": "$argon2id$...",
@@ -27,7 +27,7 @@ from zxcvbn import zxcvbn
 from domain.lifecycle import STAFF, Actor
 from orders.console.private_file import PrivateFile
 
-# Lowercase, so `Alice` and `alice` are one account; what a command's `sender` may carry (SPEC §9).
+# Lowercase, so `Alice` and `alice` are one account (docs/console.md, "First user"); a command's `sender`.
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._@-]{0,63}")
 MIN_PASSWORD = 10
 MAX_PASSWORD = 1024  # Argon2 takes any length; a megabyte "password" only wastes CPU
@@ -43,7 +43,7 @@ _DUMMY_HASH = _hasher.hash("not-a-password-of-anyone")
 
 
 def staff_role(value: str) -> Actor:
-    """A console user's role: the staff actor (SPEC §3) its commands are sent as."""
+    """A console user's role: the staff actor its commands are sent as (docs/lifecycle.md)."""
     actor = Actor(value)
     if actor not in STAFF:
         raise ValueError(f"role {value!r} is not one of the staff's: {', '.join(sorted(STAFF))}")

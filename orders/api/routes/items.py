@@ -1,19 +1,20 @@
-"""Line-level cancellation over REST (project extensions beside VTEX's paths, SPEC §3 "Items"): the store
+"""Line-level cancellation over REST (project extensions beside VTEX's paths, docs/items.md): the store
 or the erp cancels items, and a customer asks to. Items are named by VTEX's `id` (the sku) and
 `quantity`; VTEX's own order shape then shows what remains in `items[].quantity` and `value`.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Request, Response
-from pydantic import AfterValidator, AliasChoices, Field
+from pydantic import AliasChoices, AliasGenerator, ConfigDict
 
+from domain.commands import CancelItems
 from domain.lifecycle import Action, Actor
 from domain.reasons import ReasonCode
-from domain.text import Name, Text
-from domain.wire import MAX_ITEMS, Quantity, one_line_per_sku
+from domain.text import Text
+from domain.wire import ItemQuantity
 from orders.api.bodies import Body
 from orders.api.commands import QUEUED, run_command
 from orders.api.errors import ERRORS
@@ -25,17 +26,28 @@ from orders.api.security import Customer, Staff
 router = APIRouter(tags=["items"])
 
 
-class LineBody(Body):
-    sku: Name = Field(
-        validation_alias=AliasChoices("id", "sku"), description="the line's sku (VTEX's item id)"
-    )
-    quantity: Quantity
+def _vtex_name(field: str) -> str | AliasChoices:
+    return AliasChoices("id", "sku") if field == "sku" else field
+
+
+class LineBody(ItemQuantity):
+    """A line of `cancel_items` (the domain's `ItemQuantity`), its sku under VTEX's name `id` (or `sku`)."""
+
+    model_config = ConfigDict(extra="ignore", alias_generator=AliasGenerator(validation_alias=_vtex_name))
+
+
+# The lines `CancelItems` takes (domain/commands.py): its bounds (at least one, MAX_ITEMS at most, one line a
+# sku) are declared there, and read here.
+if TYPE_CHECKING:
+    Lines = list[LineBody]
+else:
+    Lines = Annotated[list[LineBody], *CancelItems.model_fields["items"].metadata]
 
 
 class CancelItemsBody(Body):
-    items: Annotated[
-        list[LineBody], Field(min_length=1, max_length=MAX_ITEMS), AfterValidator(one_line_per_sku)
-    ]
+    """`cancel_items` as VTEX names things: `items` by `id`, `reasonCode`."""
+
+    items: Lines
     reason: Text = ""
     reasonCode: ReasonCode | None = None
 

@@ -1,4 +1,4 @@
-"""The decision policy's routes (project extensions beside VTEX's paths, SPEC §11): a payment gateway's
+"""The decision policy's routes (project extensions beside VTEX's paths, docs/policy.md): a payment gateway's
 refusal, and moving a cancellation window or a decision deadline later. Each acts as the store or the
 erp the caller's app key is for.
 """
@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request, Response
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from domain.lifecycle import Action
 from domain.text import Text
@@ -28,17 +28,12 @@ class PaymentDeniedBody(Body):
 
 
 class ExtendBody(Body):
-    """Exactly one of `until` (the new deadline) or `seconds` (added to the current one)."""
+    """Exactly one of `until` (the new deadline) or `seconds` (added to the current one): the command's
+    own model (`ExtendDeadline`) checks that, and a body with both or neither is refused with 422."""
 
     until: UtcTime | None = None
     seconds: PositiveSeconds | None = None
     reason: Annotated[Text, Field(description="why, shown in the order's timeline")] = ""
-
-    @model_validator(mode="after")
-    def _one_of(self) -> ExtendBody:
-        if (self.until is None) == (self.seconds is None):
-            raise ValueError("send exactly one of until or seconds")
-        return self
 
     def command(self) -> dict[str, Any]:
         return self.model_dump(exclude_none=True)

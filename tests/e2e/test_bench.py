@@ -1,0 +1,98 @@
+"""The benchmark's smoke run: `python -m bench --quick` end to end, on real servers and processes.
+
+It checks that the run writes every figure and every ratio the issue asks for; it asserts nothing
+about speed (speed is measured by `make bench`, never in a test)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.kit.paths import ROOT
+
+PATH_FIGURES = {
+    "placed_per_s",
+    "decided_per_s",
+    "canceled_per_s",
+    "decision_p50_ms",
+    "decision_p99_ms",
+    "light_decision_p50_ms",
+    "light_decision_p99_ms",
+    "canceled_p50_ms",
+    "canceled_p99_ms",
+    "light_canceled_p50_ms",
+    "light_canceled_p99_ms",
+    "cpu_ms_per_order",
+    "cpu_ms_per_order_total",
+}
+OURS = ("client_update", "client_items", "client_signal", "rest")
+FLOORS = ("baseline", "floor_effects")
+HISTORY = {"workflow_tasks", "activities", "local_activities", "upserts", "memo_upserts", "timers", "events"}
+
+
+def number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
+
+
+def test_quick_bench_writes_every_figure_and_ratio(tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    env = {**os.environ, "BENCH_OUT": str(out)}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    run = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "| target |" in run.stdout  # the table was printed
+    results = json.loads(out.read_text())
+
+    assert results["mode"] == "quick"
+    assert {"nproc", "cpu_model", "memory_gib", "temporalio"} <= set(results["machine"])
+    paths = results["decisions"]["sqlite"]
+    assert set(paths) == {*FLOORS, *OURS}
+    for name, figures in paths.items():
+        missing = {key for key in PATH_FIGURES if not number(figures.get(key)) and key != "cpu_ms_per_order"}
+        assert not missing, f"{name}: missing figures {missing}"
+        assert {"worker", "server", "loadgen"} <= set(figures["cpu_ms_per_order"])
+        assert figures["queued"] == 0, f"{name}: commands fell back to signals"
+        assert all(number(figures["history"][key]) for key in HISTORY), f"{name}: {figures['history']}"
+    for name in ("floor_effects", *OURS):
+        for kind in ("ratio", "ratio_effects") if name in OURS else ("ratio",):
+            ratios = paths[name][kind]
+            missing = {key for key in PATH_FIGURES - {"cpu_ms_per_order"} if not number(ratios.get(key))}
+            assert not missing, f"{name}: missing {kind} {missing}"
+    assert number(paths["floor_effects"]["recorded_decision_p50_ms"])
+    assert paths["floor_effects"]["history"]["activities"] == 1
+    assert number(paths["client_items"]["ratio_whole"]["cpu_ms_per_order_total"])
+    assert isinstance(paths["rest"]["rest_adds_p50_ms"], int | float)
+    assert isinstance(paths["rest"]["rest_adds_light_p50_ms"], int | float)
+
+    scale = results["scale"]
+    marks = [str(m) for m in (scale["open_target"] // 10, scale["open_target"] // 2, scale["open_target"])]
+    assert all(number(scale["worker_rss_mib"][m]) for m in marks), scale["worker_rss_mib"]
+    for key in ("rss_ratio_last_to_first", "lateness_p50_s", "lateness_p99_s", "arrival_rate_per_s"):
+        assert isinstance(scale[key], int | float), key
+    assert scale["timers_measured"] > 0
+
+    report = results["report"]
+    assert report["counts_match"], (report["expected"], report["found"])
+    for key in (
+        "build_report_p50_s",
+        "build_report_max_s",
+        "cli_p50_s",
+        "cli_max_s",
+        "build_report_rows_per_s",
+    ):
+        assert number(report[key]), key
+
+    targets = {t["target"] for t in results["targets"]}
+    assert len(targets) == 8
+    assert all(isinstance(t["met"], bool) for t in results["targets"])

@@ -1,0 +1,145 @@
+"""The pure model the property tests drive (tests/unit/test_properties.py) and compare the real workflow
+with (tests/workflow/test_properties_workflow.py): an order run as the workflow runs it, with the
+workflow's clock given explicitly, and the steps (waits and commands) random sequences are made of."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from hypothesis import strategies as st
+
+from domain.events import EventType, OrderEvent
+from domain.lifecycle import Action, Actor, Move, Outcome, Status
+from domain.models import StoreSettings
+from domain.order import Order
+from domain.registry import parse_command
+from domain.state import OrderState
+from tests.kit.domain import PLACED
+from tests.kit.orders import DAY, MINUTE, TOTAL, TWO_LINES, order_input
+
+GRACE, DECISION = 30 * MINUTE, 30 * DAY
+
+
+@dataclass(frozen=True)
+class Wait:
+    seconds: int
+    # False: a command arrives before the timer's task runs (a worker that was down): the validator
+    # sees the order as it was, and must judge as the handler will, after every passed deadline.
+    timer_fired: bool = True
+
+
+@dataclass(frozen=True)
+class Send:
+    action: Action
+    actor: Actor
+    request_id: str | None = None
+    value: int = TOTAL
+    sender: str | None = None
+    # When the command says it was made, relative to when it is processed (None: not stamped).
+    stamp_offset: int | None = 0
+    reason: str = "a reason"
+    items: tuple[tuple[str, int], ...] = (("A1", 1),)  # for cancel_items: (sku, quantity) lines
+
+    def payload(self, now: datetime) -> dict[str, Any]:
+        body: dict[str, Any] = {"actor": self.actor.value, "reason": self.reason}
+        if self.action is Action.INVOICE:
+            body |= {"invoice_number": f"NF-{self.value}", "value": self.value}
+        if self.action in (Action.EXTEND_GRACE_PERIOD, Action.EXTEND_DECISION_DEADLINE):
+            body["seconds"] = self.value  # seconds past the current deadline
+        if self.action is Action.CANCEL_ITEMS:
+            body["items"] = [{"sku": sku, "quantity": quantity} for sku, quantity in self.items]
+        if self.request_id is not None:
+            body["request_id"] = self.request_id
+        if self.sender is not None:
+            body["sender"] = self.sender
+        if self.stamp_offset is not None:
+            body["requested_at"] = (now + timedelta(seconds=self.stamp_offset)).isoformat()
+        return body
+
+
+Step = Wait | Send
+
+# Waits in whole minutes of 7 and 31, or 31 days: a sum of them never lands within a minute of the
+# 30-minute grace deadline or a 30-day decision deadline, so the real workflow (which runs a few
+# milliseconds later than the model) judges every command on the same side of every deadline.
+waits = st.builds(Wait, st.sampled_from([7 * MINUTE, 31 * MINUTE, 31 * DAY]), st.booleans())
+actors = st.sampled_from([Actor.STORE, Actor.ERP, Actor.CUSTOMER, Actor.SYSTEM, Actor.STORE, Actor.ERP])
+orders = st.fixed_dictionaries(
+    {"payment_approved": st.booleans(), "payment": st.sampled_from([{"captured": False}, {"captured": True}])}
+)
+
+
+@dataclass
+class Model:
+    """The order run as the workflow runs it, with the workflow's clock given explicitly."""
+
+    order: Order
+    now: datetime
+    effects: list[str] = field(default_factory=list)  # side effects performed, in order
+    reached_cancel: bool = False
+    sent: int = 0  # commands sent, for the request ids the workflow would make up (unique, as its uuid4s)
+    refunded: int = 0  # voided or refunded, in all
+
+    @classmethod
+    def place(cls, overrides: dict[str, Any], now: datetime = PLACED) -> Model:
+        placed = order_input(**({"order_id": "p-1", "customer_id": "c-1", "items": TWO_LINES} | overrides))
+        store = StoreSettings(grace_period_seconds=GRACE, decision_timeout_seconds=DECISION)
+        order, _ = Order.place(placed.with_defaults(store), now)
+        return cls(order, now)
+
+    @property
+    def status(self) -> Status:
+        return self.order.status
+
+    def wait(self, seconds: int, *, timer_fired: bool = True) -> None:
+        self.now += timedelta(seconds=seconds)
+        if timer_fired:
+            self.perform(self.order.catch_up(self.now))
+            self.settle()
+
+    def caught_up(self) -> Order:
+        """A copy of the order after the deadlines that have passed, as the next command finds it."""
+        ahead = Order(self.order.state.model_copy(deep=True), self.order.answers)
+        ahead.catch_up(self.now)
+        return ahead
+
+    def perform(self, events: list[OrderEvent]) -> None:
+        """Deliver the effects among `events` (item cancellations undo their items as they happen)."""
+        for effect in events:
+            if effect.type is not EventType.ORDER_STATUS_CHANGED:
+                assert effect.id not in self.order.state.effects, effect.id  # each effect once
+                self.effects.append(effect.id)
+                if effect.type in (EventType.PAYMENT_VOID, EventType.PAYMENT_REFUND):
+                    self.refunded += effect.data["amount"]
+                self.order.record_effect(effect)
+
+    def send(self, step: Send) -> Outcome:
+        command = parse_command(step.action, step.payload(self.now))
+        self.sent += 1
+        if command.request_id is None:
+            command.request_id = f"auto-{self.sent}"
+        validated = self.order.judge(step.action, command, self.now)  # the update's validator
+        late = self.order.deadline_passed(self.now)  # the handler catches up first
+        outcome, events = self.order.handle(step.action, command, self.now)
+        assert type(outcome) is type(validated), (validated, outcome)  # validator and handler agree
+        assert late or not events or isinstance(outcome, Move)
+        self.perform(events + self.order.catch_up(self.now))  # a late timer fires next (repeats skip it)
+        self.settle()
+        return outcome
+
+    def settle(self) -> None:
+        """What the workflow does on entering `cancel`: compensate once, then reach `canceled`."""
+        if self.status is not Status.CANCEL:
+            return
+        self.reached_cancel = True
+        compensation = self.order.compensation(self.now)
+        self.perform(
+            [e for wave in compensation.waves() for e in wave if e.id not in self.order.state.effects]
+        )
+        self.order.finish_cancellation(self.now)
+
+
+def moves(state: OrderState) -> list[tuple[Status | None, Status, Action]]:
+    return [(e.from_status, e.to_status, e.action) for e in state.timeline if not e.refused]
