@@ -76,7 +76,9 @@ def create_app(settings: Settings, orders: OrdersClient | None = None) -> FastAP
     for routes in (ops, listing, staff, items, policy, customer, links):
         app.include_router(routes.router)
     mount_console(app, settings, provider)  # the staff console under /console (docs/console.md)
-    mount_customer_pages(app, settings, provider)  # "My orders" under /my-orders (docs/customer-pages.md), unless off
+    mount_customer_pages(
+        app, settings, provider
+    )  # "My orders" under /my-orders (docs/customer-pages.md), unless off
     if tracing := telemetry.active():
         tracing.instrument_app(app)  # a server span per request, the console's pages included
     return app

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import statistics
 import typing
-from pathlib import Path
 
 import pytest
 from pydantic import TypeAdapter
@@ -20,9 +19,9 @@ from orders.console.routes_order import BY_SLUG
 from orders.console.views import slug_of
 from orders.customer.actions import WORDS as CUSTOMER_WORDS
 from orders.settings import Settings
+from tests.kit.paths import ROOT
 from workflows.order_workflow import OrderWorkflow
 
-ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ("domain", "workflows", "activities", "orders", "worker.py")
 
 
