@@ -34,6 +34,7 @@ class StoreSettings(WireModel):
     grace_period_seconds: Seconds = defaults.GRACE_PERIOD_SECONDS
     decision_timeout_seconds: PositiveSeconds = defaults.DECISION_TIMEOUT_SECONDS
     payment_timeout_seconds: PositiveSeconds = defaults.PAYMENT_TIMEOUT_SECONDS
+    modification_payment_timeout_seconds: PositiveSeconds = defaults.MODIFICATION_PAYMENT_TIMEOUT_SECONDS
     reminder_offsets: ReminderOffsets = defaults.REMINDER_OFFSETS
     reasons: ReasonCodes = BUILT_IN.snapshot()
 
@@ -61,6 +62,8 @@ class OrderInput(WireModel):
     grace_period_seconds: Seconds | None = None
     decision_timeout_seconds: PositiveSeconds | None = None
     payment_timeout_seconds: PositiveSeconds | None = None
+    # How long a modification's higher value waits for its payment (docs/modifications.md).
+    modification_payment_timeout_seconds: PositiveSeconds | None = None
     # Before a pending request's decision deadline, when to remind the store (seconds before it).
     reminder_offsets: ReminderOffsets | None = None
     # The reason codes the order accepts (the store's catalogue when it was placed).
@@ -80,6 +83,8 @@ class OrderInput(WireModel):
                 "grace_period_seconds": store.grace_period_seconds if grace is None else grace,
                 "decision_timeout_seconds": decision or store.decision_timeout_seconds,
                 "payment_timeout_seconds": self.payment_timeout_seconds or store.payment_timeout_seconds,
+                "modification_payment_timeout_seconds": self.modification_payment_timeout_seconds
+                or store.modification_payment_timeout_seconds,
                 "reminder_offsets": store.reminder_offsets
                 if self.reminder_offsets is None
                 else self.reminder_offsets,
