@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     grace_period_seconds: int = Field(defaults.GRACE_PERIOD_SECONDS, ge=0)
     decision_timeout_seconds: int = Field(defaults.DECISION_TIMEOUT_SECONDS, gt=0)
     payment_timeout_seconds: int = Field(defaults.PAYMENT_TIMEOUT_SECONDS, gt=0)
+    # How long a modification's higher value waits for the payment of its difference (docs/modifications.md).
+    modification_payment_timeout_seconds: int = Field(defaults.MODIFICATION_PAYMENT_TIMEOUT_SECONDS, gt=0)
     # Before a pending request's decision deadline, when to remind the store: `7d,1d,1h`; empty: never.
     decision_reminders: str = ",".join(fmt_span(offset) for offset in defaults.REMINDER_OFFSETS)
     # One URL for every event, and optionally one per kind (ORDERS_WEBHOOK_URL_PAYMENT, ...).
@@ -140,6 +142,7 @@ class Settings(BaseSettings):
             grace_period_seconds=self.grace_period_seconds,
             decision_timeout_seconds=self.decision_timeout_seconds,
             payment_timeout_seconds=self.payment_timeout_seconds,
+            modification_payment_timeout_seconds=self.modification_payment_timeout_seconds,
             reminder_offsets=parse_durations(self.decision_reminders),
             reasons=self.catalogue.snapshot(),
         )
