@@ -26,7 +26,7 @@ test: $(STAMP)
 # The pure tests: the rules, the order, line items, reasons, the property tests and the replay of saved
 # histories. No server, no process: seconds.
 UNIT := tests/test_lifecycle.py tests/test_order.py tests/test_limits.py tests/test_items.py tests/test_reasons.py \
-	tests/test_properties.py tests/test_replay.py
+	tests/test_modifications.py tests/test_properties.py tests/test_replay.py
 unit: $(STAMP)
 	cd $(ROOT) && $(BIN)/pytest -q $(UNIT)
 
