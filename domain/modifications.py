@@ -52,6 +52,7 @@ class ModificationPreview(WireModel):
     before: int
     after: int
     difference: int
+    currency: str = ""
     waits_for_payment: bool = False
     add: list[Item] = []
     remove: list[Item] = []
@@ -187,11 +188,14 @@ def preview(state: OrderState, planned: Plan | Refuse) -> ModificationPreview:
     value = state.remaining_total
     if isinstance(planned, Refuse):
         refused = PreviewRefusal(reason=planned.reason, code=planned.code)
-        return ModificationPreview(before=value, after=value, difference=0, refused=refused)
+        return ModificationPreview(
+            before=value, after=value, difference=0, currency=state.currency, refused=refused
+        )
     return ModificationPreview(
         before=planned.before,
         after=planned.after,
         difference=planned.difference,
+        currency=state.currency,
         waits_for_payment=planned.costs_more,
         add=planned.add,
         remove=planned.remove,
