@@ -27,7 +27,7 @@ from pydantic_core import CoreSchema, core_schema
 
 from domain.lifecycle import Actor
 from domain.reasons import ReasonCode
-from domain.text import ID_CHARS, MAX_ID_LENGTH, Name, RequestId, RequiredText, Sender, Text
+from domain.text import ID_PATTERN, MAX_ID_LENGTH, Name, RequestId, RequiredText, Sender, Text
 from domain.wire import (
     MAX_ITEMS,
     Cents,
@@ -183,7 +183,8 @@ class ModifyOrder(WithReason):
         return sum(len(lines.items) for lines in lists if lines is not None)
 
 
-ModificationId = Annotated[str, Field(min_length=1, max_length=MAX_ID_LENGTH + 12, pattern=rf"^{ID_CHARS}+$")]
+MODIFICATION_ID_LENGTH = MAX_ID_LENGTH + 12  # <orderId>-m<n>
+ModificationId = Annotated[str, Field(min_length=1, max_length=MODIFICATION_ID_LENGTH, pattern=ID_PATTERN)]
 
 
 class ModificationDecision(WithReason):

@@ -21,7 +21,7 @@ from orders.api.auth import Authenticator
 from orders.api.errors import install_error_handlers
 from orders.api.middleware import MAX_BODY_BYTES, BodyLimit, CatchAll
 from orders.api.provider import OrdersProvider
-from orders.api.routes import customer, items, listing, ops, policy, staff
+from orders.api.routes import changes, customer, items, listing, ops, policy, staff
 from orders.client import OrdersClient
 from orders.console.app import mount as mount_console
 from orders.errors import TemporalUnavailable
@@ -60,7 +60,7 @@ def create_app(settings: Settings, orders: OrdersClient | None = None) -> FastAP
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(CatchAll)  # added last: outermost of ours
-    for routes in (ops, listing, staff, items, policy, customer):
+    for routes in (ops, listing, staff, items, changes, policy, customer):
         app.include_router(routes.router)
     mount_console(app, settings, provider)  # the staff console under /console (SPEC §10)
     return app
