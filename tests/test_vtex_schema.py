@@ -184,6 +184,12 @@ async def test_every_endpoint_answers_as_vtexs_schema_says(
         ).status_code == 400
         history = (await http.get(changes, headers=ERP)).json()["requests"]
         assert [change["status"] for change in history] == ["applied", "lapsed"]
+        got = (await http.get(f"{PVT}/{changed}", headers=ERP)).json()  # Get order: as modified
+        assert got["value"] == 12485 and [(i["id"], i["quantity"]) for i in got["items"]] == [
+            ("A1", 1),
+            ("A2", 1),
+        ]
+        assert [c["discountValue"] for c in got["changesAttachment"]["changesData"]] == [3505]
 
         # Lists: filtered, paged, empty, refused.
         assert (await http.get(f"{PVT}?f_customer=c-schema&per_page=2", headers=ERP)).status_code == 200
