@@ -77,6 +77,7 @@ class PlaceOrderBody(Body):
     gracePeriodSeconds: Seconds | None = None
     decisionTimeoutSeconds: PositiveSeconds | None = None
     paymentTimeoutSeconds: PositiveSeconds | None = None
+    modificationPaymentTimeoutSeconds: PositiveSeconds | None = None
 
     def to_input(self) -> OrderInput:
         """The workflow input. The body's types are the domain's, so this refuses nothing; if a body
@@ -97,6 +98,7 @@ class PlaceOrderBody(Body):
                     "grace_period_seconds": self.gracePeriodSeconds,
                     "decision_timeout_seconds": self.decisionTimeoutSeconds,
                     "payment_timeout_seconds": self.paymentTimeoutSeconds,
+                    "modification_payment_timeout_seconds": self.modificationPaymentTimeoutSeconds,
                 }
             )
         except ValidationError as err:

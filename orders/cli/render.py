@@ -143,8 +143,10 @@ def line_text(line: Line, currency: str) -> str:
     canceled = f", {line.canceled} canceled, {line.remaining} left" if line.canceled else ""
     if line.added or line.removed:
         held = line.remaining + line.canceled
-        moved = f"ordered {line.ordered}, +{line.added} -{line.removed} by modifications"
-        return f"{shown(line.sku)}  {held} x {fmt_money(line.price, currency)} ({moved}){canceled}"
+        moved = [f"ordered {line.ordered}"] if line.ordered else []
+        moved += [f"{line.added} added"] if line.added else []
+        moved += [f"{line.removed} removed"] if line.removed else []
+        return f"{shown(line.sku)}  {held} x {fmt_money(line.price, currency)} ({', '.join(moved)}){canceled}"
     return f"{shown(line.sku)}  {line.ordered} x {fmt_money(line.price, currency)}{canceled}"
 
 
