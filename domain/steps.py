@@ -249,7 +249,9 @@ def modify(state: OrderState, change: Change) -> list[OrderEvent]:
         after=planned.after,
         status=ModificationStatus.WAITING_PAYMENT if waits else ModificationStatus.APPLIED,
         requested_at=change.at,
-        payment_deadline=change.at + timeout if waits else None,
+        # The customer has the whole timeout from when the difference is asked for (now), however
+        # early the command says it was made.
+        payment_deadline=change.now + timeout if waits else None,
     )
     state.modifications.append(modification)
     if waits:
