@@ -232,7 +232,14 @@ class Model:
         return self.order.status
 
     def wait(self, seconds: int, *, timer_fired: bool = True) -> None:
-        self.now += timedelta(seconds=seconds)
+        target = self.now + timedelta(seconds=seconds)
+        # Each timer fires at its deadline, as the workflow's do: a reminder then goes out while time is
+        # left (a worker that was down, `timer_fired=False`, catches up at the next command instead).
+        while timer_fired and (deadline := self.order.next_deadline()) is not None and deadline <= target:
+            self.now = max(self.now, deadline)
+            self.perform(self.order.catch_up(self.now))
+            self.settle()
+        self.now = target
         if timer_fired:
             self.perform(self.order.catch_up(self.now))
             self.settle()
