@@ -11,12 +11,12 @@ from datetime import datetime, timedelta
 from domain import modifications
 from domain.commands import CancelItems, ExtendDeadline, InvoiceCommand, ModificationDecision, ModifyOrder
 from domain.lifecycle import Refuse, Situation
+from domain.modifications import skus_named
 from domain.state import ModificationStatus, OrderState
 from domain.steps import extended_deadline
 from domain.wire import InvoiceKind
 
 MAX_EXTENSION = timedelta(days=365)
-SKUS_NAMED = 5  # a refusal names this many of the order's skus: answers are kept, and must stay small
 
 
 def items_in_order(state: OrderState, command: CancelItems) -> Refuse | None:
@@ -32,9 +32,7 @@ def items_in_order(state: OrderState, command: CancelItems) -> Refuse | None:
     remaining = state.remaining()
     for index, item in enumerate(command.items):
         if item.sku not in remaining:
-            known = ", ".join(list(remaining)[:SKUS_NAMED]) or "none"
-            if len(remaining) > SKUS_NAMED:
-                known += f", ... ({len(remaining)} in all)"
+            known = skus_named(list(remaining))
             return Refuse(
                 f"items[{index}]: sku {item.sku} is not in the order (its skus: {known})", "unknown-sku"
             )

@@ -64,9 +64,10 @@ def _named(where: str, lines: ModifiedLines | None) -> list[tuple[str, ModifiedL
     return [] if lines is None else [(f"{where}.items[{i}]", line) for i, line in enumerate(lines.items)]
 
 
-def _skus(held: dict[str, int]) -> str:
-    known = ", ".join(list(held)[:SKUS_NAMED]) or "none"
-    return known + (f", ... ({len(held)} in all)" if len(held) > SKUS_NAMED else "")
+def skus_named(skus: list[str]) -> str:
+    """The order's skus as a refusal names them: the first few, and how many in all."""
+    known = ", ".join(skus[:SKUS_NAMED]) or "none"
+    return known + (f", ... ({len(skus)} in all)" if len(skus) > SKUS_NAMED else "")
 
 
 def plan(state: OrderState, command: ModifyOrder) -> Plan | Refuse:
@@ -88,7 +89,8 @@ def plan(state: OrderState, command: ModifyOrder) -> Plan | Refuse:
         gone[line.sku] = where
         if line.sku not in held:
             return Refuse(
-                f"{where}: sku {line.sku} is not in the order (its skus: {_skus(held)})", "unknown-sku"
+                f"{where}: sku {line.sku} is not in the order (its skus: {skus_named(list(held))})",
+                "unknown-sku",
             )
         if line.quantity > left[line.sku]:
             return Refuse(f"{where}: {line.quantity} of {line.sku} asked, {left[line.sku]} left", "too-many")
