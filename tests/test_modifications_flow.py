@@ -170,6 +170,15 @@ async def test_rest_cli_and_a_real_receiver(
             f"Modification {order_id}-m1: BRL 129.90 -> BRL 109.90; BRL 20.00 voided or refunded"
             in done.stdout
         )
+
+        async def listed() -> dict[str, Any]:  # List orders reads the memo: the modified value, no worker
+            page = (
+                await svc.http.get("/api/oms/pvt/orders?f_customer=c-42&per_page=100", headers=ERP)
+            ).json()
+            return next((row for row in page["list"] if row["orderId"] == order_id), {})
+
+        row = await eventually(listed, lambda r: r.get("totalValue") == 10990)
+        assert row["totalItems"] == 3
         bad = await svc.cli("modify", order_id, "--remove", "A1:5", "--reason", "x")
         assert bad.returncode == 1 and "remove.items[0]: 5 of A1 asked, 1 left" in bad.stderr
         usage = await svc.cli("modify", order_id, "--add", "C3:0:1.00", "--reason", "x")
