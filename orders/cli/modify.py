@@ -14,8 +14,9 @@ from domain.modifications import ModificationPreview
 from domain.registry import COMMANDS
 from domain.text import shown
 from domain.wire import Item
+from orders.amounts import parse_cents
 from orders.cli.errors import EXIT_OK, EXIT_REFUSED, Failure, connect, run, say
-from orders.cli.parsing import Parsed, parse_cents, parse_line
+from orders.cli.parsing import Parsed, parse_line
 from orders.cli.render import echo_json, fmt_money
 from orders.cli.sending import Delivery, build, default_sender, deliver, refusal, verb
 

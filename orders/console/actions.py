@@ -15,7 +15,7 @@ from typing import Any
 from domain.reasons import Catalogue, Use
 from domain.registry import CommandRecord
 from domain.text import MAX_ID_LENGTH, MAX_REQUEST_ID_LENGTH, ORDER_ID, PRINTABLE
-from orders.cli.parsing import parse_cents
+from orders.amounts import parse_cents
 from orders.client import OrdersClient, new_request_id
 from orders.console.auth import Staff
 from orders.errors import CommandRejected, OrderNotFound, OrdersError, TemporalUnavailable
