@@ -54,6 +54,30 @@ def cost(events: list[HistoryEvent]) -> dict[str, int]:
     return counts
 
 
+# What Temporal Cloud bills as an Action, read from a history (its "Actions" page): the start, each signal,
+# update, timer, activity and local activity, and each search-attribute upsert (memo upserts are not billed).
+BILLED = {
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED,
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED,
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED,
+    EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED,
+    EventType.EVENT_TYPE_TIMER_STARTED,
+    EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES,
+}
+
+
+def actions(events: list[HistoryEvent]) -> int:
+    """Billable actions in one history: a lower bound (an activity's retries and a query, which leave no
+    event of their own, are billed too)."""
+    markers = sum(
+        1
+        for event in events
+        if event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
+        and event.marker_recorded_event_attributes.marker_name == LOCAL_ACTIVITY_MARKER
+    )
+    return markers + sum(1 for event in events if event.event_type in BILLED)
+
+
 def decided_at(events: list[HistoryEvent]) -> float | None:
     """When the workflow task that took the first signal or update completed: the decision recorded."""
     command_seen = False

@@ -35,6 +35,15 @@ LINES: list[dict[str, Any]] = [
 TOTAL = sum(int(line["price"]) * int(line["quantity"]) for line in LINES)
 CANCEL_ONE_ITEM = {"actor": "erp", "reason": "bench", "items": [{"sku": "A1", "quantity": 1}]}
 ITEMS_CANCELED = "items-canceled"
+# A modification (docs/modifications.md) of the same order: one A1 less (a lower value, applied at once),
+# or a third line (a higher value: it waits until the payment of the difference is approved).
+MODIFY_LOWER = {"actor": "store", "reason": "bench", "remove": {"items": [{"sku": "A1", "quantity": 1}]}}
+MODIFY_HIGHER = {
+    "actor": "store",
+    "reason": "bench",
+    "add": {"items": [{"sku": "C3", "quantity": 1, "price": 1500}]},
+}
+ORDER_MODIFIED = "order-modified"
 PVT = "/api/oms/pvt/orders"
 POLL_SECONDS = 0.002
 
@@ -198,6 +207,7 @@ class ClientItems(ClientUpdate):
     name = "client_items"
     label = "client, update, one item"
     closes = False
+    notice = ITEMS_CANCELED  # the customer's notice: the last event of the decision
 
     def __init__(self, orders: OrdersClient, event_log: FsPath) -> None:
         super().__init__(orders)
@@ -232,7 +242,46 @@ class ClientItems(ClientUpdate):
         complete = chunk[: chunk.rfind(b"\n") + 1]
         self._offset += len(complete)
         for line in complete.splitlines():
-            if ITEMS_CANCELED.encode() in line:
+            if self.notice.encode() in line:
                 event = json.loads(line)
-                if event.get("data", {}).get("message") == ITEMS_CANCELED:
+                if event.get("data", {}).get("message") == self.notice:
                     self._notified.add(event["order_id"])
+
+
+class ClientModify(ClientItems):
+    """A modification that lowers the order's value (one A1 less), as an update, on an order past its window
+    (placed without one): applied at once, the difference voided, the stock released, the customer told;
+    the order goes on."""
+
+    name = "client_modify"
+    label = "client, update, a modification (lower value)"
+    notice = ORDER_MODIFIED
+
+    async def place(self, key: str) -> None:
+        if not (await self.orders.place(order_input(key, grace_seconds=0))).created:
+            raise RuntimeError(f"order {key} existed already")
+
+    async def decide(self, key: str) -> None:
+        result = await self.orders.send(key, Action.MODIFY_ORDER, MODIFY_LOWER)
+        if result.state is None or result.state.remaining_total != TOTAL - 6495:
+            raise NotDecided(
+                f"{key}: {result.state.remaining_total if result.state else 'no worker answered'}"
+            )
+
+
+class ClientModifyPaid(ClientModify):
+    """A modification that raises it (a third line): it waits, the difference asked for, and applies when
+    the erp approves its payment (a second update); its payment timer is started, then canceled."""
+
+    name = "client_modify_paid"
+    label = "client, update, a modification (higher value, paid)"
+
+    async def decide(self, key: str) -> None:
+        asked = await self.orders.send(key, Action.MODIFY_ORDER, MODIFY_HIGHER)
+        waiting = asked.state.waiting_modification if asked.state else None
+        if waiting is None:
+            raise NotDecided(f"{key}: no modification waits")
+        paid = {"actor": "erp", "modification_id": waiting.id}
+        result = await self.orders.send(key, Action.APPROVE_MODIFICATION_PAYMENT, paid)
+        if result.state is None or result.state.remaining_total != TOTAL + 1500:
+            raise NotDecided(f"{key}: the modification was not applied")

@@ -8,24 +8,31 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from domain.commands import CancelItems, ExtendDeadline, InvoiceCommand
+from domain import modifications
+from domain.commands import CancelItems, ExtendDeadline, InvoiceCommand, ModificationDecision, ModifyOrder
 from domain.lifecycle import Refuse, Situation
-from domain.state import OrderState
+from domain.modifications import skus_named
+from domain.state import ModificationStatus, OrderState
 from domain.steps import extended_deadline
 from domain.wire import InvoiceKind
 
 MAX_EXTENSION = timedelta(days=365)
-SKUS_NAMED = 5  # a refusal names this many of the order's skus: answers are kept, and must stay small
 
 
 def items_in_order(state: OrderState, command: CancelItems) -> Refuse | None:
-    """Each line named must be one of the order's, with at most what remains of it."""
+    """Each line named must be one of the order's, with at most what remains of it; and no modification
+    may be waiting for its payment, whose lines would no longer be the order's (docs/modifications.md)."""
+    waiting = state.waiting_modification
+    if waiting is not None:
+        return Refuse(
+            f"modification {waiting.id} is waiting for its payment: approve, deny or cancel it first, "
+            "then cancel items",
+            "modification-waiting",
+        )
     remaining = state.remaining()
     for index, item in enumerate(command.items):
         if item.sku not in remaining:
-            known = ", ".join(list(remaining)[:SKUS_NAMED]) or "none"
-            if len(remaining) > SKUS_NAMED:
-                known += f", ... ({len(remaining)} in all)"
+            known = skus_named(list(remaining))
             return Refuse(
                 f"items[{index}]: sku {item.sku} is not in the order (its skus: {known})", "unknown-sku"
             )
@@ -47,6 +54,36 @@ def invoice_facts(situation: Situation, state: OrderState, command: InvoiceComma
         invoice_is_return=command.kind is InvoiceKind.INPUT,
         return_within_invoiced=command.value <= invoiced,
     )
+
+
+def modification_facts(situation: Situation, state: OrderState, command: ModifyOrder) -> Situation:
+    planned = modifications.plan(state, command)
+    return replace(situation, modification_costs_more=not isinstance(planned, Refuse) and planned.costs_more)
+
+
+def modification_fits(state: OrderState, command: ModifyOrder, now: datetime) -> Refuse | None:
+    """Each line fits the order as it is (docs/modifications.md, "Bad input"), the field named."""
+    planned = modifications.plan(state, command)
+    return planned if isinstance(planned, Refuse) else None
+
+
+def names_the_waiting_modification(
+    state: OrderState, command: ModificationDecision, now: datetime
+) -> Refuse | None:
+    """A payment's answer, or a withdrawal, names the modification waiting: not another order's, nor one
+    of this order's that is no longer waiting."""
+    waiting, named = state.waiting_modification, command.modification_id
+    if waiting is None or waiting.id == named:
+        return None
+    known = next((m for m in state.modifications if m.id == named), None)
+    if not named.startswith(f"{state.order_id}-m"):
+        why = f"is not a modification of order {state.order_id}"
+    elif known is None:
+        why = f"is not one of order {state.order_id}'s modifications"
+    else:
+        ended = "was applied" if known.status is ModificationStatus.APPLIED else "lapsed"
+        why = f"is no longer waiting for its payment (it {ended})"
+    return Refuse(f"modification_id: {named} {why}; {waiting.id} is the one waiting", "not-waiting")
 
 
 def later_within_a_year(state: OrderState, command: ExtendDeadline, now: datetime) -> Refuse | None:

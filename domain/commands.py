@@ -14,7 +14,9 @@ from typing import Annotated, Any, Generic, TypeVar, get_args
 
 from pydantic import (
     AfterValidator,
+    AliasChoices,
     BaseModel,
+    ConfigDict,
     Field,
     GetCoreSchemaHandler,
     ValidationError,
@@ -25,14 +27,16 @@ from pydantic_core import CoreSchema, core_schema
 
 from domain.lifecycle import Actor
 from domain.reasons import ReasonCode
-from domain.text import Name, RequestId, RequiredText, Sender, Text
+from domain.text import ID_PATTERN, MAX_ID_LENGTH, Name, RequestId, RequiredText, Sender, Text
 from domain.wire import (
     MAX_ITEMS,
+    Cents,
     Channel,
     InvoiceKind,
     ItemQuantity,
     PositiveCents,
     PositiveSeconds,
+    Quantity,
     UtcTime,
     WireModel,
     describe_errors,
@@ -135,6 +139,62 @@ class CancelItems(WithReason):
     items: Annotated[
         list[ItemQuantity], Field(min_length=1, max_length=MAX_ITEMS), AfterValidator(one_line_per_sku)
     ]
+
+
+class ModifiedLine(WireModel):
+    """A line of a modification (docs/modifications.md): an sku (VTEX's item `id`) and a quantity; `price`
+    in cents for an sku the order doesn't hold (there is no catalogue), or a new price for a whole line."""
+
+    sku: Name = Field(validation_alias=AliasChoices("sku", "id"))
+    quantity: Quantity
+    price: Cents | None = None
+
+
+class ModifiedLines(WireModel):
+    items: Annotated[
+        list[ModifiedLine], Field(min_length=1, max_length=MAX_ITEMS), AfterValidator(one_line_per_sku)
+    ]
+
+
+class Replacement(WireModel):
+    """Some of the order's quantities (`from`) replaced by others (`to`): another sku, size or price."""
+
+    model_config = ConfigDict(extra="ignore", serialize_by_alias=True)
+
+    from_: ModifiedLines = Field(validation_alias=AliasChoices("from", "from_"), serialization_alias="from")
+    to: ModifiedLines
+
+
+class ModifyOrder(WithReason):
+    """Change the order's lines (VTEX's Order modifications body): add, remove, replace."""
+
+    actor: Actor
+    reason: RequiredText
+    add: ModifiedLines | None = None
+    remove: ModifiedLines | None = None
+    replace: Annotated[list[Replacement], Field(max_length=MAX_ITEMS)] = []
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> ModifyOrder:
+        if self.add is None and self.remove is None and not self.replace:
+            raise ValueError("an empty modification: give add, remove or replace, each with its items")
+        return self
+
+    def line_count(self) -> int:
+        lists = [self.add, self.remove, *(r.from_ for r in self.replace), *(r.to for r in self.replace)]
+        return sum(len(lines.items) for lines in lists if lines is not None)
+
+
+MODIFICATION_ID_LENGTH = MAX_ID_LENGTH + 12  # <orderId>-m<n>
+ModificationId = Annotated[str, Field(min_length=1, max_length=MODIFICATION_ID_LENGTH, pattern=ID_PATTERN)]
+
+
+class ModificationDecision(WithReason):
+    """The waiting modification's payment approved or denied (a payment gateway's notification), or the
+    modification withdrawn by the store; `modification_id` names it (`<orderId>-m<n>`)."""
+
+    actor: Actor
+    modification_id: ModificationId
 
 
 class MalformedCommand(ValueError):

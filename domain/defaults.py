@@ -8,5 +8,6 @@ DAY, HOUR, MINUTE = 24 * 60 * 60, 60 * 60, 60
 GRACE_PERIOD_SECONDS = 30 * MINUTE
 DECISION_TIMEOUT_SECONDS = 30 * DAY
 PAYMENT_TIMEOUT_SECONDS = 3 * DAY
+MODIFICATION_PAYMENT_TIMEOUT_SECONDS = 2 * DAY  # a modification's higher value, waiting for its payment
 REMINDER_OFFSETS = [7 * DAY, DAY, HOUR]  # before a pending request's decision deadline
 MAX_REMINDERS = 10

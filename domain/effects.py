@@ -13,7 +13,8 @@ from datetime import datetime, timedelta
 from domain.commands import Command
 from domain.events import EventType, OrderEvent
 from domain.lifecycle import Status, payment_undo, stock_undo
-from domain.state import CancellationRequest, OrderState
+from domain.state import CancellationRequest, Modification, OrderState
+from domain.wire import Item
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,79 @@ def items_canceled(
     }
     events.append(OrderEvent.numbered(EventType.CUSTOMER_NOTIFY, order_id, next_number(state), now, notice))
     return events
+
+
+def _lines(items: list[Item]) -> list[dict[str, object]]:
+    return [{"sku": item.sku, "quantity": item.quantity, "price": item.price} for item in items]
+
+
+def modification_applied(state: OrderState, modification: Modification, now: datetime) -> list[OrderEvent]:
+    """A modification applied (docs/modifications.md): a lower value's difference voided or refunded, the
+    quantities that left released (or restocked) and those that came reserved, then the customer told."""
+    order_id, events, named = state.order_id, [], {"modification_id": modification.id}
+    removed, added = _lines(modification.removed), _lines(modification.added)
+    left, arrived = modification.net()
+    payment = payment_undo(approved=state.payment_approved, captured=state.payment.captured)
+    if modification.difference < 0 and payment is not None:
+        money = {
+            "amount": -modification.difference,
+            "currency": state.currency,
+            "method": state.payment.method,
+        }
+        data = {**money, **named, "items": removed, "added": added}
+        events.append(OrderEvent.numbered(payment, order_id, next_number(state), now, data))
+    if left:
+        stock = stock_undo(handling_started=state.handling_started)
+        data = {"items": _lines(left), **named}
+        events.append(OrderEvent.numbered(stock, order_id, next_number(state), now, data))
+    if arrived:
+        data = {"items": _lines(arrived), **named}
+        events.append(OrderEvent.numbered(EventType.STOCK_RESERVE, order_id, next_number(state), now, data))
+    notice = {
+        "customer_id": state.customer_id,
+        "message": "order-modified",
+        **named,
+        "reason": modification.reason,
+        "removed": removed,
+        "added": added,
+        "difference": modification.difference,
+        "value": modification.after,
+        "currency": state.currency,
+    }
+    events.append(OrderEvent.numbered(EventType.CUSTOMER_NOTIFY, order_id, next_number(state), now, notice))
+    return events
+
+
+def difference_asked(state: OrderState, modification: Modification, now: datetime) -> OrderEvent:
+    """A modification that raises the order's value: the payment is asked for the difference, by when."""
+    data = {
+        "amount": modification.difference,
+        "currency": state.currency,
+        "method": state.payment.method,
+        "modification_id": modification.id,
+        "items": _lines(modification.added),
+        "removed": _lines(modification.removed),
+        "payment_deadline": modification.payment_deadline,
+    }
+    number = next_number(state)
+    return OrderEvent.numbered(EventType.PAYMENT_AUTHORIZE, state.order_id, number, now, data)
+
+
+def modification_lapsed(state: OrderState, modification: Modification, now: datetime) -> list[OrderEvent]:
+    """A modification that never applied (its difference not paid, or withdrawn): the store and the
+    customer told; the order is as it was."""
+    said = {
+        "modification_id": modification.id,
+        "reason": modification.lapsed_because.value if modification.lapsed_because else "",
+        "note": modification.settle_reason,
+        "amount": modification.difference,
+        "currency": state.currency,
+    }
+    order_id = state.order_id
+    store = OrderEvent.numbered(EventType.STORE_MODIFICATION_LAPSED, order_id, next_number(state), now, said)
+    notice = {"customer_id": state.customer_id, "message": "modification-lapsed", **said}
+    customer = OrderEvent.numbered(EventType.CUSTOMER_NOTIFY, order_id, next_number(state), now, notice)
+    return [store, customer]
 
 
 def request_denied(state: OrderState, request: CancellationRequest, now: datetime) -> OrderEvent:

@@ -17,11 +17,14 @@ from pydantic import BaseModel, ConfigDict
 class EventType(StrEnum):
     PAYMENT_VOID = "payment.void"
     PAYMENT_REFUND = "payment.refund"
+    PAYMENT_AUTHORIZE = "payment.authorize"  # a modification's higher value: the difference asked for
     STOCK_RELEASE = "stock.release"
+    STOCK_RESERVE = "stock.reserve"  # a modification's added quantities
     STORE_RESTOCK_NEEDED = "store.restock-needed"
     CUSTOMER_NOTIFY = "customer.notify"
     STORE_DECISION_NEEDED = "store.decision-needed"
     STORE_DECISION_REMINDER = "store.decision-reminder"
+    STORE_MODIFICATION_LAPSED = "store.modification-lapsed"
     ORDER_STATUS_CHANGED = "order.status-changed"
 
     @property

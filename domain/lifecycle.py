@@ -80,12 +80,18 @@ class Action(StrEnum):
     CANCEL_ITEMS = "cancel_items"
     EXTEND_GRACE_PERIOD = "extend_grace_period"
     EXTEND_DECISION_DEADLINE = "extend_decision_deadline"
+    # Order modifications (docs/modifications.md): a change of lines, and the payment of a higher total.
+    MODIFY_ORDER = "modify_order"
+    APPROVE_MODIFICATION_PAYMENT = "approve_modification_payment"
+    DENY_MODIFICATION_PAYMENT = "deny_modification_payment"
+    CANCEL_MODIFICATION = "cancel_modification"
     # What the order does by itself: being placed, deadlines passing and compensations finishing.
     PLACE = "place"
     GRACE_EXPIRED = "grace_expired"
     DECISION_REMINDER = "decision_reminder"
     DECISION_TIMEOUT = "decision_timeout"
     PAYMENT_TIMEOUT = "payment_timeout"
+    MODIFICATION_PAYMENT_TIMEOUT = "modification_payment_timeout"
     COMPENSATED = "compensated"
 
 
@@ -97,6 +103,7 @@ OWN_EVENTS = frozenset(
         Action.DECISION_REMINDER,
         Action.DECISION_TIMEOUT,
         Action.PAYMENT_TIMEOUT,
+        Action.MODIFICATION_PAYMENT_TIMEOUT,
         Action.COMPENSATED,
     }
 )
@@ -130,6 +137,11 @@ class Situation:
     cancels_last_items: bool = False
     pending_is_items: bool = False
     pending_items_are_the_last: bool = False
+    # Modifications: the order has (or had) an invoice; the id of the modification waiting for its
+    # payment; the modification judged raises the order's value above what its payment covers.
+    ever_invoiced: bool = False
+    modification_waiting: str | None = None
+    modification_costs_more: bool = False
 
 
 @dataclass(frozen=True)
@@ -205,6 +217,19 @@ def not_a_return(s: Situation) -> bool:
     return not s.invoice_is_return
 
 
+def modifiable(s: Situation) -> bool:
+    """Never after any invoice; one modification waiting for its payment at a time."""
+    return not s.ever_invoiced and s.modification_waiting is None
+
+
+def modification_waits_for_payment(s: Situation) -> bool:
+    return modifiable(s) and s.modification_costs_more
+
+
+def modification_waiting(s: Situation) -> bool:
+    return s.modification_waiting is not None
+
+
 def returns_part_of_what_is_invoiced(s: Situation) -> bool:
     """A return reduces a partial invoice; once nothing stays invoiced the order can be canceled again."""
     return s.invoice_is_return and s.partially_invoiced and s.return_within_invoiced
@@ -236,6 +261,9 @@ BACK, SAME = Target.STATUS_BEFORE_REQUEST, Target.SAME_STATUS
 BEFORE_HANDLING = {S.PAYMENT_PENDING, S.WINDOW_TO_CANCEL}
 HANDLEABLE = {S.READY_FOR_HANDLING, S.HANDLING}
 INVOICEABLE = {S.READY_FOR_HANDLING, S.HANDLING, S.CANCELLATION_REQUESTED}
+# Where a modification may wait for its payment: where it was made, and a cancellation request after it
+# (`TIMERS` has its deadline in each).
+MODIFICATION_WAITS_IN = HANDLEABLE | {S.CANCELLATION_REQUESTED}
 
 # The lifecycle, one row per rule; the first row that matches wins (docs/lifecycle.md, "The rules").
 TRANSITIONS: tuple[Rule, ...] = (
@@ -295,6 +323,18 @@ TRANSITIONS: tuple[Rule, ...] = (
           when=returns_part_of_what_is_invoiced),
     _rule(INVOICEABLE, A.INVOICE, STAFF, S.INVOICED, "invoiced in full", when=invoice_covers_total),
     _rule(INVOICEABLE, A.INVOICE, STAFF, S.HANDLING, "partially invoiced", when=not_a_return),
+    # Modifications (docs/modifications.md): a lower value applies at once, a higher one waits for payment.
+    _rule(HANDLEABLE, A.MODIFY_ORDER, STAFF, SAME,
+          "order modification waiting for the difference to be paid", when=modification_waits_for_payment),
+    _rule(HANDLEABLE, A.MODIFY_ORDER, STAFF, SAME, "order modified", when=modifiable),
+    _rule(MODIFICATION_WAITS_IN, A.APPROVE_MODIFICATION_PAYMENT, PAYMENT_NOTIFIERS, SAME,
+          "the difference was paid: order modified", when=modification_waiting),
+    _rule(MODIFICATION_WAITS_IN, A.DENY_MODIFICATION_PAYMENT, PAYMENT_NOTIFIERS, SAME,
+          "the difference was not paid: the modification lapsed", when=modification_waiting),
+    _rule(MODIFICATION_WAITS_IN, A.CANCEL_MODIFICATION, STAFF, SAME,
+          "the modification was withdrawn before its payment", when=modification_waiting),
+    _rule(MODIFICATION_WAITS_IN, A.MODIFICATION_PAYMENT_TIMEOUT, SYSTEM, SAME,
+          "the difference was not paid in time: the modification lapsed", when=modification_waiting),
     _rule({S.CANCEL}, A.REQUEST_CANCELLATION, ANYONE, None, "the order is already being canceled"),
     _rule({S.CANCEL}, A.COMPENSATED, SYSTEM, S.CANCELED, "canceled; payment, stock and customer handled"),
 )  # fmt: skip
@@ -317,6 +357,7 @@ class Deadline(StrEnum):
     GRACE = "grace"
     REMINDER = "reminder"  # the pending request's next reminder to the store
     DECISION = "decision"
+    MODIFICATION_PAYMENT = "modification-payment"  # the waiting modification's payment
 
 
 @dataclass(frozen=True)
@@ -333,6 +374,9 @@ TIMERS: tuple[Timer, ...] = (
     Timer(S.WINDOW_TO_CANCEL, Deadline.GRACE, A.GRACE_EXPIRED),
     Timer(S.CANCELLATION_REQUESTED, Deadline.REMINDER, A.DECISION_REMINDER),
     Timer(S.CANCELLATION_REQUESTED, Deadline.DECISION, A.DECISION_TIMEOUT),
+    Timer(S.READY_FOR_HANDLING, Deadline.MODIFICATION_PAYMENT, A.MODIFICATION_PAYMENT_TIMEOUT),
+    Timer(S.HANDLING, Deadline.MODIFICATION_PAYMENT, A.MODIFICATION_PAYMENT_TIMEOUT),
+    Timer(S.CANCELLATION_REQUESTED, Deadline.MODIFICATION_PAYMENT, A.MODIFICATION_PAYMENT_TIMEOUT),
 )
 
 

@@ -21,6 +21,8 @@ MAX_MOVES = 300  # timeline entries that changed the order
 # The store can always start a cancellation; from here on its requests can't be denied any more, so a
 # careless loop of requests and denials still ends.
 MAX_MOVES_WITH_STORE = 350
+MAX_MODIFICATIONS = 50
+MAX_MODIFIED_LINES = 1000  # lines across all modifications
 MAX_REFUSALS_KEPT = 20  # refused signals in the timeline: the last ones only
 
 
@@ -31,12 +33,13 @@ class Growth(Enum):
     DENIES = "decides the pending request; refused once the order made MAX_MOVES_WITH_STORE changes"
     REQUESTS = "adds a cancellation request, or decides the pending one"
     INVOICES = "adds an invoice"
+    MODIFIES = "adds a modification of the order's lines"
     CHANGES = "changes the order"
 
 
 def over_limit(state: OrderState, growth: Growth, to: Status, lines: int = 0) -> Refuse | None:
     """Why a command that would move the order `to` is refused for the order's size; None if it fits.
-    `lines`: the item lines the command would add to a request."""
+    `lines`: the item lines the command would add to a request or a modification."""
     if to is Status.CANCEL or to.is_final or growth is Growth.DECIDES:
         return None
     moves = len(state.moves())
@@ -56,6 +59,12 @@ def over_limit(state: OrderState, growth: Growth, to: Status, lines: int = 0) ->
         return _full(state, f"{MAX_REQUESTED_LINES} item lines requested")
     if growth is Growth.INVOICES and len(state.invoices) >= MAX_INVOICES:
         return _full(state, f"{MAX_INVOICES} invoices")
+    if growth is Growth.MODIFIES:
+        if len(state.modifications) >= MAX_MODIFICATIONS:
+            return _full(state, f"{MAX_MODIFICATIONS} modifications")
+        modified = sum(len(m.removed) + len(m.added) for m in state.modifications)
+        if modified + lines > MAX_MODIFIED_LINES:
+            return _full(state, f"{MAX_MODIFIED_LINES} modified lines")
     if moves >= MAX_MOVES:
         return _full(state, f"{MAX_MOVES} changes")
     return None

@@ -19,6 +19,7 @@ from domain.wire import (
     DecisionTimeout,
     GracePeriod,
     Item,
+    ModificationPaymentTimeout,
     Origin,
     Payment,
     PaymentTimeout,
@@ -36,6 +37,9 @@ class StoreSettings(WireModel):
     grace_period_seconds: GracePeriod = defaults.GRACE_PERIOD_SECONDS
     decision_timeout_seconds: DecisionTimeout = defaults.DECISION_TIMEOUT_SECONDS
     payment_timeout_seconds: PaymentTimeout = defaults.PAYMENT_TIMEOUT_SECONDS
+    modification_payment_timeout_seconds: ModificationPaymentTimeout = (
+        defaults.MODIFICATION_PAYMENT_TIMEOUT_SECONDS
+    )
     reminder_offsets: ReminderOffsets = defaults.REMINDER_OFFSETS
     reasons: ReasonCodes = BUILT_IN.snapshot()
 
@@ -63,6 +67,8 @@ class OrderInput(WireModel):
     grace_period_seconds: GracePeriod | None = None
     decision_timeout_seconds: DecisionTimeout | None = None
     payment_timeout_seconds: PaymentTimeout | None = None
+    # How long a modification's higher value waits for its payment (docs/modifications.md).
+    modification_payment_timeout_seconds: ModificationPaymentTimeout | None = None
     # Before a pending request's decision deadline, when to remind the store (seconds before it).
     reminder_offsets: ReminderOffsets | None = None
     # The reason codes the order accepts (the store's catalogue when it was placed).
@@ -82,6 +88,8 @@ class OrderInput(WireModel):
                 "grace_period_seconds": store.grace_period_seconds if grace is None else grace,
                 "decision_timeout_seconds": decision or store.decision_timeout_seconds,
                 "payment_timeout_seconds": self.payment_timeout_seconds or store.payment_timeout_seconds,
+                "modification_payment_timeout_seconds": self.modification_payment_timeout_seconds
+                or store.modification_payment_timeout_seconds,
                 "reminder_offsets": store.reminder_offsets
                 if self.reminder_offsets is None
                 else self.reminder_offsets,

@@ -13,16 +13,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from domain import effects
+from domain import defaults, effects, modifications, steps
 from domain.answers import Answers
-from domain.commands import Command
+from domain.commands import Command, ModifyOrder
 from domain.effects import Compensation
 from domain.events import EventType, FailedEvent, OrderEvent
 from domain.lifecycle import Action, Actor, Move, Outcome, Refuse, Status, initial_status
 from domain.limits import MAX_REFUSALS_KEPT, over_limit
 from domain.models import CarriedOver, OrderInput
+from domain.modifications import ModificationPreview
 from domain.registry import COMMANDS, CommandRecord, decide
-from domain.state import OrderState, TimelineEntry
+from domain.state import Lapse, OrderState, TimelineEntry
 from domain.steps import OWN_STEPS, Change
 
 
@@ -55,6 +56,8 @@ class Order:
             grace_period_seconds=order.grace_period_seconds,
             decision_timeout_seconds=order.decision_timeout_seconds,
             payment_timeout_seconds=order.payment_timeout_seconds,
+            modification_payment_timeout_seconds=order.modification_payment_timeout_seconds
+            or defaults.MODIFICATION_PAYMENT_TIMEOUT_SECONDS,
             reminder_offsets=order.reminder_offsets,
             reasons=order.reasons,
         )
@@ -135,6 +138,20 @@ class Order:
         out_of_bounds = record.bounds(self.state, command, now) if record.bounds else None
         return out_of_bounds or outcome
 
+    def preview(self, command: ModifyOrder, now: datetime) -> ModificationPreview:
+        """What `modify_order` would do now (the `preview_modification` query): judged as the command
+        would be, never as a repeat of one sent before; nothing changes."""
+        command = command.model_copy(update={"request_id": None})
+        outcome = self.judge(Action.MODIFY_ORDER, command, now)
+        ahead = self
+        if self.deadline_passed(now):  # judged after every passed deadline, as `judge` did
+            ahead = Order(self.state.model_copy(deep=True), self.answers)
+            ahead.catch_up(now)
+        state = ahead.state
+        if isinstance(outcome, Refuse):
+            return modifications.preview(state, outcome)
+        return modifications.preview(state, modifications.plan(state, command))
+
     def _reason_code_refusal(self, record: CommandRecord[Any], command: Command) -> Refuse | None:
         if command.code is None or record.reason_use is None:
             return None
@@ -200,6 +217,8 @@ class Order:
         change = Change(action, command, self.status, outcome.to, at, now, clock or now, use)
         step = record.step if record else OWN_STEPS.get(action)
         events = step(self.state, change) if step else []
+        if outcome.to is Status.CANCEL:  # undoes what the order holds, never a difference not paid
+            steps.lapse(self.state, Lapse.ORDER_CANCELED, change)
         if change.before is Status.CANCELLATION_REQUESTED and outcome.to is not change.before:
             self.state.status_before_request = None
         self.state.status = outcome.to

@@ -30,6 +30,8 @@ from domain.commands import (
     ExtendDeadline,
     InvoiceCommand,
     MalformedCommand,
+    ModificationDecision,
+    ModifyOrder,
     RequestCancellation,
     StartHandling,
 )
@@ -135,7 +137,9 @@ class CommandRecord(Generic[C]):
         return command
 
     def lines(self, command: Command) -> int:
-        """The item lines the command would add to a request."""
+        """The item lines the command would add to a request or a modification."""
+        if isinstance(command, ModifyOrder):
+            return command.line_count()
         return len(command.items) if isinstance(command, CancelItems) else 0
 
 
@@ -156,6 +160,18 @@ NO_PENDING_REQUEST = Refusal(
 PAYMENT_ALREADY_APPROVED = Refusal(
     always, lambda s: f"the payment is already approved; the order is {_status_is(s)}", "already-approved"
 )
+NO_WAITING_MODIFICATION = Refusal(
+    always, "no modification of the order is waiting for its payment", "no-waiting-modification"
+)
+
+
+def _not_modifiable(situation: Situation) -> str:
+    status = situation.status
+    why = f"an order can be modified in ready-for-handling or handling; the order is {status.value}"
+    if status in (Status.PAYMENT_PENDING, Status.WINDOW_TO_CANCEL):
+        return why + " (before then, cancel items, or wait until its cancellation window is over)"
+    return why
+
 
 # In the order the console shows their buttons.
 RECORDS: tuple[CommandRecord[Any], ...] = (
@@ -343,6 +359,90 @@ RECORDS: tuple[CommandRecord[Any], ...] = (
             "to void; the stock is released and the customer told).",
         ),
         rest="/api/oms/pvt/orders/{orderId}/payment-denied",
+    ),
+    # Order modifications (docs/modifications.md).
+    CommandRecord(
+        Action.MODIFY_ORDER,
+        ModifyOrder,
+        "modify the order",
+        steps.modify,
+        Growth.MODIFIES,
+        refusals=(
+            Refusal(
+                lambda s: s.ever_invoiced,
+                "the order has an invoice: an order can be modified only before its first invoice",
+                "invoiced",
+            ),
+            Refusal(
+                lambda s: s.modification_waiting is not None,
+                lambda s: (
+                    f"modification {s.modification_waiting} is waiting for its payment: "
+                    "approve, deny or cancel it first"
+                ),
+                "modification-waiting",
+            ),
+            Refusal(
+                lambda s: s.status is Status.CANCELLATION_REQUESTED,
+                "a cancellation request is waiting for the store: decide it first",
+                "request-pending",
+            ),
+            Refusal(always, _not_modifiable, "not-modifiable"),
+        ),
+        facts=checks.modification_facts,
+        bounds=checks.modification_fits,
+        cli=Cli(
+            "modify",
+            "Modify ORDER_ID's lines: add, remove or replace quantities (in ready-for-handling or "
+            "handling, before any invoice). A lower value applies at once, the difference voided or "
+            "refunded; a higher one waits for the customer's payment of the difference.",
+        ),
+        rest="/api/order-system/orders/{orderId}/changes",
+        console=Button("Modify order", "Order modified"),
+    ),
+    CommandRecord(
+        Action.APPROVE_MODIFICATION_PAYMENT,
+        ModificationDecision,
+        "approve a modification's payment",
+        steps.approve_modification,
+        Growth.DECIDES,
+        refusals=(NO_WAITING_MODIFICATION,),
+        bounds=checks.names_the_waiting_modification,
+        cli=Cli(
+            "approve-modification-payment",
+            "The customer paid the difference of ORDER_ID's modification MODIFICATION_ID: it applies now.",
+        ),
+        console=Button("Approve modification payment", "Modification payment approved"),
+    ),
+    CommandRecord(
+        Action.DENY_MODIFICATION_PAYMENT,
+        ModificationDecision,
+        "deny a modification's payment",
+        steps.lapse_modification,
+        Growth.DECIDES,
+        refusals=(NO_WAITING_MODIFICATION,),
+        bounds=checks.names_the_waiting_modification,
+        cli=Cli(
+            "deny-modification-payment",
+            "The payment of the difference of ORDER_ID's modification MODIFICATION_ID was refused: it "
+            "lapses, the order stays as it was.",
+        ),
+        console=Button("Deny modification payment", "Modification payment denied"),
+    ),
+    CommandRecord(
+        Action.CANCEL_MODIFICATION,
+        ModificationDecision,
+        "cancel a modification",
+        steps.lapse_modification,
+        Growth.DECIDES,
+        refusals=(NO_WAITING_MODIFICATION,),
+        bounds=checks.names_the_waiting_modification,
+        cli=Cli(
+            "cancel-modification",
+            "Withdraw ORDER_ID's modification MODIFICATION_ID while it waits for its payment: it lapses, "
+            "the order stays as it was.",
+        ),
+        rest="/api/order-system/orders/{orderId}/changes/{changeRequestId}/cancel",
+        console=Button("Cancel modification", "Modification canceled"),
     ),
 )
 

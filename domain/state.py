@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Literal
 
-from pydantic import computed_field
+from pydantic import AliasChoices, ConfigDict, Field, computed_field
 
 from domain import defaults
 from domain.events import FailedEvent
@@ -74,9 +76,11 @@ class Cancellation(WireModel):
 class Line(WireModel):
     sku: str
     price: int
-    ordered: int
+    ordered: int  # as placed (0: added by a modification)
     canceled: int
     remaining: int
+    added: int = 0  # by modifications
+    removed: int = 0
 
 
 class ItemCancellation(WireModel):
@@ -99,6 +103,83 @@ class Invoice(WireModel):
     actor: Actor
     sender: str | None = None
     kind: InvoiceKind = InvoiceKind.OUTPUT
+
+
+class ModificationStatus(StrEnum):
+    APPLIED = "applied"
+    WAITING_PAYMENT = "waiting-payment"  # a higher value: the difference is asked of the customer
+    LAPSED = "lapsed"  # never applied: the order is as it was before it
+
+
+class Lapse(StrEnum):
+    """Why a modification lapsed."""
+
+    PAYMENT_DENIED = "payment-denied"
+    PAYMENT_TIMEOUT = "payment-timeout"
+    WITHDRAWN = "withdrawn"  # by the store, before its payment
+    ORDER_INVOICED = "order-invoiced"
+    ORDER_CANCELED = "order-canceled"
+
+
+class Replaced(WireModel):
+    """Quantities replaced (`from`) and what replaced them (`to`), each line with its price."""
+
+    model_config = ConfigDict(extra="ignore", serialize_by_alias=True)
+
+    from_: list[Item] = Field(validation_alias=AliasChoices("from", "from_"), serialization_alias="from")
+    to: list[Item]
+
+
+class Modification(WireModel):
+    """A change of the order's lines (docs/modifications.md), as asked and as it ended. Removed lines carry
+    the price the order had for them, added lines the price they were added at."""
+
+    id: str  # <orderId>-m<n>
+    request_id: str | None = None
+    actor: Actor
+    sender: str | None = None
+    reason: str = ""
+    add: list[Item] = []
+    remove: list[Item] = []
+    replace: list[Replaced] = []
+    before: int  # the order's value before it, and after it (once applied)
+    after: int
+    status: ModificationStatus
+    requested_at: datetime
+    payment_deadline: datetime | None = None  # while it waits for the difference
+    settled_at: datetime | None = None  # when it was applied or lapsed
+    settled_by: Actor | None = None
+    settled_by_sender: str | None = None
+    lapsed_because: Lapse | None = None
+    settle_reason: str = ""  # what the payment's denial or the withdrawal said
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def difference(self) -> int:
+        """What the order's value moves by: above zero the customer pays it, below it is given back."""
+        return self.after - self.before
+
+    @property
+    def removed(self) -> list[Item]:
+        return [*self.remove, *(line for r in self.replace for line in r.from_)]
+
+    @property
+    def added(self) -> list[Item]:
+        return [*self.add, *(line for r in self.replace for line in r.to)]
+
+    def net(self) -> tuple[list[Item], list[Item]]:
+        """The quantities that leave and that come, per sku (a new price for the same quantities moves
+        no stock)."""
+        gone, come = Counter[str](), Counter[str]()
+        for line in self.removed:
+            gone[line.sku] += line.quantity
+        for line in self.added:
+            come[line.sku] += line.quantity
+        was = {line.sku: line.price for line in self.removed}
+        now = {line.sku: line.price for line in self.added}
+        left = [Item(sku=sku, quantity=n, price=was[sku]) for sku, n in (gone - come).items()]
+        arrived = [Item(sku=sku, quantity=n, price=now[sku]) for sku, n in (come - gone).items()]
+        return left, arrived
 
 
 class TimelineEntry(WireModel):
@@ -133,6 +214,7 @@ class OrderState(WireModel):
     grace_period_seconds: int
     decision_timeout_seconds: int
     payment_timeout_seconds: int = defaults.PAYMENT_TIMEOUT_SECONDS
+    modification_payment_timeout_seconds: int = defaults.MODIFICATION_PAYMENT_TIMEOUT_SECONDS
     reminder_offsets: list[int] = []
     reasons: ReasonCodes = ReasonCodes()
     handling_started: bool = False
@@ -144,6 +226,8 @@ class OrderState(WireModel):
     # Quantities canceled per sku by item cancellations, and each of those cancellations.
     canceled_items: dict[str, int] = {}
     item_cancellations: list[ItemCancellation] = []
+    # Changes of the order's lines, in order (docs/modifications.md); `items` holds the lines as they are.
+    modifications: list[Modification] = []
     # Ids of the side effects delivered, in order; and of those no retry could deliver.
     effects: list[str] = []
     failed_events: list[FailedEvent] = []
@@ -158,13 +242,21 @@ class OrderState(WireModel):
     @computed_field  # type: ignore[prop-decorator]
     @property
     def lines(self) -> list[Line]:
+        added, removed = Counter[str](), Counter[str]()
+        for modification in self.applied_modifications():
+            for line in modification.added:
+                added[line.sku] += line.quantity
+            for line in modification.removed:
+                removed[line.sku] += line.quantity
         return [
             Line(
                 sku=item.sku,
                 price=item.price,
-                ordered=item.quantity,
+                ordered=item.quantity - added[item.sku] + removed[item.sku],
                 canceled=self.canceled_items.get(item.sku, 0),
                 remaining=item.quantity - self.canceled_items.get(item.sku, 0),
+                added=added[item.sku],
+                removed=removed[item.sku],
             )
             for item in self.items
         ]
@@ -172,8 +264,25 @@ class OrderState(WireModel):
     @computed_field  # type: ignore[prop-decorator]
     @property
     def remaining_total(self) -> int:
-        """The total less what item cancellations undid: what invoices are judged against."""
-        return self.total - sum(cancellation.amount for cancellation in self.item_cancellations)
+        """The total, moved by the modifications applied, less what item cancellations undid: what
+        invoices are judged against."""
+        moved = sum(modification.difference for modification in self.applied_modifications())
+        return self.total + moved - sum(cancellation.amount for cancellation in self.item_cancellations)
+
+    def applied_modifications(self) -> list[Modification]:
+        return [m for m in self.modifications if m.status is ModificationStatus.APPLIED]
+
+    @property
+    def waiting_modification(self) -> Modification | None:
+        """The modification waiting for the payment of its difference (one at a time)."""
+        last = self.modifications[-1] if self.modifications else None
+        return last if last is not None and last.status is ModificationStatus.WAITING_PAYMENT else None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def modification_payment_deadline(self) -> datetime | None:
+        waiting = self.waiting_modification
+        return waiting.payment_deadline if waiting is not None else None
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -268,6 +377,7 @@ class OrderState(WireModel):
             Deadline.GRACE: self.grace_deadline,
             Deadline.REMINDER: self.next_reminder,
             Deadline.DECISION: self.decision_deadline,
+            Deadline.MODIFICATION_PAYMENT: self.modification_payment_deadline,
         }[which]
 
     def next_deadline(self) -> tuple[Action, datetime] | None:
@@ -302,6 +412,8 @@ class OrderState(WireModel):
             pending_items_are_the_last=pending is not None
             and bool(pending.items)
             and self.leaves_nothing(pending.items),
+            ever_invoiced=bool(self.invoices),
+            modification_waiting=waiting.id if (waiting := self.waiting_modification) else None,
         )
 
     def remaining(self) -> dict[str, int]:

@@ -11,15 +11,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from domain import effects
-from domain.commands import CancelItems, Command, ExtendDeadline, InvoiceCommand
+from domain import effects, modifications
+from domain.commands import CancelItems, Command, ExtendDeadline, InvoiceCommand, ModifyOrder
 from domain.events import OrderEvent
-from domain.lifecycle import Action, Actor, CancelPath, Status, cancel_path
+from domain.lifecycle import Action, Actor, CancelPath, Refuse, Status, cancel_path
 from domain.reasons import OTHER, PAYMENT_PROBLEM, Use
 from domain.spans import spoken_span
-from domain.state import Cancellation, CancellationRequest, Invoice, ItemCancellation, OrderState
+from domain.state import (
+    Cancellation,
+    CancellationRequest,
+    Invoice,
+    ItemCancellation,
+    Lapse,
+    Modification,
+    ModificationStatus,
+    OrderState,
+)
 
 
 @dataclass(frozen=True)
@@ -121,9 +130,12 @@ def invoice(state: OrderState, change: Change) -> list[OrderEvent]:
             kind=command.kind,
         )
     )
+    # Invoicing drops a modification waiting for its payment (docs/modifications.md) and declines a pending
+    # request, as it ends what is pending.
+    events = lapse(state, Lapse.ORDER_INVOICED, change)
     if state.pending_request is None:
-        return []
-    return [_deny(state, change, "the order was invoiced")]
+        return events
+    return [*events, _deny(state, change, "the order was invoiced")]
 
 
 def decision_timeout(state: OrderState, change: Change) -> list[OrderEvent]:
@@ -218,6 +230,76 @@ def remind(state: OrderState, change: Change) -> list[OrderEvent]:
     return [effects.decision_reminder(state, pending, deadline, offset, change.clock)]
 
 
+def modify(state: OrderState, change: Change) -> list[OrderEvent]:
+    """A modification: applied at once, or (a higher value) waiting while the difference is asked for."""
+    command = change.command
+    assert isinstance(command, ModifyOrder)
+    planned = modifications.plan(state, command)
+    assert not isinstance(planned, Refuse), planned  # the record's bounds refused it already
+    waits = planned.costs_more
+    timeout = timedelta(seconds=state.modification_payment_timeout_seconds)
+    modification = Modification(
+        id=f"{state.order_id}-m{len(state.modifications) + 1}",
+        request_id=command.request_id,
+        actor=command.actor,
+        sender=command.sender,
+        reason=command.reason,
+        add=planned.add,
+        remove=planned.remove,
+        replace=planned.replace,
+        before=planned.before,
+        after=planned.after,
+        status=ModificationStatus.WAITING_PAYMENT if waits else ModificationStatus.APPLIED,
+        requested_at=change.at,
+        # The customer has the whole timeout from when the difference is asked for (now), however
+        # early the command says it was made.
+        payment_deadline=change.now + timeout if waits else None,
+    )
+    state.modifications.append(modification)
+    if waits:
+        return [effects.difference_asked(state, modification, change.now)]
+    return _apply(state, modification, change)
+
+
+def approve_modification(state: OrderState, change: Change) -> list[OrderEvent]:
+    waiting = state.waiting_modification
+    assert waiting is not None
+    return _apply(state, waiting, change)
+
+
+def _apply(state: OrderState, modification: Modification, change: Change) -> list[OrderEvent]:
+    modifications.apply(state, modification.removed, modification.added)
+    modification.status, modification.settled_at = ModificationStatus.APPLIED, change.now
+    modification.settled_by, modification.settled_by_sender = change.command.actor, change.command.sender
+    return effects.modification_applied(state, modification, change.now)
+
+
+LAPSES = {
+    Action.DENY_MODIFICATION_PAYMENT: Lapse.PAYMENT_DENIED,
+    Action.CANCEL_MODIFICATION: Lapse.WITHDRAWN,
+    Action.MODIFICATION_PAYMENT_TIMEOUT: Lapse.PAYMENT_TIMEOUT,
+}
+
+
+def lapse_modification(state: OrderState, change: Change) -> list[OrderEvent]:
+    """The waiting modification's difference denied or not paid in time, or the store withdrew it."""
+    return lapse(state, LAPSES[change.action], change)
+
+
+def lapse(state: OrderState, because: Lapse, change: Change) -> list[OrderEvent]:
+    """End the waiting modification (if one waits) unapplied: the order stays as it was. The store and the
+    customer are told, but when the order is being canceled: its cancellation says it all."""
+    waiting = state.waiting_modification
+    if waiting is None:
+        return []
+    waiting.status, waiting.lapsed_because = ModificationStatus.LAPSED, because
+    waiting.settled_at, waiting.settle_reason = change.now, change.command.reason_text
+    waiting.settled_by, waiting.settled_by_sender = change.command.actor, change.command.sender
+    if because is Lapse.ORDER_CANCELED:
+        return []
+    return effects.modification_lapsed(state, waiting, change.now)
+
+
 def compensated(state: OrderState, change: Change) -> list[OrderEvent]:
     if state.cancellation is not None:
         state.cancellation.canceled_at = change.now
@@ -230,6 +312,7 @@ OWN_STEPS: dict[Action, Step] = {
     Action.DECISION_TIMEOUT: decision_timeout,
     Action.PAYMENT_TIMEOUT: payment_failed,
     Action.DECISION_REMINDER: remind,
+    Action.MODIFICATION_PAYMENT_TIMEOUT: lapse_modification,
     Action.COMPENSATED: compensated,
 }
 

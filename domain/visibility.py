@@ -32,6 +32,10 @@ CANCEL_PATH = "CancelPath"
 CANCELED_BY = "CanceledBy"
 
 
+def _zero(value: int) -> bool:
+    return value == 0
+
+
 class PendingSummary(WireModel):
     request_id: str
     actor: str
@@ -63,6 +67,11 @@ class OrderMemo(WireModel):
     denied: int = 0
     items_canceled: int = 0  # item cancellations applied while the order went on
     canceled_via: Channel | None = None  # the surface the cancellation's request came from, if one said
+    # Modifications applied, and the value they added and took off (docs/modifications.md). Left out
+    # while zero, so an order that was never modified writes the memo it wrote before they existed.
+    modified: int = Field(0, exclude_if=_zero)
+    value_added: int = Field(0, exclude_if=_zero)
+    value_removed: int = Field(0, exclude_if=_zero)
 
 
 def memo_at_placement(order: OrderInput) -> OrderMemo:
@@ -111,6 +120,9 @@ def memo_of(state: OrderState) -> OrderMemo:
         denied=sum(request.denied for request in state.cancellation_requests),
         items_canceled=len(state.item_cancellations),
         canceled_via=state.cancellation.channel if state.cancellation else None,
+        modified=len(applied := state.applied_modifications()),
+        value_added=sum(m.difference for m in applied if m.difference > 0),
+        value_removed=sum(-m.difference for m in applied if m.difference < 0),
     )
 
 

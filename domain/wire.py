@@ -39,6 +39,7 @@ PositiveSeconds = Annotated[int, Number, Field(gt=0, le=MAX_SECONDS)]
 GracePeriod = Seconds
 DecisionTimeout = PositiveSeconds
 PaymentTimeout = PositiveSeconds
+ModificationPaymentTimeout = PositiveSeconds
 
 
 def _utc(value: datetime) -> datetime:

@@ -29,6 +29,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from domain.commands import Command, MalformedCommand
 from domain.lifecycle import Action, Status, initial_status
 from domain.models import OrderInput
+from domain.modifications import ModificationPreview, preview
 from domain.registry import parse_command, why_refused
 from domain.state import OrderState
 from domain.text import ORDER_ID
@@ -48,7 +49,7 @@ from orders.logs import concerning
 from orders.placement import PLACEMENT_KEY, PlacementMemo
 from orders.reads import VisibilityReads
 from orders.settings import Settings
-from workflows.names import QUERY_STATE, STILL_PLACING, WORKFLOW_TYPE, workflow_id
+from workflows.names import QUERY_PREVIEW_MODIFICATION, QUERY_STATE, STILL_PLACING, WORKFLOW_TYPE, workflow_id
 from workflows.search_attributes import CUSTOMER_ID, ORDER_STATUS
 
 log = logging.getLogger("orders.client")
@@ -213,6 +214,33 @@ class OrdersClient(VisibilityReads):
                 ) from None
             failure = err
         return await self._final_state(order_id, failure)
+
+    async def preview(self, order_id: str, command: Command | dict[str, Any]) -> ModificationPreview:
+        """What `modify_order` would do now (the `preview_modification` query, docs/modifications.md): the
+        value before and after, the difference, or why it would be refused. Nothing changes."""
+        try:
+            parsed = parse_command(Action.MODIFY_ORDER, command)
+        except MalformedCommand as err:
+            raise CommandRejected(str(err), "malformed") from None
+        handle = self._handle(order_id)
+        timeout = timedelta(seconds=self.settings.update_timeout_seconds)
+        try:
+            answer: ModificationPreview = await handle.query(
+                QUERY_PREVIEW_MODIFICATION, parsed, result_type=ModificationPreview, rpc_timeout=timeout
+            )
+            return answer
+        except RPCError as err:
+            if err.status is not RPCStatusCode.NOT_FOUND and not _no_worker(err):
+                raise unavailable(err) from None
+            failure: Exception = err
+        except WorkflowQueryFailedError as err:
+            if STILL_PLACING in str(err):
+                raise TemporalUnavailable(
+                    f"order {order_id} {STILL_PLACING}; ask again in a moment"
+                ) from None
+            raise CommandRejected(first_line(err), "malformed") from None
+        final = await self._final_state(order_id, failure)  # a finished order is modified no more
+        return preview(final, why_refused(final.situation(), Action.MODIFY_ORDER, parsed.actor))
 
     async def status(self, order_id: str) -> Status:
         return (await self.state(order_id)).status

@@ -38,6 +38,11 @@ class Report(BaseModel):
     by_actor: dict[str, int] = {}  # who asked for the cancellations
     by_channel: dict[str, int] = {}  # where the cancellations' requests were sent from, when one said
     decisions: int = 0
+    # Modifications applied (docs/modifications.md), on how many orders, and the value they moved (cents).
+    modifications: int = 0
+    modified_orders: int = 0
+    modification_value_added: int = 0
+    modification_value_removed: int = 0
     decision_seconds_p50: float | None = None
     decision_seconds_p90: float | None = None
 
@@ -69,6 +74,10 @@ async def build_report(
         attributes = by_name(execution.typed_search_attributes)
         memo = await _memo(execution)
         report.requests_denied += memo.denied
+        report.modifications += memo.modified
+        report.modified_orders += 1 if memo.modified else 0
+        report.modification_value_added += memo.value_added
+        report.modification_value_removed += memo.value_removed
         waits += [(d.decided_at - d.requested_at).total_seconds() for d in memo.decisions]
         canceled = attributes.get(ORDER_STATUS) in (Status.CANCEL.value, Status.CANCELED.value)
         if memo.items_canceled and not canceled:

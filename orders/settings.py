@@ -20,7 +20,7 @@ from domain.events import EventType
 from domain.models import StoreSettings
 from domain.reasons import BUILT_IN, Catalogue, CatalogueError
 from domain.spans import fmt_span
-from domain.wire import MAX_SECONDS, DecisionTimeout, GracePeriod, PaymentTimeout
+from domain.wire import MAX_SECONDS, DecisionTimeout, GracePeriod, ModificationPaymentTimeout, PaymentTimeout
 from orders.durations import parse_durations
 
 EVENT_KINDS = tuple(dict.fromkeys(event.kind for event in EventType))  # payment, stock, store, ...
@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     grace_period_seconds: GracePeriod = defaults.GRACE_PERIOD_SECONDS
     decision_timeout_seconds: DecisionTimeout = defaults.DECISION_TIMEOUT_SECONDS
     payment_timeout_seconds: PaymentTimeout = defaults.PAYMENT_TIMEOUT_SECONDS
+    # How long a modification's higher value waits for the payment of its difference (docs/modifications.md).
+    modification_payment_timeout_seconds: ModificationPaymentTimeout = (
+        defaults.MODIFICATION_PAYMENT_TIMEOUT_SECONDS
+    )
     # Before a pending request's decision deadline, when to remind the store: `7d,1d,1h`; empty: never.
     decision_reminders: str = ",".join(fmt_span(offset) for offset in defaults.REMINDER_OFFSETS)
     # One URL for every event, and optionally one per kind (ORDERS_WEBHOOK_URL_PAYMENT, ...).
@@ -185,6 +189,7 @@ class Settings(BaseSettings):
             grace_period_seconds=self.grace_period_seconds,
             decision_timeout_seconds=self.decision_timeout_seconds,
             payment_timeout_seconds=self.payment_timeout_seconds,
+            modification_payment_timeout_seconds=self.modification_payment_timeout_seconds,
             reminder_offsets=parse_durations(self.decision_reminders),
             reasons=self.catalogue.snapshot(),
         )

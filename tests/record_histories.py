@@ -18,7 +18,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from domain.lifecycle import Action, Status
-from domain.models import OrderInput
+from domain.models import OrderInput, StoreSettings
 from orders.client import OrdersClient
 from orders.connection import ensure_search_attributes
 from tests.kit.orders import DAY, MINUTE, TWO_LINES
@@ -28,7 +28,7 @@ from tests.kit.receiver import SECRET, Receiver
 from tests.kit.worker import running_worker, settings_for
 from workflows.names import workflow_id
 
-CURRENT = "1.0"  # the version the code in workflows/ is; histories of released versions are kept
+CURRENT = "1.1"  # the version the code in workflows/ is; histories of released versions are kept
 
 Scenario = Callable[[OrdersClient, WorkflowEnvironment, str], Awaitable[None]]
 
@@ -144,6 +144,49 @@ async def receiver_refuses_at_first(orders: OrdersClient, env: WorkflowEnvironme
     await send(orders, env, order_id, Action.INVOICE, actor="erp", invoice_number="NF-1", value=12990)
 
 
+# Order modifications (docs/modifications.md), new in 1.1.
+LOWER = {"remove": {"items": [{"sku": "A1", "quantity": 1}]}, "reason": "one less"}
+HIGHER = {"add": {"items": [{"sku": "C3", "quantity": 1, "price": 1500}]}, "reason": "a cable"}
+
+
+async def waiting_id(orders: OrdersClient, order_id: str) -> str:
+    waiting = (await orders.state(order_id)).waiting_modification
+    assert waiting is not None
+    return waiting.id
+
+
+async def modified_then_invoiced(orders: OrdersClient, env: WorkflowEnvironment, order_id: str) -> None:
+    """Lower (applied at once), higher (paid), then invoiced against the modified value."""
+    await after_window(orders, env, order_id)
+    await send(orders, env, order_id, Action.MODIFY_ORDER, actor="store", **LOWER)
+    await send(orders, env, order_id, Action.MODIFY_ORDER, actor="store", **HIGHER)
+    paid = await waiting_id(orders, order_id)
+    await send(orders, env, order_id, Action.APPROVE_MODIFICATION_PAYMENT, actor="erp", modification_id=paid)
+    await send(orders, env, order_id, Action.INVOICE, actor="erp", invoice_number="NF-1", value=11490)
+
+
+async def modification_lapsed(orders: OrdersClient, env: WorkflowEnvironment, order_id: str) -> None:
+    """Higher, its payment never made (the order's own timer), denied the next time, then canceled."""
+    await after_window(orders, env, order_id)
+    await send(orders, env, order_id, Action.MODIFY_ORDER, actor="store", **HIGHER)
+    await env.sleep(3 * DAY)
+    await send(orders, env, order_id, Action.MODIFY_ORDER, actor="store", **HIGHER)
+    denied = await waiting_id(orders, order_id)
+    await send(
+        orders, env, order_id, Action.DENY_MODIFICATION_PAYMENT, actor="system", modification_id=denied
+    )
+    await send(orders, env, order_id, Action.REQUEST_CANCELLATION, actor="store")
+    await send(orders, env, order_id, Action.REQUEST_CANCELLATION, actor="store")
+
+
+async def modification_dropped(orders: OrdersClient, env: WorkflowEnvironment, order_id: str) -> None:
+    """Higher, then the order is canceled while it waits: dropped, never charged."""
+    await after_window(orders, env, order_id)
+    await send(orders, env, order_id, Action.MODIFY_ORDER, actor="erp", **HIGHER)
+    await send(orders, env, order_id, Action.REQUEST_CANCELLATION, actor="customer", reason="too slow")
+    await send(orders, env, order_id, Action.CONFIRM_CANCELLATION, actor="store")
+
+
 SCENARIOS: dict[str, tuple[dict[str, object], Scenario]] = {
     "canceled_inside_window": ({}, canceled_inside_window),
     "confirmed_after_window": ({"payment": {"captured": True}}, confirmed_after_window),
@@ -162,6 +205,14 @@ SCENARIOS: dict[str, tuple[dict[str, object], Scenario]] = {
     "window_extended": ({}, window_extended),
     "decision_deadline_extended": ({}, decision_deadline_extended),
     "items_canceled": ({"items": TWO_LINES}, items_canceled),
+    "modified_then_invoiced": ({"items": TWO_LINES}, modified_then_invoiced),
+    "modification_lapsed": ({"items": TWO_LINES}, modification_lapsed),
+    "modification_dropped": ({"items": TWO_LINES}, modification_dropped),
+    # Started by another client with every duration but 1.1's: it asks the store (workflow.patched).
+    "modification_timeout_from_settings": (
+        {**StoreSettings().model_dump(mode="json"), "modification_payment_timeout_seconds": None},
+        canceled_inside_window,
+    ),
 }
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 WORKFLOW_TYPE = "OrderWorkflow"
 QUERY_STATUS = "status"
 QUERY_STATE = "state"
+QUERY_PREVIEW_MODIFICATION = "preview_modification"  # what a modify_order would do (docs/modifications.md)
 WORKFLOW_ID_PREFIX = "order-"
 STILL_PLACING = "is still being placed"  # what a query answers before the order's first workflow task
 # Every order once in visibility: its current run (an order that continued as new has closed runs too).

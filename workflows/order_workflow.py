@@ -22,18 +22,27 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.order_activities import OrderActivities
-    from domain.commands import Command, MalformedCommand, Readable, Unreadable, salvage
+    from domain.commands import Command, MalformedCommand, ModifyOrder, Readable, Unreadable, salvage
     from domain.events import EventType, OrderEvent
     from domain.lifecycle import Action, Move, Outcome, Refuse, Status
     from domain.models import OrderInput
+    from domain.modifications import ModificationPreview
     from domain.order import Order
-    from domain.registry import RECORDS, CommandRecord
+    from domain.registry import COMMANDS, RECORDS, CommandRecord
     from domain.state import OrderState
     from domain.visibility import MEMO_KEY, OrderMemo, memo_of, search_attributes_of
     from domain.wire import describe_errors
     from workflows.metrics import Metrics
-    from workflows.names import QUERY_STATE, QUERY_STATUS, STILL_PLACING, WORKFLOW_TYPE, workflow_id
+    from workflows.names import (
+        QUERY_PREVIEW_MODIFICATION,
+        QUERY_STATE,
+        QUERY_STATUS,
+        STILL_PLACING,
+        WORKFLOW_TYPE,
+        workflow_id,
+    )
     from workflows.outbox import Outbox
+    from workflows.patches import V1_1
     from workflows.search_attributes import BY_NAME
 
 # A run continues as new after this many commands, whatever the server suggests: a flood of signals
@@ -152,6 +161,14 @@ class OrderWorkflow:
     def state(self) -> OrderState:
         return self._placed_order().state
 
+    @workflow.query(name=QUERY_PREVIEW_MODIFICATION)
+    def preview_modification(self, payload: Any = None) -> ModificationPreview:
+        """What `modify_order` with this payload would do now; changes nothing (docs/modifications.md)."""
+        order = self._placed_order()
+        command = self._parse(COMMANDS[Action.MODIFY_ORDER], payload, ())
+        assert isinstance(command, ModifyOrder)
+        return order.preview(command, workflow.now())
+
     # Commands
 
     def _validate(self, record: CommandRecord[Any], payload: Payload, extra: tuple[Any, ...]) -> None:
@@ -236,7 +253,10 @@ class OrderWorkflow:
         return self._order
 
     async def _place(self, order: OrderInput) -> None:
-        if order.missing_settings():
+        # A modification's payment timeout came in 1.1: an order started without it (by another client)
+        # asks the store too, but not when replaying a 1.0 order, which never did (docs/versioning.md).
+        late_setting = order.modification_payment_timeout_seconds is None
+        if order.missing_settings() or (late_setting and workflow.patched(V1_1)):
             store = await workflow.execute_local_activity_method(
                 OrderActivities.store_settings, start_to_close_timeout=SETTINGS_TIMEOUT
             )

@@ -213,8 +213,8 @@ def _log_moves(events: list[OrderEvent]) -> None:
 
 
 def in_waves(batch: list[OrderEvent]) -> Delivery:
-    """A batch as the order's receivers get it: what undoes payment or stock (items canceled) before the
-    customer is told of it; status events beside, in order, never holding the rest up."""
+    """A batch as the order's receivers get it: what moves payment or stock (items canceled, an order
+    modified) before the customer is told of it; status events beside, in order, never holding the rest up."""
     status = [e for e in batch if e.type is EventType.ORDER_STATUS_CHANGED]
     undo = [e for e in batch if e.type in UNDO]
     notices = [e for e in batch if e.type is EventType.CUSTOMER_NOTIFY]
@@ -228,6 +228,7 @@ UNDO = {
     EventType.PAYMENT_REFUND,
     EventType.STOCK_RELEASE,
     EventType.STORE_RESTOCK_NEEDED,
+    EventType.STOCK_RESERVE,  # a modification's added quantities, reserved before the customer is told
 }
 
 

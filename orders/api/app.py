@@ -24,7 +24,7 @@ from orders.api.auth import Authenticator
 from orders.api.errors import install_error_handlers
 from orders.api.middleware import MAX_BODY_BYTES, BodyLimit, CatchAll, RelativeRedirects
 from orders.api.provider import OrdersProvider
-from orders.api.routes import customer, items, links, listing, ops, policy, staff
+from orders.api.routes import changes, customer, items, links, listing, ops, policy, staff
 from orders.client import OrdersClient
 from orders.console.app import mount as mount_console
 from orders.customer.app import mount as mount_customer_pages
@@ -73,7 +73,7 @@ def create_app(settings: Settings, orders: OrdersClient | None = None) -> FastAP
         # Who the client is (the console's sign-in throttle) and whether it came over HTTPS (the
         # Secure cookie), from the headers of the proxies named, and only theirs (docs/deploying.md).
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.proxies)
-    for routes in (ops, listing, staff, items, policy, customer, links):
+    for routes in (ops, listing, staff, items, changes, policy, customer, links):
         app.include_router(routes.router)
     mount_console(app, settings, provider)  # the staff console under /console (docs/console.md)
     mount_customer_pages(

@@ -34,6 +34,7 @@ from domain.wire import (
     DecisionTimeout,
     GracePeriod,
     InvoiceKind,
+    ModificationPaymentTimeout,
     Origin,
     Payment,
     PaymentTimeout,
@@ -78,6 +79,7 @@ class PlaceOrderBody(Body):
     gracePeriodSeconds: GracePeriod | None = None
     decisionTimeoutSeconds: DecisionTimeout | None = None
     paymentTimeoutSeconds: PaymentTimeout | None = None
+    modificationPaymentTimeoutSeconds: ModificationPaymentTimeout | None = None
 
     def to_input(self) -> OrderInput:
         """The workflow input. The body's types are the domain's, so this refuses nothing; if a body
@@ -98,6 +100,7 @@ class PlaceOrderBody(Body):
                     "grace_period_seconds": self.gracePeriodSeconds,
                     "decision_timeout_seconds": self.decisionTimeoutSeconds,
                     "payment_timeout_seconds": self.paymentTimeoutSeconds,
+                    "modification_payment_timeout_seconds": self.modificationPaymentTimeoutSeconds,
                 }
             )
         except ValidationError as err:

@@ -78,13 +78,18 @@ def _where(loc: tuple[Any, ...]) -> str:
 
 async def on_invalid_request(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    return invalid_request(exc)
+
+
+def invalid_request(exc: RequestValidationError, status: int = 422) -> JSONResponse:
+    """The envelope for a request whose fields don't fit, each named; malformed JSON is always 400."""
     errors = list(exc.errors())
     broken = next((e for e in errors if e.get("type") == "json_invalid"), None)
     if broken is not None:
         detail = (broken.get("ctx") or {}).get("error", "")
         return error_response(400, "malformed-json", f"the body is not valid JSON: {detail}".rstrip(": "))
     parts = [f"{_where(tuple(e.get('loc', ())))}: {e.get('msg', 'invalid')}" for e in errors[:5]]
-    return error_response(422, "invalid-request", "; ".join(parts))
+    return error_response(status, "invalid-request", "; ".join(parts))
 
 
 async def on_api_error(request: Request, exc: Exception) -> JSONResponse:

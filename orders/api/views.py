@@ -19,7 +19,7 @@ from pydantic import Field
 
 from domain.lifecycle import STAFF, Actor, CancelPath, Status
 from domain.state import OrderState
-from domain.wire import InvoiceKind
+from domain.wire import InvoiceKind, Item
 from orders.api.receipts import Out, omitted
 
 PaymentGroup = Literal["creditCard", "debitCard", "bankInvoice", "promissory", "giftCard", "instantPayment"]
@@ -94,6 +94,36 @@ class PackageAttachmentView(Out):
     packages: list[PackageView]
 
 
+class ChangedItemView(Out):
+    id: str
+    name: str = Field(description="the sku: orders have no catalogue names")
+    quantity: int
+    price: int
+    unitMultiplier: None = None
+
+
+class ChangeReceiptView(Out):
+    date: datetime
+    orderId: str
+    receipt: str = Field(description="the modification's id (<orderId>-m<n>)")
+
+
+class ChangeDataView(Out):
+    """A modification applied (docs/modifications.md), as VTEX's `changesData` shows it."""
+
+    reason: str
+    discountValue: int
+    incrementValue: int
+    itemsAdded: list[ChangedItemView]
+    itemsRemoved: list[ChangedItemView]
+    receipt: ChangeReceiptView
+
+
+class ChangesAttachmentView(Out):
+    id: Literal["changeAttachment"] = "changeAttachment"
+    changesData: list[ChangeDataView]
+
+
 class ClientProfileView(Out):
     userProfileId: str = Field(description="the order's customer id")
     firstName: str | None = omitted()
@@ -130,7 +160,10 @@ class OrderView(Out):
     customerId: str
     status: Status
     statusDescription: str
-    value: int = Field(description="the order total; while partially invoiced, what is invoiced")
+    value: int = Field(
+        description="the order total, as modifications left it, less canceled items; while partially "
+        "invoiced, what is invoiced"
+    )
     currencyCode: str
     creationDate: datetime
     lastChange: datetime
@@ -156,6 +189,7 @@ class OrderView(Out):
     cancellationData: CancellationDataView | None
     cancellationRequests: list[CancellationRequestView]
     packageAttachment: PackageAttachmentView
+    changesAttachment: ChangesAttachmentView | None = omitted("the modifications applied, once there is one")
 
 
 def payment_group(method: str) -> PaymentGroup | None:
@@ -192,6 +226,30 @@ def cancellation_data(state: OrderState) -> CancellationDataView | None:
             cancellationRequestId=pending.id,
         )
     return None
+
+
+def changes_attachment(state: OrderState) -> ChangesAttachmentView | None:
+    def items(lines: list[Item]) -> list[ChangedItemView]:
+        return [ChangedItemView(id=i.sku, name=i.sku, quantity=i.quantity, price=i.price) for i in lines]
+
+    applied = state.applied_modifications()
+    if not applied:
+        return None
+    return ChangesAttachmentView(
+        changesData=[
+            ChangeDataView(
+                reason=m.reason,
+                discountValue=max(0, -m.difference),
+                incrementValue=max(0, m.difference),
+                itemsAdded=items(m.added),
+                itemsRemoved=items(m.removed),
+                receipt=ChangeReceiptView(
+                    date=m.settled_at or m.requested_at, orderId=state.order_id, receipt=m.id
+                ),
+            )
+            for m in applied
+        ]
+    )
 
 
 def order_view(state: OrderState) -> OrderView:
@@ -273,4 +331,5 @@ def order_view(state: OrderState) -> OrderView:
                 for i in state.invoices
             ]
         ),
+        changesAttachment=changes_attachment(state),
     )

@@ -19,6 +19,7 @@ from domain.wire import InvoiceKind, Item, ItemQuantity, Payment, describe_error
 from orders.cli.console import console
 from orders.cli.customer_link import customer_link
 from orders.cli.errors import EXIT_CODES_HELP, EXIT_OK, EXIT_USAGE, Failure, load_settings, run, say
+from orders.cli.modify import VERBS as MODIFICATION_VERBS
 from orders.cli.parsing import AMOUNT, DURATION_TYPE, ITEM, LINE
 from orders.cli.policy import check_reason_code, deny_payment, extend, reason_code_option, reasons, report
 from orders.cli.reads import list_, pending, status, watch
@@ -155,10 +156,10 @@ def invoice(
                    value=value, issued_at=datetime.now(UTC))  # fmt: skip
 
 
-# The decision policy's commands, then those that read orders, the staff console's accounts, and the
-# customer pages' guest links.
-for command in (cancel, deny, invoice, *simple_verbs(), extend, deny_payment, status, list_, pending, watch,
-                report, reasons, console, customer_link):  # fmt: skip
+# The decision policy's commands, modifications, then those that read orders, the staff console's
+# accounts, and the customer pages' guest links.
+for command in (cancel, deny, invoice, *simple_verbs(), extend, deny_payment, *MODIFICATION_VERBS, status,
+                list_, pending, watch, report, reasons, console, customer_link):  # fmt: skip
     cli.add_command(command)
 
 

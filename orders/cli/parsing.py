@@ -1,13 +1,11 @@
-"""Values typed the way people write them: amounts (`129.90`), durations (`1h30m`) and items
-(`SKU:QTY:PRICE`), parsed into the wire model's cents, seconds and `Item`, and the click parameter
+"""Values typed the way people write them: amounts (`129.90`, `orders.amounts`), durations (`1h30m`) and
+items (`SKU:QTY:PRICE`), parsed into the wire model's cents, seconds and `Item`, and the click parameter
 types that report a bad value as a usage error in plain words.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import click
@@ -15,6 +13,7 @@ from pydantic import ValidationError
 
 from domain.lifecycle import STAFF, Actor
 from domain.wire import Item, ItemQuantity, describe_errors
+from orders.amounts import parse_cents
 from orders.durations import parse_duration
 
 
@@ -24,24 +23,6 @@ def actor_choices(allowed: frozenset[Actor]) -> list[str]:
 
 
 STAFF_ACTORS = actor_choices(STAFF)
-
-
-def parse_cents(text: str) -> int:
-    """`129.90` → 12990. Decimal, not float, so no cent is lost; more than two decimals is refused
-    rather than rounded (and `1.500` might mean 1500 to a reader used to a comma for decimals)."""
-    cleaned = text.strip()
-    if cleaned.startswith("-"):
-        raise ValueError(f"{text!r}: amounts can't be negative")
-    if not re.fullmatch(r"\d+(\.\d+)?", cleaned):
-        raise ValueError(f"{text!r} is not an amount; write it like 129.90 (no sign, '.' for decimals)")
-    try:
-        amount = Decimal(cleaned)
-    except InvalidOperation:
-        raise ValueError(f"{text!r} is not an amount; write it like 129.90") from None
-    exponent = amount.as_tuple().exponent
-    if isinstance(exponent, int) and exponent < -2:
-        raise ValueError(f"{text!r} has more than 2 decimal places")
-    return int(amount * 100)
 
 
 def parse_item(text: str) -> Item:

@@ -140,6 +140,9 @@ def report_lines(figures: Report) -> list[str]:
         *(f"  {path}: {count}" for path, count in figures.canceled_by_path.items()),
         f"Requests denied: {figures.requests_denied}",
         f"Decision time ({figures.decisions} decided): p50 {_span(p50)}, p90 {_span(p90)}",
+        f"Modified: {figures.modified_orders} orders ({figures.modifications} modifications); "
+        f"value added {figures.modification_value_added / 100:.2f}, "
+        f"taken off {figures.modification_value_removed / 100:.2f}",
         "By reason:",
         *(f"  {code} ({figures.by_reason_label.get(code, code)}): {count}"
           for code, count in sorted(figures.by_reason.items(), key=lambda kv: -kv[1])),

@@ -6,6 +6,7 @@ next, a queued command's receipt, and the rows of `list` and `pending`.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -16,9 +17,9 @@ from domain.events import EventType
 from domain.lifecycle import Action, Actor, Status, Stay, payment_undo, stock_undo
 from domain.registry import CommandRecord, decide
 from domain.spans import fmt_span
-from domain.state import Cancellation, Line, OrderState, TimelineEntry
+from domain.state import Cancellation, Line, Modification, ModificationStatus, OrderState, TimelineEntry
 from domain.text import RAW_IN_JSON, shown
-from domain.wire import ItemQuantity
+from domain.wire import Item, ItemQuantity
 from orders.client import CommandResult
 from orders.queue import PendingRequest
 from orders.reads import OrderSummary
@@ -113,8 +114,15 @@ def status_lines(state: OrderState, now: datetime) -> list[str]:
     ]
     if state.item_cancellations:
         lines.append(f"  Remaining:     {fmt_money(state.remaining_total, state.currency)} (items canceled)")
+    if state.modifications:
+        lines.append(f"  Value:         {fmt_money(state.remaining_total, state.currency)} (modified)")
     if state.items:
         lines += ["  Items:", *(f"    {line_text(line, state.currency)}" for line in state.lines)]
+    if state.modifications:
+        lines += [
+            "  Modifications:",
+            *(f"    {modification_text(m, state, now)}" for m in state.modifications),
+        ]
     request = pending_line(state, now)
     if request:
         lines.append(f"  Pending:       {request}")
@@ -133,12 +141,70 @@ def status_lines(state: OrderState, now: datetime) -> list[str]:
 
 def line_text(line: Line, currency: str) -> str:
     canceled = f", {line.canceled} canceled, {line.remaining} left" if line.canceled else ""
+    if line.added or line.removed:
+        held = line.remaining + line.canceled
+        moved = [f"ordered {line.ordered}"] if line.ordered else []
+        moved += [f"{line.added} added"] if line.added else []
+        moved += [f"{line.removed} removed"] if line.removed else []
+        return f"{shown(line.sku)}  {held} x {fmt_money(line.price, currency)} ({', '.join(moved)}){canceled}"
     return f"{shown(line.sku)}  {line.ordered} x {fmt_money(line.price, currency)}{canceled}"
 
 
-def items_text(items: list[ItemQuantity]) -> str:
+def signed_money(cents: int, currency: str) -> str:
+    return ("+" if cents >= 0 else "-") + fmt_money(abs(cents), currency)
+
+
+def modification_text(m: Modification, state: OrderState, now: datetime) -> str:
+    """One modification as `orders status` lists it: what changed, by how much, how it ended."""
+    currency, changed = state.currency, []
+    if m.removed:
+        changed.append("removed " + items_text(m.removed))
+    if m.added:
+        changed.append("added " + items_text(m.added))
+    said = f' "{shown(m.reason)}"' if m.reason else ""
+    how = {
+        ModificationStatus.APPLIED: f"applied {fmt_time(m.settled_at)}",
+        ModificationStatus.WAITING_PAYMENT: "waiting for the customer's payment until "
+        f"{fmt_time(m.payment_deadline)}",
+        ModificationStatus.LAPSED: f"lapsed ({m.lapsed_because.value if m.lapsed_because else ''})",
+    }[m.status]
+    return f"{m.id}: {'; '.join(changed)}: {signed_money(m.difference, currency)}, {how}{said}"
+
+
+def modification_lines(state: OrderState, action: Action, request_id: str, now: datetime) -> list[str]:
+    """What a modification command did: the modification it made or settled, and what comes next."""
+    if action is Action.MODIFY_ORDER:
+        m = next((m for m in reversed(state.modifications) if m.request_id == request_id), None)
+    else:
+        m = next((m for m in reversed(state.modifications) if m.settled_at is not None), None)
+    if m is None:
+        return []
+    order, money = shown(state.order_id), fmt_money(abs(m.difference), state.currency)
+    value = f"{fmt_money(m.before, state.currency)} -> {fmt_money(m.after, state.currency)}"
+    if m.status is ModificationStatus.WAITING_PAYMENT and m.payment_deadline is not None:
+        deadline = f"{fmt_time(m.payment_deadline)} ({fmt_relative(m.payment_deadline, now)})"
+        return [
+            f"  Modification {m.id}: {value} once the customer pays the difference, {money}, by {deadline}.",
+            f"  Then: orders approve-modification-payment {order} {m.id}  |  "
+            f"orders deny-modification-payment {order} {m.id}",
+        ]
+    if m.status is ModificationStatus.LAPSED:
+        kept = fmt_money(state.remaining_total, state.currency)
+        return [f"  Modification {m.id} lapsed: the order stays as it was ({kept}); store and customer told."]
+    back = f"; {money} voided or refunded" if m.difference < 0 else ""
+    return [f"  Modification {m.id}: {value}{back}; stock and customer told."]
+
+
+def items_text(items: Sequence[ItemQuantity | Item]) -> str:
     return ", ".join(f"{shown(item.sku)} x {item.quantity}" for item in items)
 
+
+MODIFICATION_ACTIONS = {
+    Action.MODIFY_ORDER,
+    Action.APPROVE_MODIFICATION_PAYMENT,
+    Action.DENY_MODIFICATION_PAYMENT,
+    Action.CANCEL_MODIFICATION,
+}
 
 UNDONE = {
     EventType.PAYMENT_VOID: "The payment is voided",
@@ -200,6 +266,8 @@ def verdict_lines(result: CommandResult, order_id: str, action: Action, actor: A
     )
     what = entry.note if entry else unchanged_note(state, action, actor, result.request_id)
     lines = [f"Order {shown(order_id)}: {shown(what)}.", f"  Status: {fmt_status(state.status)}"]
+    if entry is not None and entry.action in MODIFICATION_ACTIONS:
+        return lines + modification_lines(state, action, result.request_id, now)
     # Items this command canceled (its own request, or the request it confirmed) were undone at its entry.
     applied = next((c for c in reversed(state.item_cancellations) if entry and c.at == entry.at), None)
     if applied is not None:

@@ -15,6 +15,7 @@ from typing import Any
 from domain.reasons import Catalogue, Use
 from domain.registry import CommandRecord
 from domain.text import MAX_ID_LENGTH, MAX_REQUEST_ID_LENGTH, ORDER_ID, PRINTABLE
+from orders.amounts import parse_cents
 from orders.client import OrdersClient, new_request_id
 from orders.console.auth import Staff
 from orders.errors import CommandRejected, OrderNotFound, OrdersError, TemporalUnavailable
@@ -56,6 +57,39 @@ def reason_payload(catalogue: Catalogue, use: Use, code: str | None, details: st
         raise FormProblem("Choose a reason from the list.")
     text = (details or "").strip()
     return {"reason_code": code, "reason": text or catalogue.label(code, use)}
+
+
+@dataclass(frozen=True)
+class Added:
+    """The `Modify order` form's line to add: an sku, a quantity (0: none), a price as typed (29.90)."""
+
+    sku: str
+    quantity: int
+    price: str
+
+
+def modification(reason: str, removals: list[tuple[str, int]], added: Added) -> dict[str, Any]:
+    """The `Modify order` form as `modify_order`'s payload: what to remove of each line, one line to add
+    (its price needed for an sku the order doesn't hold), and why."""
+    if not reason.strip():
+        raise FormProblem("Say why the order changes (the customer is told).")
+    remove = [{"sku": sku, "quantity": n} for sku, n in removals if n > 0]
+    change: dict[str, Any] = {"reason": reason.strip()}
+    if remove:
+        change["remove"] = {"items": remove}
+    if added.sku and added.quantity > 0:
+        line: dict[str, Any] = {"sku": added.sku, "quantity": added.quantity}
+        if added.price:
+            try:
+                line["price"] = parse_cents(added.price)
+            except ValueError as err:
+                raise FormProblem(f"Price: {err}.") from None
+        change["add"] = {"items": [line]}
+    elif added.sku or added.quantity:
+        raise FormProblem("To add a line, give its SKU and a quantity.")
+    if len(change) == 1:
+        raise FormProblem("Nothing to change: remove some quantity, or add a line.")
+    return change
 
 
 async def send(

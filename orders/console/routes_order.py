@@ -21,7 +21,18 @@ from orders.api.provider import OrdersProvider
 from orders.client import OrdersClient, new_request_id
 from orders.console import actions, reads, roles, views
 from orders.console.auth import Staff, require_staff
-from orders.console.fields import Details, Quantity, ReasonCode, RequestId, Sku
+from orders.console.fields import (
+    AddQuantity,
+    Details,
+    LineRemovals,
+    LineSkus,
+    ModificationId,
+    Price,
+    Quantity,
+    ReasonCode,
+    RequestId,
+    Sku,
+)
 from orders.console.pages import PREFIX, render
 from orders.console.roles import Operator
 from orders.console.sessions import flash
@@ -122,6 +133,12 @@ async def act(
     sku: Sku = "",
     quantity: Quantity = 1,
     request_id: RequestId = "",
+    line_sku: LineSkus = [],  # noqa: B006 - FastAPI reads the default, never mutates it
+    line_remove: LineRemovals = [],  # noqa: B006
+    add_sku: Sku = "",
+    add_quantity: AddQuantity = 0,
+    add_price: Price = "",
+    modification_id: ModificationId = "",
 ) -> Response:
     """A button of the order page: the command its record names, with what its form asks for."""
     record = BY_SLUG.get(command)
@@ -142,6 +159,11 @@ async def act(
             if not sku:
                 raise actions.FormProblem("Choose a line.")
             fields["items"] = [{"sku": sku, "quantity": quantity}]
+        if form is views.FormKind.MODIFY:
+            added = actions.Added(add_sku.strip(), add_quantity, add_price.strip())
+            fields |= actions.modification(details, list(zip(line_sku, line_remove, strict=False)), added)
+        if form is views.FormKind.MODIFICATION:
+            fields |= {"modification_id": modification_id, "reason": details.strip()}
     except actions.FormProblem as err:
         flash(request, f"{err} Nothing was sent.", "error")
         return RedirectResponse(f"{PREFIX}/orders/{order_id}", 303)

@@ -14,12 +14,19 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from domain.commands import CancelItems, Command, ExtendDeadline, WithReason
+from domain.commands import (
+    CancelItems,
+    Command,
+    ExtendDeadline,
+    ModificationDecision,
+    ModifyOrder,
+    WithReason,
+)
 from domain.lifecycle import Actor, Move, Situation, Status
 from domain.reasons import Catalogue, Use, request_use
 from domain.registry import RECORDS, CommandRecord, decide
 from domain.spans import fmt_span
-from domain.state import OrderState, TimelineEntry
+from domain.state import Lapse, Modification, ModificationStatus, OrderState, TimelineEntry
 from domain.wire import Channel
 from orders.queue import URGENT, PendingRequest
 
@@ -123,11 +130,17 @@ class FormKind(StrEnum):
     REASON = "reason"  # a reason from the catalogue, and details
     EXTEND = "extend"  # how much later
     LINES = "lines"  # a quantity of one line, and a reason: one form per line, in the items table
+    MODIFY = "modify"  # quantities to remove of each line, a line to add, and a reason
+    MODIFICATION = "modification"  # the modification waiting for its payment, and a note
 
 
 def form_of(model: type[Command]) -> FormKind:
     if issubclass(model, CancelItems):
         return FormKind.LINES
+    if issubclass(model, ModifyOrder):
+        return FormKind.MODIFY
+    if issubclass(model, ModificationDecision):
+        return FormKind.MODIFICATION
     if issubclass(model, ExtendDeadline):
         return FormKind.EXTEND
     if issubclass(model, WithReason):
@@ -238,3 +251,22 @@ def moved(entry: TimelineEntry) -> str:
 
 def status_class(status: Status) -> str:
     return f"status status-{status.value}"
+
+
+LAPSES = {
+    Lapse.PAYMENT_DENIED: "the payment was denied",
+    Lapse.PAYMENT_TIMEOUT: "no payment in time",
+    Lapse.WITHDRAWN: "withdrawn",
+    Lapse.ORDER_INVOICED: "the order was invoiced",
+    Lapse.ORDER_CANCELED: "the order was canceled",
+}
+
+
+def modification_outcome(m: Modification) -> str:
+    """How a modification stands, in words (docs/modifications.md)."""
+    if m.status is ModificationStatus.APPLIED:
+        return f"Applied {when(m.settled_at)}"
+    if m.status is ModificationStatus.WAITING_PAYMENT:
+        return f"Waiting for the customer's payment until {when(m.payment_deadline)}"
+    why = LAPSES[m.lapsed_because] if m.lapsed_because else "lapsed"
+    return f"Lapsed {when(m.settled_at)}: {why}"

@@ -362,3 +362,23 @@ async def test_per_line_cancel_controls_cancel_items_and_the_queue_shows_an_item
     )
     await page.goto("/console/")
     await expect(row_of(page, asking)).to_contain_text("items: B2 x 1", timeout=LIVE)
+
+
+async def test_modify_order_removes_a_quantity_and_adds_a_line(page: Page, console: Console) -> None:
+    items = [{"sku": "A1", "quantity": 2, "price": 3000}, {"sku": "B2", "quantity": 1, "price": 6990}]
+    order_id = await console.place(customer(), items=items, grace=0)  # past its window: modifiable
+    await console.reaches(order_id, Status.READY_FOR_HANDLING)
+    await sign_in(page, path=f"/console/orders/{order_id}")
+    form = page.get_by_role("form", name="Modify order")
+    await form.get_by_label("Remove of A1").fill("1")
+    await form.get_by_label("SKU").fill("C3")
+    await form.get_by_label("Quantity").fill("1")
+    await form.get_by_label("Price").fill("10.00")
+    await form.get_by_label("Reason").fill("one shirt for a cable")
+    await form.get_by_role("button", name="Modify order").click()
+    await expect(page.get_by_role("status").filter(has_text="Order modified")).to_be_visible()
+    modifications = page.get_by_role("table", name="Modifications")
+    await expect(modifications).to_contain_text("removed A1 \u00d7 1; added C3 \u00d7 1 at BRL 10.00")
+    await expect(modifications).to_contain_text("-BRL 20.00")
+    state = await console.orders.state(order_id)
+    assert state.remaining_total == 10990 and [m.sender for m in state.modifications] == ["alice"]

@@ -24,6 +24,8 @@ DOCUMENT_DENY = "/api/orders/pvt/document/{orderId}/deny-cancellation-request"
 USER_CANCEL = "/api/checkout/pub/orders/{orderId}/user-cancel-request"
 USER = "/api/oms/user/orders"
 USER_ORDER = f"{USER}/{{orderId}}"
+CHANGES = "/api/order-system/orders/{orderId}/changes"
+CHANGE = f"{CHANGES}/{{changeRequestId}}"
 EXPECTED = {
     ("POST", PVT, 201), ("POST", PVT, 200), ("POST", PVT, 422), ("POST", PVT, 401),
     ("GET", PVT, 200), ("GET", PVT, 422), ("GET", PVT, 403),
@@ -36,6 +38,10 @@ EXPECTED = {
     ("POST", USER_CANCEL, 200), ("POST", USER_CANCEL, 404),
     ("GET", USER, 200), ("GET", USER, 401), ("GET", USER_ORDER, 200), ("GET", USER_ORDER, 404),
     ("POST", f"{ORDER}/customer-link", 200),
+    ("PATCH", CHANGES, 202), ("PATCH", CHANGES, 400), ("GET", CHANGES, 200),
+    ("POST", f"{CHANGES}/preview", 200), ("POST", f"{CHANGES}/preview", 400),
+    ("GET", CHANGE, 200), ("GET", CHANGE, 404),
+    ("POST", f"{CHANGE}/cancel", 200), ("POST", f"{CHANGE}/cancel", 400),
 }  # fmt: skip
 
 
@@ -127,6 +133,56 @@ async def test_every_endpoint_answers_as_vtexs_schema_says(
         await status(pending, "ready-for-handling")
         assert (await http.post(f"{PVT}/{pending}/cancel", headers=STORE)).status_code == 200
         assert (await http.get(f"{PVT}/{pending}", headers=ERP)).status_code == 200
+
+        # Order modifications: lower (applied), preview, higher (waiting, then withdrawn), the history.
+        changed = await place(
+            0,
+            items=[{"id": "A1", "quantity": 2, "price": 6495}, {"id": "B2", "quantity": 1, "price": 3000}],
+            total=15990,
+        )
+        await status(changed, "ready-for-handling")
+        changes = CHANGES.format(orderId=changed)
+        swap = {
+            "from": {"items": [{"id": "A1", "quantity": 1}]},
+            "to": {"items": [{"id": "A2", "quantity": 1, "price": 5990}]},
+        }
+        lower = {
+            "reason": "a size down",
+            "replace": [swap],
+            "remove": {"items": [{"id": "B2", "quantity": 1}]},
+        }
+        applied = await http.patch(changes, json=lower, headers=ERP)
+        assert applied.status_code == 202 and applied.json()["status"] == "applied", applied.text
+        assert applied.json()["totalChangeValue"] == -3505
+        higher = {"reason": "add a cable", "add": {"items": [{"id": "C3", "quantity": 1, "price": 1990}]}}
+        preview = await http.post(f"{changes}/preview", json=higher, headers=STORE)
+        assert preview.status_code == 200 and preview.json()["totalChangeValue"] == 1990
+        bad = {"reason": "x", "add": {"items": [{"id": "Z9", "quantity": 1}]}}
+        refused = await http.post(f"{changes}/preview", json=bad, headers=STORE)
+        assert refused.status_code == 400 and "add.items[0].price" in refused.json()["error"]["message"]
+        waiting = await http.patch(changes, json=higher, headers=STORE)
+        assert waiting.status_code == 202 and waiting.json()["status"] == "waiting-payment"
+        change_id = waiting.json()["requestId"]
+        assert (
+            await http.patch(changes, json={"reason": "x", "add": {"items": []}}, headers=STORE)
+        ).status_code == 400
+        assert (await http.get(f"{changes}/{change_id}", headers=STORE)).json()["inProgress"] is True
+        assert (await http.get(f"{changes}/{changed}-m9", headers=STORE)).status_code == 404
+        withdraw = await http.post(
+            f"{changes}/{change_id}/cancel", json={"reason": "no cable"}, headers=STORE
+        )
+        assert withdraw.status_code == 200 and withdraw.json()["status"] == "lapsed"
+        assert (
+            await http.post(f"{changes}/{change_id}/cancel", json={"reason": "again"}, headers=STORE)
+        ).status_code == 400
+        history = (await http.get(changes, headers=ERP)).json()["requests"]
+        assert [change["status"] for change in history] == ["applied", "lapsed"]
+        got = (await http.get(f"{PVT}/{changed}", headers=ERP)).json()  # Get order: as modified
+        assert got["value"] == 12485 and [(i["id"], i["quantity"]) for i in got["items"]] == [
+            ("A1", 1),
+            ("A2", 1),
+        ]
+        assert [c["discountValue"] for c in got["changesAttachment"]["changesData"]] == [3505]
 
         # Lists: filtered, paged, empty, refused.
         assert (await http.get(f"{PVT}?f_customer=c-schema&per_page=2", headers=ERP)).status_code == 200

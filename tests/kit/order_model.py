@@ -41,6 +41,8 @@ class Send:
     stamp_offset: int | None = 0
     reason: str = "a reason"
     items: tuple[tuple[str, int], ...] = (("A1", 1),)  # for cancel_items: (sku, quantity) lines
+    change: dict[str, Any] = field(default_factory=lambda: dict(MODIFICATIONS[0]))  # for modify_order
+    modification_id: str = "p-1-m1"  # for a modification's payment and its withdrawal
 
     def payload(self, now: datetime) -> dict[str, Any]:
         body: dict[str, Any] = {"actor": self.actor.value, "reason": self.reason}
@@ -50,6 +52,10 @@ class Send:
             body["seconds"] = self.value  # seconds past the current deadline
         if self.action is Action.CANCEL_ITEMS:
             body["items"] = [{"sku": sku, "quantity": quantity} for sku, quantity in self.items]
+        if self.action is Action.MODIFY_ORDER:
+            body |= self.change
+        if self.action in MODIFICATION_DECISIONS:
+            body["modification_id"] = self.modification_id
         if self.request_id is not None:
             body["request_id"] = self.request_id
         if self.sender is not None:
@@ -61,9 +67,33 @@ class Send:
 
 Step = Wait | Send
 
+
 # Waits in whole minutes of 7 and 31, or 31 days: a sum of them never lands within a minute of the
 # 30-minute grace deadline or a 30-day decision deadline, so the real workflow (which runs a few
 # milliseconds later than the model) judges every command on the same side of every deadline.
+def _lines(*lines: tuple[str, int] | tuple[str, int, int]) -> dict[str, Any]:
+    return {"items": [dict(zip(("id", "quantity", "price"), line, strict=False)) for line in lines]}
+
+
+# Modifications of the order's lines (A1 x2 at 30.00, B2 x1 at 69.90): lower, higher, repriced, swapped,
+# and some that don't fit (too many, an unknown sku without a price, everything removed).
+MODIFICATIONS: list[dict[str, Any]] = [
+    {"remove": _lines(("A1", 1))},
+    {"add": _lines(("C3", 1, 1500))},
+    {"add": _lines(("A1", 1))},
+    {"replace": [{"from": _lines(("A1", 1)), "to": _lines(("D4", 1, 2500))}]},
+    {"replace": [{"from": _lines(("B2", 1)), "to": _lines(("B2", 1, 8000))}]},
+    {"remove": _lines(("B2", 1)), "add": _lines(("C3", 2, 4000))},
+    {"remove": _lines(("A1", 5))},
+    {"add": _lines(("Z9", 1))},
+    {"remove": _lines(("A1", 2), ("B2", 1))},
+]
+MODIFICATION_DECISIONS = {
+    Action.APPROVE_MODIFICATION_PAYMENT,
+    Action.DENY_MODIFICATION_PAYMENT,
+    Action.CANCEL_MODIFICATION,
+}
+modification_ids = st.sampled_from(["p-1-m1", "p-1-m2", "p-1-m3", "other-m1"])
 waits = st.builds(Wait, st.sampled_from([7 * MINUTE, 31 * MINUTE, 31 * DAY]), st.booleans())
 actors = st.sampled_from([Actor.STORE, Actor.ERP, Actor.CUSTOMER, Actor.SYSTEM, Actor.STORE, Actor.ERP])
 orders = st.fixed_dictionaries(
@@ -94,7 +124,14 @@ class Model:
         return self.order.status
 
     def wait(self, seconds: int, *, timer_fired: bool = True) -> None:
-        self.now += timedelta(seconds=seconds)
+        target = self.now + timedelta(seconds=seconds)
+        # Each timer fires at its deadline, as the workflow's do: a reminder then goes out while time is
+        # left (a worker that was down, `timer_fired=False`, catches up at the next command instead).
+        while timer_fired and (deadline := self.order.next_deadline()) is not None and deadline <= target:
+            self.now = max(self.now, deadline)
+            self.perform(self.order.catch_up(self.now))
+            self.settle()
+        self.now = target
         if timer_fired:
             self.perform(self.order.catch_up(self.now))
             self.settle()
@@ -102,7 +139,8 @@ class Model:
     def caught_up(self) -> Order:
         """A copy of the order after the deadlines that have passed, as the next command finds it."""
         ahead = Order(self.order.state.model_copy(deep=True), self.order.answers)
-        ahead.catch_up(self.now)
+        for effect in ahead.catch_up(self.now):  # delivered, as `perform` delivers them
+            ahead.record_effect(effect)
         return ahead
 
     def perform(self, events: list[OrderEvent]) -> None:

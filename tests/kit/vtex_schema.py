@@ -22,6 +22,11 @@ and each allowance is a decision written down in docs/api.md ("Where VTEX's docu
   the shopper's user-cancel-request and payment-approved answer the Cancel receipt; placing an order,
   which is ours (VTEX places orders through Checkout), answers `{orderId, created, date}`, and a
   customer link (ours too) `{url, expiresAt}`.
+- A6 `modifications_as_their_history_types_them`: the Order modifications answers disagree with each other,
+  and are read as the history (and every example) has them: `add` and `remove` are objects
+  (`{"items": [...]}`, as requests send them), not arrays of strings; `totals` are `{id, name, value}`
+  objects in the 202 too; a replaced item's `price` is an integer of cents in the history too (`Item4`
+  says string); a withdrawal queued (202) answers the change, as the 202 of Create does.
 """
 
 from __future__ import annotations
@@ -58,6 +63,7 @@ COMMANDS = {
     f"{ORDER}/payment-approved": "post",
     "/api/checkout/pub/orders/{orderId}/user-cancel-request": "post",
 }
+CHANGES = "/api/order-system/orders/{changeOrderId}/changes"
 ERROR_STATUSES = ("400", "401", "403", "404", "405", "409", "413", "422", "500", "503")
 PLACED = {
     "type": "object",
@@ -89,7 +95,9 @@ def cancellation_data_camel_case(spec: dict[str, Any]) -> None:
 
 def statuses_vtex_lists_elsewhere(spec: dict[str, Any]) -> None:
     for path, methods in spec["paths"].items():
-        if not path.startswith(("/api/oms/pvt/orders", "/api/orders/pvt", "/api/checkout/pub", USER)):
+        if not path.startswith(
+            ("/api/oms/pvt/orders", "/api/orders/pvt", "/api/checkout/pub", USER, "/api/order-system")
+        ):
             continue
         for method, operation in methods.items():
             responses = operation.get("responses", {})
@@ -147,9 +155,31 @@ def user_order_as_get_order(spec: dict[str, Any]) -> None:
             schemas[bucket]["properties"][field] = {"type": "number"}
 
 
+def modifications_as_their_history_types_them(spec: dict[str, Any]) -> None:
+    def answer(path: str, method: str, status: str) -> dict[str, Any]:
+        pointer = (
+            f"#/paths/{path.replace('/', '~1')}/{method}/responses/{status}/content/application~1json/schema"
+        )
+        found: dict[str, Any] = _resolve(spec, pointer)
+        return _resolve(spec, found["$ref"]) if "$ref" in found else found
+
+    history = answer(CHANGES, "get", "200")["properties"]["requests"]["items"]["properties"]
+    for schema in (
+        answer(CHANGES, "patch", "202"),
+        answer(f"{CHANGES}/{{changeRequestId}}", "get", "200"),
+        answer(f"{CHANGES}/preview", "post", "200"),
+    ):
+        for field in ("add", "remove", "totals"):
+            schema["properties"][field] = copy.deepcopy(history[field])
+    spec["components"]["schemas"]["Item4"]["properties"]["price"] = {"type": "integer", "nullable": True}
+    cancel = spec["paths"][f"{CHANGES}/{{changeRequestId}}/cancel"]["post"]["responses"]
+    cancel["202"] = {"description": "queued", "content": _json("#/components/schemas/response202")}
+
+
 ALLOWANCES: tuple[Callable[[dict[str, Any]], None], ...] = (
     cancellation_data_camel_case,
     operations_only_the_guides_document,  # before A2, which gives these their error statuses
+    modifications_as_their_history_types_them,
     statuses_vtex_lists_elsewhere,
     stats_facets_keyed_by_value,
     user_order_as_get_order,
@@ -177,7 +207,13 @@ class VtexSchema:
 
     def covers(self, path: str) -> bool:
         return path.startswith(
-            ("/api/oms/pvt/orders", "/api/orders/pvt/document/", "/api/checkout/pub/", USER)
+            (
+                "/api/oms/pvt/orders",
+                "/api/orders/pvt/document/",
+                "/api/checkout/pub/",
+                USER,
+                "/api/order-system/",
+            )
         )
 
     def check(self, method: str, path: str, status: int, content_type: str, body: bytes) -> None:
@@ -209,8 +245,14 @@ class VtexSchema:
 
 
 def _pattern(path: str) -> str:
-    """The path with its order id as `{orderId}`: the operation it belongs to."""
+    """The path with its order id as `{orderId}` (and a change's id as `{changeRequestId}`): the
+    operation it belongs to."""
     parts = path.split("/")
+    if path.startswith("/api/order-system/orders/"):
+        parts[4] = "{orderId}"
+        if len(parts) > 6 and parts[6] != "preview":
+            parts[6] = "{changeRequestId}"
+        return "/".join(parts)
     if (
         path.startswith((PVT + "/", "/api/orders/pvt/document/", "/api/checkout/pub/orders/", USER + "/"))
         and len(parts) > 5

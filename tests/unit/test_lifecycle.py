@@ -63,6 +63,10 @@ RULE_ROWS: list[tuple[Status, Action, tuple[Actor, ...], Status | None]] = [
     (S.HANDLING, A.CANCEL_ITEMS, STAFF, S.HANDLING),
     (S.READY_FOR_HANDLING, A.CANCEL_ITEMS, (CUSTOMER,), S.CANCELLATION_REQUESTED),
     (S.HANDLING, A.CANCEL_ITEMS, (CUSTOMER,), S.CANCELLATION_REQUESTED),
+    # Modifications (SPEC §13): the store's or the erp's, in ready-for-handling and handling; the order's
+    # status doesn't change. A modification's payment needs one waiting (tests/test_modifications.py).
+    (S.READY_FOR_HANDLING, A.MODIFY_ORDER, STAFF, S.READY_FOR_HANDLING),
+    (S.HANDLING, A.MODIFY_ORDER, STAFF, S.HANDLING),
 ]
 EXPECTED = {(status, action, actor): to for status, action, actors, to in RULE_ROWS for actor in actors}
 PLAIN = {"status_before_request": S.HANDLING}

@@ -10,6 +10,9 @@
 - Three senders' colliding request ids: never a command applied twice, never another sender's answer.
 - Item and whole-order cancellations mixed: refunds sum to at most the total, no line goes negative, the
   remaining total is the lines' value, each effect once.
+- Modifications mixed with item cancellations, invoices and cancellations (docs/modifications.md): money
+  given back never exceeds money taken in (the total and the differences paid), no line goes negative,
+  the order's value is its lines', each effect once, at most one modification waits for its payment.
 (tests/workflow/test_properties_workflow.py runs a sample of the same sequences against the real workflow.)
 """
 
@@ -39,8 +42,19 @@ from domain.lifecycle import (
 )
 from domain.limits import MAX_REFUSALS_KEPT
 from domain.registry import decide, parse_command
-from domain.state import OrderState
-from tests.kit.order_model import Model, Send, Step, Wait, actors, orders, waits
+from domain.state import ModificationStatus, OrderState
+from tests.kit.order_model import (
+    MODIFICATION_DECISIONS,
+    MODIFICATIONS,
+    Model,
+    Send,
+    Step,
+    Wait,
+    actors,
+    modification_ids,
+    orders,
+    waits,
+)
 from tests.kit.orders import DAY, MINUTE, PAYMENT_AND_STOCK, TOTAL
 
 # The pure rules, over every situation
@@ -104,6 +118,8 @@ sends = st.builds(
             (("A1", 2), ("B2", 1)),
         ]
     ),
+    change=st.sampled_from(MODIFICATIONS),
+    modification_id=modification_ids,
 )
 # Half the sequences start after the window, where most of the lifecycle happens.
 steps = st.tuples(st.booleans(), st.lists(st.one_of(waits, sends, sends), min_size=1, max_size=14)).map(
@@ -139,7 +155,9 @@ def check_invariants(model: Model, history: list[Status]) -> None:
     else:
         assert whole == [] and state.cancellation is None
     assert len(model.effects) == len(set(model.effects))
-    assert model.refunded <= state.total
+    # Never more given back than was taken in: the total, and the differences customers paid.
+    paid = sum(m.difference for m in state.applied_modifications() if m.difference > 0)
+    assert model.refunded <= state.total + paid
     assert all(line.remaining >= 0 for line in state.lines)
     lines_value = sum(line.remaining * line.price for line in state.lines)
     assert state.remaining_total == lines_value  # the order's total is its lines' value here
@@ -272,3 +290,54 @@ def test_a_command_is_applied_or_refused_and_a_refusal_changes_nothing(
     else:
         value = getattr(command, "value", 1)
         assert isinstance(value, int) and not isinstance(value, bool) and 0 < value <= 10**12
+
+
+# Modifications mixed with item cancellations, invoices and cancellations, after the window.
+
+money_commands = st.one_of(
+    st.builds(Send, action=st.just(Action.MODIFY_ORDER), actor=st.sampled_from([Actor.STORE, Actor.ERP]),
+              change=st.sampled_from(MODIFICATIONS), stamp_offset=st.none()),
+    st.builds(Send, action=st.sampled_from(sorted(MODIFICATION_DECISIONS)),
+              actor=st.sampled_from([Actor.ERP, Actor.SYSTEM, Actor.STORE]), modification_id=modification_ids,
+              stamp_offset=st.none()),
+    st.builds(Send, action=st.just(Action.CANCEL_ITEMS), actor=st.sampled_from([Actor.STORE, Actor.CUSTOMER]),
+              items=st.sampled_from([(("A1", 1),), (("B2", 1),), (("C3", 1),), (("D4", 1),)]),
+              stamp_offset=st.none()),
+    st.builds(Send, action=st.sampled_from([Action.INVOICE, Action.REQUEST_CANCELLATION,
+                                            Action.CONFIRM_CANCELLATION, Action.DENY_CANCELLATION,
+                                            Action.START_HANDLING]),
+              actor=st.sampled_from([Actor.STORE, Actor.CUSTOMER]),
+              value=st.sampled_from([3000, 9990, TOTAL, 20000]), stamp_offset=st.none()),
+    st.builds(Wait, st.sampled_from([7 * MINUTE, 3 * DAY])),
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.sampled_from([{"captured": False}, {"captured": True}]),
+    st.lists(money_commands, min_size=1, max_size=16),
+)
+def test_modifications_keep_the_money_exact(payment: dict[str, Any], sequence: list[Step]) -> None:
+    model = Model.place({"payment": payment})
+    model.wait(31 * MINUTE)
+    history = [model.status]
+    for step in sequence:
+        if isinstance(step, Wait):
+            model.wait(step.seconds)
+        else:
+            before = comparable(model.caught_up().state)
+            if isinstance(model.send(step), Refuse) and model.status.value == before["status"]:
+                assert comparable(model.order.state) == before  # a refusal changes nothing
+        history.append(model.status)
+        check_invariants(model, history)
+        state = model.order.state
+        # Each modification's difference asked for once while it waits, given back once when lower.
+        waiting = [m for m in state.modifications if m.status is ModificationStatus.WAITING_PAYMENT]
+        assert len(waiting) <= 1 and (not waiting or waiting[0] is state.modifications[-1])
+        asked = [key for key in model.effects if ":payment.authorize:" in key]
+        assert len(asked) <= sum(m.payment_deadline is not None for m in state.modifications)
+        lapsed = [m for m in state.modifications if m.status is ModificationStatus.LAPSED]
+        assert all(m.settled_at is not None and m.lapsed_because is not None for m in lapsed)
+        if state.status is Status.CANCELED:
+            assert not waiting  # a cancellation drops a waiting modification, never charging it
+    event(f"{len(model.order.state.applied_modifications())} applied, ends {model.status.value}")
