@@ -1,6 +1,7 @@
 """The rulebook (docs/lifecycle.md): every rule of an order's life, in one place.
 
-- `TRANSITIONS`: what each action by each actor does in each status, one row per rule.
+- `TRANSITIONS`: what each action by each actor does in each status, one row per rule (the statuses,
+  actors and actions are named in `domain.terms`).
 - `TIMERS`: which status waits for which deadline, and what happens when it passes.
 - `payment_undo`, `stock_undo`: what a cancellation undoes.
 - `allowed` answers: what does `action` by `actor` do in this situation? A `Move` to a new status, a
@@ -19,46 +20,12 @@ from enum import Enum, StrEnum
 
 from domain.events import EventType
 
-
-class Status(StrEnum):
-    PAYMENT_PENDING = "payment-pending"
-    WINDOW_TO_CANCEL = "window-to-cancel"
-    READY_FOR_HANDLING = "ready-for-handling"
-    HANDLING = "handling"
-    CANCELLATION_REQUESTED = "cancellation-requested"
-    CANCEL = "cancel"
-    CANCELED = "canceled"
-    INVOICED = "invoiced"
-
-    @property
-    def display_name(self) -> str:
-        return DISPLAY_NAMES[self]
-
-    @property
-    def is_final(self) -> bool:
-        return self in FINAL_STATUSES
-
-
-DISPLAY_NAMES: dict[Status, str] = {
-    Status.PAYMENT_PENDING: "Payment pending",
-    Status.WINDOW_TO_CANCEL: "Cancellation window",
-    Status.READY_FOR_HANDLING: "Ready for handling",
-    Status.HANDLING: "Preparing delivery",
-    Status.CANCELLATION_REQUESTED: "Cancellation requested",
-    Status.CANCEL: "Canceling",
-    Status.CANCELED: "Canceled",
-    Status.INVOICED: "Invoiced",
-}
-
-FINAL_STATUSES = frozenset({Status.CANCELED, Status.INVOICED})
-
-
-class Actor(StrEnum):
-    CUSTOMER = "customer"
-    STORE = "store"
-    ERP = "erp"
-    SYSTEM = "system"
-
+# Re-exported: the rules and their words are imported together.
+from domain.terms import DISPLAY_NAMES as DISPLAY_NAMES
+from domain.terms import FINAL_STATUSES as FINAL_STATUSES
+from domain.terms import Action as Action
+from domain.terms import Actor as Actor
+from domain.terms import Status as Status
 
 ANYONE = frozenset(Actor)
 STAFF = frozenset({Actor.STORE, Actor.ERP})
@@ -66,33 +33,6 @@ PAYMENT_APPROVERS = STAFF | {Actor.SYSTEM}
 PAYMENT_NOTIFIERS = frozenset({Actor.SYSTEM, Actor.ERP})  # a payment gateway's notification
 SYSTEM = frozenset({Actor.SYSTEM})
 CUSTOMER = frozenset({Actor.CUSTOMER})
-
-
-class Action(StrEnum):
-    # Commands other programs send (docs/lifecycle.md, "Commands"): each a signal and an update.
-    APPROVE_PAYMENT = "approve_payment"
-    REQUEST_CANCELLATION = "request_cancellation"
-    CONFIRM_CANCELLATION = "confirm_cancellation"
-    DENY_CANCELLATION = "deny_cancellation"
-    START_HANDLING = "start_handling"
-    INVOICE = "invoice"
-    DENY_PAYMENT = "deny_payment"
-    CANCEL_ITEMS = "cancel_items"
-    EXTEND_GRACE_PERIOD = "extend_grace_period"
-    EXTEND_DECISION_DEADLINE = "extend_decision_deadline"
-    # Order modifications (docs/modifications.md): a change of lines, and the payment of a higher total.
-    MODIFY_ORDER = "modify_order"
-    APPROVE_MODIFICATION_PAYMENT = "approve_modification_payment"
-    DENY_MODIFICATION_PAYMENT = "deny_modification_payment"
-    CANCEL_MODIFICATION = "cancel_modification"
-    # What the order does by itself: being placed, deadlines passing and compensations finishing.
-    PLACE = "place"
-    GRACE_EXPIRED = "grace_expired"
-    DECISION_REMINDER = "decision_reminder"
-    DECISION_TIMEOUT = "decision_timeout"
-    PAYMENT_TIMEOUT = "payment_timeout"
-    MODIFICATION_PAYMENT_TIMEOUT = "modification_payment_timeout"
-    COMPENSATED = "compensated"
 
 
 # What the order does by itself; every other action is a command, declared once in domain/registry.py.

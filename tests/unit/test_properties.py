@@ -28,7 +28,6 @@ from hypothesis import strategies as st
 from domain.commands import MalformedCommand
 from domain.lifecycle import (
     COMMANDS,
-    FINAL_STATUSES,
     OWN_EVENTS,
     Action,
     Actor,
@@ -43,6 +42,7 @@ from domain.lifecycle import (
 from domain.limits import MAX_REFUSALS_KEPT
 from domain.registry import decide, parse_command
 from domain.state import ModificationStatus, OrderState
+from domain.terms import FINAL_STATUSES
 from tests.kit.order_model import (
     MODIFICATION_DECISIONS,
     MODIFICATIONS,

@@ -19,11 +19,11 @@ from temporalio.testing import WorkflowEnvironment
 from domain.events import EventType
 from domain.lifecycle import (
     COMMANDS,
-    FINAL_STATUSES,
     Refuse,
     Status,
 )
 from domain.state import OrderState
+from domain.terms import FINAL_STATUSES
 from orders.client import OrdersClient
 from orders.errors import CommandRejected
 from orders.settings import Settings
