@@ -411,7 +411,6 @@ RECORDS: tuple[CommandRecord[Any], ...] = (
             "approve-modification-payment",
             "The customer paid the difference of ORDER_ID's modification MODIFICATION_ID: it applies now.",
         ),
-        console=Button("Approve modification payment", "Modification payment approved"),
     ),
     CommandRecord(
         Action.DENY_MODIFICATION_PAYMENT,
@@ -426,7 +425,6 @@ RECORDS: tuple[CommandRecord[Any], ...] = (
             "The payment of the difference of ORDER_ID's modification MODIFICATION_ID was refused: it "
             "lapses, the order stays as it was.",
         ),
-        console=Button("Deny modification payment", "Modification payment denied"),
     ),
     CommandRecord(
         Action.CANCEL_MODIFICATION,

@@ -313,19 +313,18 @@ async def test_the_console_modifies_an_order_and_decides_its_payment(
             assert "Refused: invalid cancel_modification: modification_id" in flash, flash[
                 flash.find("flash") :
             ][:500]
+        # The payment is the gateway's to settle (erp or system), never a console button: erp accounts are
+        # read-only there (docs/console.md, "Roles"). The erp's backend approves it; the page shows it.
+        await console.orders.send(
+            order_id,
+            Action.APPROVE_MODIFICATION_PAYMENT,
+            {"actor": "erp", "sender": "erin", "modification_id": f"{order_id}-m1"},
+        )
         async with httpx.AsyncClient(base_url=console.url) as erin:
             await sign_in(erin, "erin")
             page = (await erin.get(f"/console/orders/{order_id}")).text
-            assert 'aria-label="Approve modification payment"' in page
-            form = {
-                "csrf": csrf_of(page),
-                "request_id": "m-pay-1",
-                "modification_id": f"{order_id}-m1",
-                "details": "",
-            }
-            paid = await erin.post(f"/console/orders/{order_id}/approve-modification-payment", data=form)
-            shown = (await erin.get(paid.headers["location"])).text
-            assert "The difference was paid: order modified." in shown
-            assert "Value now: BRL 144.95 (placed at BRL 129.90)." in shown
+            assert 'aria-label="Approve modification payment"' not in page
+            assert "the difference was paid: order modified" in page  # in the timeline
+            assert "Value now: BRL 144.95 (placed at BRL 129.90)." in page
         state = await console.orders.state(order_id)
         assert state.remaining_total == 14495 and state.modifications[0].settled_by_sender == "erin"
