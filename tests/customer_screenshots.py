@@ -21,9 +21,9 @@ from temporalio.testing import WorkflowEnvironment
 from domain.lifecycle import Action
 from tests.kit.browser import CHROMIUM, CHROMIUM_ARGS, missing_browser
 from tests.kit.customer import Shop, shop_service, sign_in_path
+from tests.kit.paths import ROOT
 from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
 
-ROOT = Path(__file__).resolve().parents[1]
 WHO = "c-ana.souza"
 PHONE = {"width": 375, "height": 812}
 

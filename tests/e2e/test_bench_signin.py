@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.kit.paths import ROOT
 
 
 def test_signin_bench_writes_its_figures(tmp_path: Path) -> None:

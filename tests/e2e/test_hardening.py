@@ -42,10 +42,10 @@ from tests.kit.cli import cli_environment, in_thread
 from tests.kit.console import PASSWORD, Console, console_service, csrf_of, sign_in
 from tests.kit.orders import Shop, place
 from tests.kit.paths import ORDERS as ORDERS_CLI
+from tests.kit.paths import ROOT
 from tests.kit.polling import eventually
 from tests.kit.worker import read_events, running_worker, settings_for
 
-ROOT = Path(__file__).resolve().parents[1]
 WRONG = "Wrong user name or password"
 LOCKED = "Too many failed sign-ins"
 

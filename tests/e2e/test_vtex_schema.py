@@ -136,9 +136,11 @@ async def test_every_endpoint_answers_as_vtexs_schema_says(
 
         # Order modifications: lower (applied), preview, higher (waiting, then withdrawn), the history.
         changed = await place(
-            0,
-            items=[{"id": "A1", "quantity": 2, "price": 6495}, {"id": "B2", "quantity": 1, "price": 3000}],
+            http,
+            grace_period_seconds=0,
+            items=[{"sku": "A1", "quantity": 2, "price": 6495}, {"sku": "B2", "quantity": 1, "price": 3000}],
             total=15990,
+            **ana,
         )
         await status(changed, "ready-for-handling")
         changes = CHANGES.format(orderId=changed)
@@ -198,7 +200,7 @@ async def test_every_endpoint_answers_as_vtexs_schema_says(
         assert (await http.get(USER, headers=mine)).status_code == 200
         assert (await http.get(f"{USER}?per_page=2&page=2", headers=mine)).status_code == 200
         assert (await http.get(USER)).status_code == 401
-        unpaid = await place(1800, paymentApproved=False)
+        unpaid = await place(http, grace_period_seconds=1800, payment_approved=False, **ana)
         for order_id in (kept, late, pending, unpaid):
             assert (await http.get(f"{USER}/{order_id}", headers=mine)).status_code == 200
         assert (await http.get(f"{USER}/{late}", headers=customer_token("c-other"))).status_code == 404
