@@ -268,6 +268,8 @@ async def test_exit_codes_for_usage_not_found_and_unreachable(
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
         closed = f"127.0.0.1:{probe.getsockname()[1]}"
+    no_address = {k: v for k, v in orders.env.items() if k != "TEMPORAL_ADDRESS"}
+    embedded = Cli(no_address | {"ORDERS_EMBEDDED_PORT": closed.rsplit(":", 1)[1]}, tmp_path)
     ran = await asyncio.gather(
         orders("place", "1", "--customer", "c", "--total", "1.234"),
         orders("place", "1", "--customer", "c", "--total", "-5"),
@@ -277,6 +279,7 @@ async def test_exit_codes_for_usage_not_found_and_unreachable(
         orders("confirm", missing),
         orders("status", "1", TEMPORAL_ADDRESS=closed),
         orders("list", TEMPORAL_ADDRESS=closed),
+        embedded("status", "1"),
     )
     one_line_error(ran[0], 2, "more than 2 decimal places")
     one_line_error(ran[1], 2, "can't be negative")
@@ -284,11 +287,14 @@ async def test_exit_codes_for_usage_not_found_and_unreachable(
     one_line_error(ran[3], 2, "Missing option '--reason'")
     one_line_error(ran[4], 3, f"order {missing} not found")
     one_line_error(ran[5], 3, f"order {missing} not found")
-    one_line_error(
-        ran[6], 4, "can't reach Temporal: start the service with `make run`, or check that TEMPORAL_ADDRESS"
-    )
+    one_line_error(ran[6], 4, "can't reach Temporal: check that TEMPORAL_ADDRESS (or TEMPORAL_PROFILE) names")
     one_line_error(ran[7], 4, "can't reach Temporal")
     assert closed not in ran[6].err  # what to do, not where
+    # The embedded server is what's meant when no address is set: its variable is named.
+    one_line_error(
+        ran[8], 4, "can't reach Temporal: start the service with `make run`", "ORDERS_EMBEDDED_PORT"
+    )
+    assert closed not in ran[8].err
     helped = await orders("--help")
     assert helped.code == 0 and "Exit codes:" in helped.out and "4  Temporal unreachable" in helped.out
 
@@ -351,3 +357,29 @@ async def test_serve_api_serves_http(dev_env: WorkflowEnvironment, tmp_path: Pat
     finally:
         server.terminate()
         await server.wait()
+
+
+async def test_a_second_terminal_finds_temporal_through_dot_env_and_orders_temporal_too(
+    dev_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    """Nothing exported: the port of the Temporal `make run` would start, or the address of another, in
+    `.env` (docs/configuration.md); `orders temporal` hands it to the `temporal` CLI, which alone would
+    look on 7233."""
+    port = dev_env.client.service_client.config.target_host.rsplit(":", 1)[1]
+    shell = {k: v for k, v in os.environ.items() if not k.startswith(("TEMPORAL_", "ORDERS_"))}
+    order_id = f"env-{uuid.uuid4().hex[:8]}"
+    (tmp_path / ".env").write_text(f"ORDERS_EMBEDDED_PORT={port}  # as make run's\n")
+    placed = await run(ORDERS, "place", order_id, "--customer", "c", "--total", "10", env=shell, cwd=tmp_path)
+    assert placed.code == 0, placed
+    workflow = ["workflow", "describe", "--workflow-id", f"order-{order_id}"]
+    described = await run(ORDERS, "temporal", *workflow, env=shell, cwd=tmp_path)
+    assert described.code == 0 and f"order-{order_id}" in described.out, described
+    helped = await run(ORDERS, "temporal", "--help", env=shell, cwd=tmp_path)
+    assert helped.code == 0 and "The Temporal CLI manages" in helped.out, helped  # temporal's own
+    # TEMPORAL_* in .env count too, and win over the embedded port, as in the environment.
+    address = dev_env.client.service_client.config.target_host
+    (tmp_path / ".env").write_text(f"TEMPORAL_ADDRESS={address}\nORDERS_EMBEDDED_PORT=1\n")
+    listed_ = await run(ORDERS, "list", "--customer", "c", "--json", env=shell, cwd=tmp_path)
+    assert listed_.code == 0 and order_id in listed_.out, listed_
+    described = await run(ORDERS, "temporal", *workflow, env=shell, cwd=tmp_path)
+    assert described.code == 0 and f"order-{order_id}" in described.out, described

@@ -24,6 +24,7 @@ from orders.cli.policy import check_reason_code, deny_payment, extend, reason_co
 from orders.cli.reads import list_, pending, status, watch
 from orders.cli.render import echo_json, fmt_money
 from orders.cli.sending import Delivery, deliver, simple_verbs, verb
+from orders.cli.temporal import temporal
 from orders.client import OrdersClient
 
 ENVIRONMENT_HELP = """\b
@@ -163,7 +164,7 @@ def invoice(
 
 # The decision policy's commands, then those that read orders, then the staff console's accounts.
 for command in (cancel, deny, invoice, *simple_verbs(), extend, deny_payment, status, list_, pending, watch,
-                report, reasons, console):  # fmt: skip
+                report, reasons, console, temporal):  # fmt: skip
     cli.add_command(command)
 
 
