@@ -1,4 +1,8 @@
-"""Durations as people write them: `30m`, `2h`, `1d`, `1h30m` → seconds (domain/spans.py reads them out)."""
+"""Durations as people write them: `30m`, `2h`, `1d`, `1h30m` → seconds (domain/spans.py reads them out).
+
+Every number needs its unit: a bare `30` could mean seconds or minutes, and a window of 30 seconds where
+30 minutes was meant cancels nothing anyone asked for, so it is refused (docs/cli.md).
+"""
 
 from __future__ import annotations
 
@@ -11,10 +15,12 @@ UNIT_SECONDS = tuple(size for size, _, _ in UNITS)
 
 
 def parse_duration(text: str) -> int:
-    """`30m`, `2h`, `45s`, `1d`, `1h30m` or plain seconds → seconds."""
+    """`30m`, `2h`, `45s`, `1d`, `1h30m` → seconds; a number without a unit is refused."""
     cleaned = text.strip().lower()
     if cleaned.isdigit():
-        return int(cleaned)
+        raise ValueError(
+            f"{text.strip()!r} has no unit: write {cleaned}s, {cleaned}m, {cleaned}h or {cleaned}d"
+        )
     match = DURATION.fullmatch(cleaned)
     if not cleaned or match is None:
         raise ValueError(f"{text!r} is not a duration; write it like 30m, 2h, 45s, 1d or 1h30m")

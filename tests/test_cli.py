@@ -274,17 +274,20 @@ async def test_exit_codes_for_usage_not_found_and_unreachable(
         orders("place", "1", "--customer", "c", "--total", "1.234"),
         orders("place", "1", "--customer", "c", "--total", "-5"),
         orders("place", "1", "--customer", "c", "--total", "10", "--grace", "5x"),
-        orders("cancel", "1"),
+        orders("cancel", "1", "--as", "customer"),
         orders("status", missing),
         orders("confirm", missing),
         orders("status", "1", TEMPORAL_ADDRESS=closed),
         orders("list", TEMPORAL_ADDRESS=closed),
         embedded("status", "1"),
+        orders("place", "1", "--customer", "c", "--total", "10", "--grace", "30"),
+        orders("extend", "1", "--decision", "7"),
+        orders("report", "--since", "30"),
     )
     one_line_error(ran[0], 2, "more than 2 decimal places")
     one_line_error(ran[1], 2, "can't be negative")
     one_line_error(ran[2], 2, "not a duration")
-    one_line_error(ran[3], 2, "Missing option '--reason'")
+    one_line_error(ran[3], 2, "--reason is required with --as customer")
     one_line_error(ran[4], 3, f"order {missing} not found")
     one_line_error(ran[5], 3, f"order {missing} not found")
     one_line_error(ran[6], 4, "can't reach Temporal: check that TEMPORAL_ADDRESS (or TEMPORAL_PROFILE) names")
@@ -295,6 +298,10 @@ async def test_exit_codes_for_usage_not_found_and_unreachable(
         ran[8], 4, "can't reach Temporal: start the service with `make run`", "ORDERS_EMBEDDED_PORT"
     )
     assert closed not in ran[8].err
+    # A number without a unit, for every duration option: refused, naming the units.
+    one_line_error(ran[9], 2, "'30' has no unit: write 30s, 30m, 30h or 30d")
+    one_line_error(ran[10], 2, "'7' has no unit: write 7s, 7m, 7h or 7d")
+    one_line_error(ran[11], 2, "'30' has no unit")
     helped = await orders("--help")
     assert helped.code == 0 and "Exit codes:" in helped.out and "4  Temporal unreachable" in helped.out
 
@@ -383,3 +390,29 @@ async def test_a_second_terminal_finds_temporal_through_dot_env_and_orders_tempo
     assert listed_.code == 0 and order_id in listed_.out, listed_
     described = await run(ORDERS, "temporal", *workflow, env=shell, cwd=tmp_path)
     assert described.code == 0 and f"order-{order_id}" in described.out, described
+
+
+async def test_a_second_cancel_needs_no_reason_and_place_says_which_total_wins(
+    dev_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    settings = settings_for(tmp_path)
+    order_id = f"two-{uuid.uuid4().hex[:8]}"
+    async with running_worker(dev_env.client, settings) as client:
+        orders = cli_for(dev_env, settings, tmp_path)
+        lines = ("--total", "89.90", "--item", "A1:1:89.91")
+        placed = await orders("place", order_id, "--customer", "c", *lines, "--grace", "0s")
+        await eventually(lambda: client.status(order_id), lambda s: s is Status.READY_FOR_HANDLING)
+        asked = await orders("cancel", order_id, "--reason", "out of stock")
+        confirmed = await orders("cancel", order_id)  # the second step: no --reason
+        await eventually(lambda: client.status(order_id), lambda s: s is Status.CANCELED)
+        state = await client.state(order_id)
+    assert placed.code == 0, placed
+    assert placed.out.splitlines() == [
+        f"Order {order_id} placed for customer c, BRL 89.90: payment approved; no cancellation window (a "
+        "request waits for the store).",
+        "  The items add up to BRL 89.91: the total is what is charged, and what canceling voids or refunds; "
+        "canceled items refund at most what remains of it.",
+    ]
+    assert asked.code == 0 and "cancellation requested; confirm to cancel" in asked.out, asked
+    assert confirmed.code == 0 and "cancellation confirmed" in confirmed.out, confirmed
+    assert state.total == 8990 and state.cancellation is not None

@@ -122,17 +122,29 @@ def place(order_id: str, customer_id: str, total: int, currency: str, items: tup
     else:
         payment = "payment approved; no cancellation window (a request waits for the store)"
     say(f"Order {order_id} placed for customer {customer_id}, {fmt_money(total, order.currency)}: {payment}.")
+    worth = sum(item.price * item.quantity for item in items)
+    if items and worth != total:
+        say(f"  The items add up to {fmt_money(worth, order.currency)}: the total is what is charged, and "
+            "what canceling voids or refunds; canceled items refund at most what remains of it.")  # fmt: skip
     return EXIT_OK
 
 
 @verb(Action.REQUEST_CANCELLATION, as_help="Who asks: staff cancel in two steps after the window; a "
      "customer's request waits for the store.")  # fmt: skip
-@click.option("--reason", required=True, help="Why the order is canceled (the customer may see it).")
+@click.option(
+    "--reason",
+    default="",
+    help="Why the order is canceled (the customer may see it). Required "
+    "with --as customer; staff may leave it out (a second cancel, which confirms, needs none).",
+)
 @click.option("--item", "lines", type=LINE, multiple=True,
               help="Cancel only this quantity of a line, SKU:QTY (repeatable).")  # fmt: skip
 @reason_code_option
 def cancel(order_id: str, reason: str, actor: str, lines: tuple[ItemQuantity, ...], reason_code: str | None,
            how: Delivery) -> int:  # fmt: skip
+    if actor == Actor.CUSTOMER.value and not reason.strip():
+        # The store decides on what the customer said: a request taken for them says why.
+        raise click.UsageError("--reason is required with --as customer", click.get_current_context())
     check_reason_code(reason_code, request_use(Actor(actor)))
     action = Action.CANCEL_ITEMS if lines else Action.REQUEST_CANCELLATION
     items = {"items": list(lines)} if lines else {}
