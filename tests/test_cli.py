@@ -146,8 +146,8 @@ async def test_store_staff_session(dev_env: WorkflowEnvironment, tmp_path: Path)
             "by customer",
             '"changed my mind"',
             f"decide by {utc(state.decision_deadline)} (in 29d 23h)",
-            "window-to-cancel → ready-for-handling  by system: cancellation window over",
-            "handling → cancellation-requested  by customer",
+            "Cancellation window → Ready for handling  by system: cancellation window over",
+            "Preparing delivery → Cancellation requested  by customer",
         ):
             assert words in shown.out, shown.out
 
@@ -206,7 +206,7 @@ async def test_store_staff_session(dev_env: WorkflowEnvironment, tmp_path: Path)
         ]
         table = await orders("list", "--customer", customer)
         assert table.out.splitlines()[0].split() == ["ORDER", "STATUS", "CUSTOMER", "PLACED"]
-        assert table.out.splitlines()[1].split()[:3] == [order, "invoiced", customer]
+        assert table.out.splitlines()[1].split()[:3] == [order, "Invoiced", customer]
 
 
 async def test_cancel_at_once_then_in_two_steps_while_watching(
@@ -236,7 +236,10 @@ async def test_cancel_at_once_then_in_two_steps_while_watching(
         watch = await orders.start("watch", late, "--interval", "0.2")
         assert watch.stdout is not None
         so_far = [(await asyncio.wait_for(watch.stdout.readline(), 30)).decode().split("  ")[1] for _ in "ab"]
-        assert so_far == ["placed → window-to-cancel", "window-to-cancel → ready-for-handling"]  # as tail -f
+        assert so_far == [
+            "Placed → Cancellation window",
+            "Cancellation window → Ready for handling",
+        ]  # as tail -f
 
         requested = await orders("cancel", late, "--reason", "out of stock")
         assert requested.code == 0 and "cancellation requested; confirm to cancel" in requested.out
@@ -248,9 +251,9 @@ async def test_cancel_at_once_then_in_two_steps_while_watching(
         assert watch.returncode == 0
         changes = [line.split("  ")[1] for line in rest.decode().splitlines()]
         assert changes == [
-            "ready-for-handling → cancellation-requested",
-            "cancellation-requested → cancel",
-            "cancel → canceled",
+            "Ready for handling → Cancellation requested",
+            "Cancellation requested → Canceling",
+            "Canceling → Canceled",
         ]
         assert (await client.status(early)) is Status.CANCELED
         # A script retrying with its request_id gets the first answer, even from the finished order.
@@ -325,7 +328,7 @@ async def test_commands_queue_as_signals_when_no_worker_runs(
     )
     assert queued.code == 0 and "queued as a signal: no worker answered in time" in queued.out
     assert "applies when a worker runs" in queued.out
-    match = re.search(r"request_id ([0-9a-f-]{36})", queued.out)
+    match = re.search(r"request id ([0-9a-f-]{36})", queued.out)
     assert match, queued.out
     assert signaled.code == 0 and "approve the payment: sent as a signal" in signaled.out
     one_line_error(unread, 4, f"no worker answered for order {canceled}")
