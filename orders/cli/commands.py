@@ -33,6 +33,7 @@ Environment:
       where Temporal is (unset: the embedded server on localhost:ORDERS_EMBEDDED_PORT)
   ORDERS_TASK_QUEUE                 the workers' task queue (default: orders)
   ORDERS_UPDATE_TIMEOUT_SECONDS     how long to wait for a worker's verdict before queuing (default: 5)
+  Each may also be a line of ./.env, as for `make run` (the environment wins).
 """
 
 
