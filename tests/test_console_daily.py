@@ -72,6 +72,10 @@ async def test_on_a_phone_what_is_asked_comes_before_the_buttons(browser: Browse
     reason_box = await asked.get_by_text("one is enough").bounding_box()
     button_box = await confirm.bounding_box()
     assert reason_box and button_box and reason_box["y"] + reason_box["height"] <= button_box["y"]
+    # Each button says what it does: extending the deadline asks for nothing.
+    await expect(phone.get_by_role("form", name="Extend deadline")).to_contain_text(
+        "Decision deadline extended."
+    )
     await context.close()
 
 

@@ -219,10 +219,10 @@ def consequence(state: OrderState, move: Move) -> str:
             "The order is canceled: what remains is voided or refunded, its stock released, "
             "the customer told."
         )
+    if move.to is state.status:  # e.g. extending the deadline of the request waiting
+        return move.note[:1].upper() + move.note[1:] + "."
     if move.to is Status.CANCELLATION_REQUESTED:
         return "After the window this asks for the cancellation; confirm it to cancel."
-    if move.to is state.status:
-        return move.note[:1].upper() + move.note[1:] + "."
     return f"{move.note[:1].upper() + move.note[1:]}: the order goes to {move.to.display_name}."
 
 
