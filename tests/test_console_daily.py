@@ -67,7 +67,9 @@ async def test_on_a_phone_what_is_asked_comes_before_the_buttons(browser: Browse
     await sign_in(phone, path=f"/console/orders/{order_id}")
     asked = phone.get_by_role("region", name="What is asked")
     await expect(asked).to_contain_text("one is enough")
-    await expect(asked).to_contain_text("B2 × 1: BRL 69.90 refunded or voided")
+    await expect(asked).to_contain_text(
+        "B2 \u00d7 1: BRL 69.90 refunded or voided"
+    )  # the multiplication sign
     confirm = phone.get_by_role("button", name="Confirm cancellation")
     reason_box = await asked.get_by_text("one is enough").bounding_box()
     button_box = await confirm.bounding_box()
