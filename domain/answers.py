@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from domain.commands import Command
 from domain.lifecycle import Action, Outcome, Refuse, Stay
+from domain.registry import COMMANDS
 from domain.wire import WireModel
 
 MAX_UNCHANGED = 200
@@ -47,14 +48,13 @@ class Answers(WireModel):
         if first is None:
             return None
         if first.action is not action:
-            return Refuse(
-                f"request_id {command.request_id} was already used for {first.action.value}",
-                "request-id-reused",
-            )
+            record = COMMANDS.get(first.action)
+            what = f"to {record.title}" if record else "for another command"
+            return Refuse(f"request id {command.request_id} was already used {what}", "request-id-reused")
         if first.refused:
             return Refuse(first.reason, first.code)
         if first.changed:
-            return Stay(f"already applied (request_id {command.request_id})")
+            return Stay(f"already applied (request id {command.request_id})")
         return Stay(first.reason)
 
     def remember(self, command: Command, action: Action, outcome: Outcome, *, changed: bool) -> None:

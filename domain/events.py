@@ -28,9 +28,33 @@ class EventType(StrEnum):
     ORDER_STATUS_CHANGED = "order.status-changed"
 
     @property
+    def described(self) -> str:
+        """What the event did, as the people who work the orders say it (the console's order page)."""
+        return DESCRIBED[self]
+
+    @property
     def kind(self) -> str:
         """The receiver family (`payment`, `stock`, `store`, `customer`, `order`): one URL may serve each."""
         return self.value.split(".", 1)[0]
+
+
+DESCRIBED: dict[EventType, str] = {
+    EventType.PAYMENT_VOID: "Payment voided",
+    EventType.PAYMENT_REFUND: "Payment refunded",
+    EventType.STOCK_RELEASE: "Stock released",
+    EventType.STORE_RESTOCK_NEEDED: "Store told to restock",
+    EventType.CUSTOMER_NOTIFY: "Customer notified",
+    EventType.STORE_DECISION_NEEDED: "Store asked to decide on a cancellation request",
+    EventType.STORE_DECISION_REMINDER: "Store reminded of a decision deadline",
+    EventType.ORDER_STATUS_CHANGED: "Status change announced",
+}
+
+
+def event_type_of(event_id: str, order_id: str) -> EventType | None:
+    """The type an event id names (`<orderId>:<type>[:<n>]`), or None for an id no order event has."""
+    rest = event_id.removeprefix(f"{order_id}:")
+    name = rest.split(":", 1)[0]
+    return EventType(name) if name in EventType._value2member_map_ else None
 
 
 class OrderEvent(BaseModel):

@@ -27,6 +27,8 @@ from domain.terms import Action as Action
 from domain.terms import Actor as Actor
 from domain.terms import Status as Status
 
+
+
 ANYONE = frozenset(Actor)
 STAFF = frozenset({Actor.STORE, Actor.ERP})
 PAYMENT_APPROVERS = STAFF | {Actor.SYSTEM}
@@ -414,7 +416,7 @@ def pending_decision(situation: Situation) -> PendingDecision | None:
         assert isinstance(outcome, Move), outcome
         if outcome.to is Status.CANCEL:
             return "the order is canceled"
-        back = f"the order goes back to {outcome.to.value}"
+        back = f"the order goes back to {outcome.to.display_name}"
         items_go = situation.pending_is_items and action is not Action.DENY_CANCELLATION
         return f"the items are canceled and {back}" if items_go else back
 

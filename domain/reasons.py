@@ -29,6 +29,15 @@ from domain.wire import WireModel
 
 LOCALES = ("en", "pt-BR", "es")
 SHOPIFY = ("customer", "declined", "fraud", "inventory", "staff", "other")
+# Shopify's cancel reasons as the store's people say them (the console's report).
+SHOPIFY_WORDS = {
+    "customer": "The customer's choice",
+    "declined": "Payment declined",
+    "fraud": "Suspected fraud",
+    "inventory": "Out of stock",
+    "staff": "A store error",
+    "other": "Other",
+}
 OTHER = "other"
 PAYMENT_PROBLEM = "payment-problem"  # the store reason a payment timeout or denial is counted under
 CODE_PATTERN = r"^[a-z0-9][a-z0-9-]{0,39}$"

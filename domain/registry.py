@@ -148,7 +148,7 @@ def _deny_use(_: Actor) -> Use:
 
 
 def _status_is(situation: Situation) -> str:
-    return situation.status.value
+    return situation.status.phrase
 
 
 PARTIALLY_INVOICED = Refusal(
@@ -248,7 +248,9 @@ RECORDS: tuple[CommandRecord[Any], ...] = (
         refusals=(
             Refusal(
                 always,
-                lambda s: f"handling can start only in ready-for-handling; the order is {_status_is(s)}",
+                lambda s: (
+                    f"handling can start only when the order is ready for handling; it is {_status_is(s)}"
+                ),
                 "OMS003",
                 any_status=True,
             ),
@@ -479,7 +481,7 @@ def why_refused(situation: Situation, action: Action, actor: Actor) -> Refuse:
     found = _first(r for r in own if r.when(situation))
     if found is not None:
         return Refuse(found.words(situation), found.code)
-    return Refuse(f"can't {record.title} while the order is {status.value}", "not-allowed")
+    return Refuse(f"can't {record.title} while the order is {status.phrase}", "not-allowed")
 
 
 def _first(refusals: Iterable[Refusal]) -> Refusal | None:

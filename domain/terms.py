@@ -21,6 +21,11 @@ class Status(StrEnum):
         return DISPLAY_NAMES[self]
 
     @property
+    def phrase(self) -> str:
+        """The status in a sentence, after "the order is": refusals read it (docs/lifecycle.md)."""
+        return PHRASES[self]
+
+    @property
     def is_final(self) -> bool:
         return self in FINAL_STATUSES
 
@@ -34,6 +39,17 @@ DISPLAY_NAMES: dict[Status, str] = {
     Status.CANCEL: "Canceling",
     Status.CANCELED: "Canceled",
     Status.INVOICED: "Invoiced",
+}
+
+PHRASES: dict[Status, str] = {
+    Status.PAYMENT_PENDING: "waiting for its payment",
+    Status.WINDOW_TO_CANCEL: "in its cancellation window",
+    Status.READY_FOR_HANDLING: "ready for handling",
+    Status.HANDLING: "being prepared for delivery",
+    Status.CANCELLATION_REQUESTED: "waiting for the store's decision on a cancellation",
+    Status.CANCEL: "being canceled",
+    Status.CANCELED: "canceled",
+    Status.INVOICED: "invoiced",
 }
 
 FINAL_STATUSES = frozenset({Status.CANCELED, Status.INVOICED})

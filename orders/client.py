@@ -34,7 +34,7 @@ from domain.registry import parse_command, why_refused
 from domain.state import OrderState
 from domain.text import ORDER_ID
 from domain.visibility import MEMO_KEY, memo_at_placement
-from orders.connection import connect
+from orders.connection import connect, temporal_profile, uses_embedded_server
 from orders.errors import (
     CommandRejected,
     InvalidOrderId,
@@ -96,14 +96,20 @@ class OrdersClient(VisibilityReads):
     @classmethod
     async def connect(cls, settings: Settings | None = None) -> OrdersClient:
         settings = settings or Settings()
+        profile = temporal_profile()
         try:
-            client = await connect(settings)
+            client = await connect(settings, profile)
         except RuntimeError as err:
             log.warning("can't reach Temporal: %s", first_line(err))
             # What to do, without the address: this may reach the API's callers (docs/api.md, "Errors").
+            if uses_embedded_server(profile):
+                raise TemporalUnavailable(
+                    "can't reach Temporal: start the service with `make run`; if it runs, set "
+                    "ORDERS_EMBEDDED_PORT here (or in .env) to the port it uses"
+                ) from None
             raise TemporalUnavailable(
-                "can't reach Temporal: start the service with `make run`, "
-                "or check that TEMPORAL_ADDRESS names where your Temporal runs"
+                "can't reach Temporal: check that TEMPORAL_ADDRESS (or TEMPORAL_PROFILE) names where "
+                "your Temporal runs"
             ) from None
         return cls(client, settings)
 

@@ -11,7 +11,7 @@ from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.service import RPCError, RPCStatusCode
 
 from orders import telemetry
-from orders.settings import Settings
+from orders.settings import Settings, environment
 from workflows.metrics import DECISION_BUCKETS, DECISION_SECONDS
 from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
 
@@ -20,12 +20,16 @@ DEFAULT_NAMESPACE = "default"
 
 def temporal_profile() -> ClientConfigProfile:
     """TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TLS and `temporal.toml` profiles,
-    exactly as the `temporal` CLI reads them."""
-    return ClientConfigProfile.load()
+    exactly as the `temporal` CLI reads them, from the environment or `.env`."""
+    return ClientConfigProfile.load(override_env_vars=environment())
 
 
 def uses_embedded_server(profile: ClientConfigProfile) -> bool:
     return not profile.address
+
+
+def embedded_address(settings: Settings) -> str:
+    return f"localhost:{settings.embedded_port}"
 
 
 def namespace_of(profile: ClientConfigProfile) -> str:
@@ -48,7 +52,7 @@ async def connect(
 ) -> Client:
     profile = profile or temporal_profile()
     config = profile.to_client_connect_config()
-    config.setdefault("target_host", f"localhost:{settings.embedded_port}")
+    config.setdefault("target_host", embedded_address(settings))
     tracing = telemetry.active()
     return await Client.connect(
         **config,

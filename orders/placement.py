@@ -8,6 +8,7 @@ order started some other way (the `temporal` CLI) has no such memo, and lists sh
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from domain.models import OrderInput
@@ -24,6 +25,8 @@ class PlacementMemo(WireModel):
     sales_channel: str = "1"
     # Placed with its payment approved: then authorized when placed.
     authorized_at_placement: bool = False
+    # Each line's unit price by sku, in cents: what canceling some of them would refund (the queue's amount).
+    prices: dict[str, int] = {}
 
     @classmethod
     def of(cls, order: OrderInput) -> PlacementMemo:
@@ -36,9 +39,10 @@ class PlacementMemo(WireModel):
             origin=order.origin,
             sales_channel=order.sales_channel,
             authorized_at_placement=order.payment_approved,
+            prices={item.sku: item.price for item in order.items},
         )
 
     @classmethod
-    def from_memo(cls, memo: dict[str, Any]) -> PlacementMemo | None:
+    def from_memo(cls, memo: Mapping[str, Any]) -> PlacementMemo | None:
         raw = memo.get(PLACEMENT_KEY)
         return cls.model_validate(raw) if isinstance(raw, dict) else None

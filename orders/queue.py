@@ -13,7 +13,9 @@ from temporalio.service import RPCError
 
 from domain.lifecycle import Status
 from domain.visibility import CUSTOMER_ID, MEMO_KEY, ORDER_STATUS, REASON_CODE, OrderMemo, PendingSummary
+from domain.wire import ItemQuantity
 from orders.errors import unavailable
+from orders.placement import PlacementMemo
 from orders.reads import quoted
 from workflows.names import WORKFLOW_TYPE, order_id_of
 from workflows.search_attributes import by_name
@@ -30,6 +32,8 @@ class PendingRequest:
     value: int  # Get order's `value`: less canceled items
     currency: str
     request: PendingSummary
+    # An item request's items at their prices (None: the order's placement kept no prices; not capped).
+    items_value: int | None = None
 
     def time_left(self, now: datetime | None = None) -> timedelta:
         return self.request.decision_deadline - (now or datetime.now(UTC))
@@ -75,17 +79,27 @@ async def pending_requests(
 
 
 async def _row(execution: WorkflowExecution) -> PendingRequest | None:
-    raw = (await execution.memo()).get(MEMO_KEY)
+    memos = await execution.memo()
+    raw = memos.get(MEMO_KEY)
     if not isinstance(raw, dict):
         return None
     memo = OrderMemo.model_validate(raw)
     if memo.pending is None:
         return None
     attributes = by_name(execution.typed_search_attributes)
+    placement = PlacementMemo.from_memo(memos)
     return PendingRequest(
         order_id=order_id_of(execution.id),
         customer_id=attributes.get(CUSTOMER_ID, ""),
         value=memo.value,
         currency=memo.currency,
         request=memo.pending,
+        items_value=priced(memo.pending.items, placement.prices if placement else {}),
     )
+
+
+def priced(items: list[ItemQuantity], prices: dict[str, int]) -> int | None:
+    """The items at their unit prices; None when there are none, or a price is unknown."""
+    if not items or any(item.sku not in prices for item in items):
+        return None
+    return sum(prices[item.sku] * item.quantity for item in items)

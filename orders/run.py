@@ -4,6 +4,10 @@
 stops everything at once with one line naming it, before a worker or a Temporal starts; then it starts
 the API on that socket and the worker, and stops both when either stops (the worker refuses to start,
 say, because another Temporal holds the embedded port) or on Ctrl-C / SIGTERM.
+
+Ctrl-C reaches this process alone: the children run in process groups of their own, so each gets one
+SIGTERM from here and nothing from the terminal, and none of them can print a KeyboardInterrupt
+traceback whenever the key is pressed (docs/reliability.md, "Stopping").
 """
 
 from __future__ import annotations
@@ -12,11 +16,8 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
-from types import FrameType
-
-from orders.api.server import CantListen, bind
-from orders.settings import SettingsError, load_settings
 
 POLL_SECONDS = 0.2
 STOP_SECONDS = 20.0
@@ -27,6 +28,13 @@ def say(message: str) -> None:
 
 
 def main() -> int:
+    stopping = threading.Event()
+    # First, so that a Ctrl-C while the rest loads stops the start rather than printing a traceback.
+    signal.signal(signal.SIGINT, lambda signum, frame: stopping.set())
+    signal.signal(signal.SIGTERM, lambda signum, frame: stopping.set())
+    from orders.listen import CantListen, bind
+    from orders.settings import SettingsError, load_settings
+
     try:
         settings = load_settings()
     except SettingsError as err:
@@ -38,14 +46,8 @@ def main() -> int:
     except CantListen as err:
         say(str(err))
         return 1
-    stopping = False
-
-    def stop(signum: int, frame: FrameType | None) -> None:
-        nonlocal stopping
-        stopping = True  # the children got the terminal's Ctrl-C too; SIGTERM is passed on below
-
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
+    if stopping.is_set():
+        return 0
     api = subprocess.Popen(
         [
             sys.executable,
@@ -59,17 +61,18 @@ def main() -> int:
             str(sock.fileno()),
         ],
         pass_fds=[sock.fileno()],
+        process_group=0,
     )
     sock.close()  # the API holds it now
-    worker = subprocess.Popen([sys.executable, "-m", "worker"])
+    worker = subprocess.Popen([sys.executable, "-m", "worker"], process_group=0)
     children = {"the API": api, "the worker": worker}
     first: tuple[str, int] | None = None
-    while not stopping:
+    while not stopping.is_set():
         exited = [(name, child.returncode) for name, child in children.items() if child.poll() is not None]
         if exited:
             first = exited[0]
             break
-        time.sleep(POLL_SECONDS)
+        stopping.wait(POLL_SECONDS)
     for child in children.values():
         if child.poll() is None:
             child.send_signal(signal.SIGTERM)

@@ -1,16 +1,20 @@
 """The service's settings (docs/configuration.md): environment variables, or a `.env` file.
 
 Where Temporal is comes from `temporalio.envconfig` (TEMPORAL_ADDRESS, TEMPORAL_PROFILE, ...), read the
-way the `temporal` CLI reads it; everything else is an `ORDERS_*` variable.
+way the `temporal` CLI reads it; everything else is an `ORDERS_*` variable. Both may be in `.env`, in the
+directory a program starts in (docs/configuration.md): `make run`, the worker, the API and `orders` all
+read the same one when started from the same directory; a variable set in the environment wins.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 from pathlib import Path
 from typing import Literal
 
+from dotenv import dotenv_values
 from pydantic import Field, PrivateAttr, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -26,6 +30,19 @@ from orders.durations import parse_durations
 EVENT_KINDS = tuple(dict.fromkeys(event.kind for event in EventType))  # payment, stock, store, ...
 # Secrets shorter than this can be guessed offline from what they sign (docs/configuration.md, "Secrets").
 MIN_SECRET_BYTES = 32
+# Relative: the directory each program starts in, as for ORDERS_DATA_DIR's default `.data`.
+ENV_FILE = Path(".env")
+
+
+def environment() -> dict[str, str]:
+    """The process's environment over `.env`'s TEMPORAL_* variables: where Temporal is, for the programs
+    that read it with `temporalio.envconfig` (which reads only the environment)."""
+    from_file = {
+        name: value
+        for name, value in dotenv_values(ENV_FILE).items()
+        if name.startswith("TEMPORAL_") and value is not None
+    }
+    return from_file | dict(os.environ)
 
 
 def _long_enough(key: bytes) -> None:
@@ -34,7 +51,7 @@ def _long_enough(key: bytes) -> None:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="ORDERS_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="ORDERS_", env_file=ENV_FILE, extra="ignore")
 
     data_dir: Path = Path(".data")
     embedded_port: int = Field(7233, ge=1, le=64535)

@@ -31,6 +31,8 @@ from orders.settings import Settings
 class Role(StrEnum):
     ERP = "erp"
     STORE = "store"
+    # The shop's website: a key that authenticates but that no route acts on yet, so a leaked one can
+    # neither read nor cancel; kept for routes made for the website (docs/api.md, "Authentication").
     STOREFRONT = "storefront"
 
 

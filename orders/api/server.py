@@ -9,8 +9,8 @@ starts, so a port that is taken stops the start at once, in one line that names 
 from __future__ import annotations
 
 import argparse
-import errno
 import logging
+import signal
 import socket
 import sys
 
@@ -21,32 +21,12 @@ from orders.api.app import create_app
 from orders.api.auth import CredentialsError
 from orders.console.users import UsersFileError
 from orders.datadir import make_private
+from orders.listen import CantListen, bind
 from orders.settings import SettingsError, load_settings
 
 log = logging.getLogger("orders.api")
 
 EXIT_CANT_LISTEN = 1
-
-
-class CantListen(Exception):
-    """The API's address can't be bound; the message names it and says what to do."""
-
-
-def bind(host: str, port: int) -> socket.socket:
-    """A listening socket on host:port, or `CantListen` in one line."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    try:
-        return socket.create_server((host, port), family=family, backlog=2048)
-    except OSError as err:
-        why = {
-            errno.EADDRINUSE: "the port is in use (another `make run`, or another program)",
-            errno.EACCES: "permission denied (ports below 1024 need privileges)",
-            errno.EADDRNOTAVAIL: "that address is not one of this machine's",
-        }.get(err.errno or 0, err.strerror or str(err))
-        raise CantListen(
-            f"can't serve the API on {host}:{port}: {why}; set ORDERS_API_PORT (or --port) to a free "
-            "port, or ORDERS_API_HOST (or --host)"
-        ) from None
 
 
 def serve(host: str | None = None, port: int | None = None, fd: int | None = None) -> None:
@@ -81,7 +61,15 @@ def serve(host: str | None = None, port: int | None = None, fd: int | None = Non
     log.info("Staff console: http://%s:%d/console", host, port)
     # Uvicorn's access log shows method, path and status only: never the credential headers.
     config = uvicorn.Config(app, log_config=None, server_header=False, proxy_headers=False)
+    # Uvicorn shuts down on the first SIGINT or SIGTERM, then raises it again under the handler it found:
+    # Python's own would print a KeyboardInterrupt traceback for a server that stopped cleanly.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _stopped_already)
     uvicorn.Server(config).run(sockets=[sock])
+
+
+def _stopped_already(signum: int, frame: object) -> None:
+    """A stop signal uvicorn passes on once it has stopped: nothing is left to do."""
 
 
 def main() -> None:

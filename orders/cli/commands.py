@@ -25,6 +25,7 @@ from orders.cli.policy import check_reason_code, deny_payment, extend, reason_co
 from orders.cli.reads import list_, pending, status, watch
 from orders.cli.render import echo_json, fmt_money
 from orders.cli.sending import Delivery, deliver, simple_verbs, verb
+from orders.cli.temporal import temporal
 from orders.client import OrdersClient
 from orders.version import package_version
 
@@ -34,6 +35,7 @@ Environment:
       where Temporal is (unset: the embedded server on localhost:ORDERS_EMBEDDED_PORT)
   ORDERS_TASK_QUEUE                 the workers' task queue (default: orders)
   ORDERS_UPDATE_TIMEOUT_SECONDS     how long to wait for a worker's verdict before queuing (default: 5)
+  Each may also be a line of ./.env, as for `make run` (the environment wins).
 """
 
 
@@ -116,17 +118,29 @@ def place(order_id: str, customer_id: str, total: int, currency: str, items: tup
     else:
         payment = "payment approved; no cancellation window (a request waits for the store)"
     say(f"Order {order_id} placed for customer {customer_id}, {fmt_money(total, order.currency)}: {payment}.")
+    worth = sum(item.price * item.quantity for item in items)
+    if items and worth != total:
+        say(f"  The items add up to {fmt_money(worth, order.currency)}: the total is what is charged, and "
+            "what canceling voids or refunds; canceled items refund at most what remains of it.")  # fmt: skip
     return EXIT_OK
 
 
 @verb(Action.REQUEST_CANCELLATION, as_help="Who asks: staff cancel in two steps after the window; a "
      "customer's request waits for the store.")  # fmt: skip
-@click.option("--reason", required=True, help="Why the order is canceled (the customer may see it).")
+@click.option(
+    "--reason",
+    default="",
+    help="Why the order is canceled (the customer may see it). Required "
+    "with --as customer; staff may leave it out (a second cancel, which confirms, needs none).",
+)
 @click.option("--item", "lines", type=LINE, multiple=True,
               help="Cancel only this quantity of a line, SKU:QTY (repeatable).")  # fmt: skip
 @reason_code_option
 def cancel(order_id: str, reason: str, actor: str, lines: tuple[ItemQuantity, ...], reason_code: str | None,
            how: Delivery) -> int:  # fmt: skip
+    if actor == Actor.CUSTOMER.value and not reason.strip():
+        # The store decides on what the customer said: a request taken for them says why.
+        raise click.UsageError("--reason is required with --as customer", click.get_current_context())
     check_reason_code(reason_code, request_use(Actor(actor)))
     action = Action.CANCEL_ITEMS if lines else Action.REQUEST_CANCELLATION
     items = {"items": list(lines)} if lines else {}
@@ -157,9 +171,9 @@ def invoice(
 
 
 # The decision policy's commands, modifications, then those that read orders, the staff console's
-# accounts, and the customer pages' guest links.
+# accounts, the customer pages' guest links, and the `temporal` CLI on the service's Temporal.
 for command in (cancel, deny, invoice, *simple_verbs(), extend, deny_payment, *MODIFICATION_VERBS, status,
-                list_, pending, watch, report, reasons, console, customer_link):  # fmt: skip
+                list_, pending, watch, report, reasons, console, customer_link, temporal):  # fmt: skip
     cli.add_command(command)
 
 

@@ -12,13 +12,14 @@ import click
 from click.shell_completion import CompletionItem
 
 from domain.lifecycle import Action
-from domain.reasons import LOCALES, Use
+from domain.reasons import LOCALES, SHOPIFY_WORDS, Use
 from domain.spans import fmt_span
 from orders.cli.errors import EXIT_CODES_HELP, EXIT_OK, EXIT_USAGE, Failure, connect, load_settings, run, say
 from orders.cli.parsing import DURATION_TYPE, STAFF_ACTORS
 from orders.cli.render import echo_json, fmt_time, table
 from orders.cli.sending import Delivery, command_options, deliver, verb
 from orders.report import Report, build_report
+from orders.words import PATH_WORDS
 
 
 def _complete_codes(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
@@ -137,7 +138,7 @@ def report_lines(figures: Report) -> list[str]:
     lines = [
         f"Orders placed {fmt_time(figures.since)} to {fmt_time(figures.until)}: {figures.placed}",
         f"Canceled: {share(figures.canceled)}",
-        *(f"  {path}: {count}" for path, count in figures.canceled_by_path.items()),
+        *(f"  {PATH_WORDS.get(path, path)}: {count}" for path, count in figures.canceled_by_path.items()),
         f"Requests denied: {figures.requests_denied}",
         f"Decision time ({figures.decisions} decided): p50 {_span(p50)}, p90 {_span(p90)}",
         f"Modified: {figures.modified_orders} orders ({figures.modifications} modifications); "
@@ -146,8 +147,9 @@ def report_lines(figures: Report) -> list[str]:
         "By reason:",
         *(f"  {code} ({figures.by_reason_label.get(code, code)}): {count}"
           for code, count in sorted(figures.by_reason.items(), key=lambda kv: -kv[1])),
-        "By Shopify reason:",
-        *(f"  {reason}: {count}" for reason, count in sorted(figures.by_shopify_reason.items())),
+        "By kind of reason (Shopify's cancel reasons):",
+        *(f"  {SHOPIFY_WORDS.get(bucket, bucket)}: {count}"
+          for bucket, count in sorted(figures.by_shopify_reason.items())),
         "By who asked:",
         *(f"  {actor}: {count}" for actor, count in sorted(figures.by_actor.items())),
         *(f"  of which from {channel}: {count}" for channel, count in sorted(figures.by_channel.items())),

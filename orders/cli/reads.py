@@ -101,7 +101,7 @@ def list_(status_: str | None, customer: str | None, limit: int, after: str | No
     elif not found:
         say("No orders found.")
     else:
-        rows = [[s.order_id, s.status.value, s.customer_id, fmt_time(s.placed_at)] for s in found]
+        rows = [[s.order_id, s.status.display_name, s.customer_id, fmt_time(s.placed_at)] for s in found]
         say("\n".join(table(["ORDER", "STATUS", "CUSTOMER", "PLACED"], rows)))
     if page.next_page:
         click.echo(f"More orders: the same command with --after {page.next_page}", err=as_json)

@@ -23,6 +23,7 @@ from domain.wire import Item, ItemQuantity
 from orders.client import CommandResult
 from orders.queue import PendingRequest
 from orders.reads import OrderSummary
+from orders.words import move_words
 
 
 def fmt_time(at: datetime | None) -> str:
@@ -43,9 +44,7 @@ def fmt_status(status: Status) -> str:
 
 
 def fmt_entry(entry: TimelineEntry) -> str:
-    moved = f"{entry.from_status.value if entry.from_status else 'placed'} → {entry.to_status.value}"
-    if entry.refused:
-        moved = entry.action.value  # its note starts with "refused: "
+    moved = move_words(entry)  # a refusal's note starts with "refused: "
     said = f' "{shown(entry.reason)}"' if entry.reason else ""
     who = f"{entry.actor.value} ({shown(entry.sender)})" if entry.sender else entry.actor.value
     return f"{fmt_time(entry.at)}  {moved}  by {who}: {shown(entry.note)}{said}"
@@ -285,7 +284,7 @@ def unchanged_note(state: OrderState, action: Action, actor: Actor, request_id: 
     outcome = decide(state.situation(), action, actor)
     if isinstance(outcome, Stay):
         return f"nothing changed: {outcome.note}"
-    return f"nothing changed: request_id {request_id} was already applied"
+    return f"nothing changed: request id {request_id} was already applied"
 
 
 def queued_lines(
@@ -293,7 +292,7 @@ def queued_lines(
 ) -> list[str]:
     how = "sent as a signal" if as_signal else "queued as a signal: no worker answered in time"
     return [
-        f"Order {order_id}: {record.title}: {how} (request_id {result.request_id}).",
+        f"Order {order_id}: {record.title}: {how} (request id {result.request_id}).",
         f"  It applies when a worker runs; a refusal shows in the timeline of `orders status {order_id}`.",
     ]
 

@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from domain.lifecycle import Status
 from domain.reasons import Catalogue, Use
 from domain.registry import CommandRecord
 from domain.text import MAX_ID_LENGTH, MAX_REQUEST_ID_LENGTH, ORDER_ID, PRINTABLE
@@ -117,6 +118,10 @@ async def send(
     state = result.state
     said = next((e.note for e in reversed(state.timeline) if e.request_id == payload["request_id"]), "")
     what = said[:1].upper() + said[1:] if said else verb
+    if state.status is Status.CANCEL:
+        # Canceling lasts only while the effects go out: the page after this may already say Canceled.
+        return Outcome(order_id, True, f"{what}. The order is canceled once its payment, stock and customer "
+                       "are handled, in a moment.")  # fmt: skip
     return Outcome(order_id, True, f"{what}. The order is now {state.status.display_name}.")
 
 

@@ -1,26 +1,28 @@
 """The report's charts as plain SVG drawn on the server (no chart library, no CDN): horizontal bars,
-each with its label and its number written beside it, so no figure depends on colour or on hovering."""
+each with its label above it and its number written beside it, so no figure depends on colour or on
+hovering. Narrow enough (360 px) that a phone shows the labels at nearly their own size."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from domain.lifecycle import CancelPath
-from orders.report import ITEMS_ONLY, Report
+from domain.lifecycle import Actor
+from domain.reasons import SHOPIFY_WORDS
+from orders.report import Report
+from orders.words import PATH_WORDS
 
-WIDTH = 640
-LABEL_WIDTH = 230
-BAR_AREA = 330
-ROW = 28
-BAR = 18
+WIDTH = 360
+BAR_AREA = 300  # the rest of the width is the number's
+ROW = 42
+BAR = 14
+LABEL_HEIGHT = 18
 
-PATH_LABELS: dict[str, str] = {
-    CancelPath.INSIDE_WINDOW: "Inside the window",
-    CancelPath.AFTER_CONFIRMATION: "After the store confirmed",
-    CancelPath.DECISION_TIMEOUT: "Store did not decide in time",
-    CancelPath.PAYMENT_TIMEOUT: "Payment not approved in time",
-    CancelPath.PAYMENT_DENIED: "Payment denied",
-    ITEMS_ONLY: "Items only",
+PATH_LABELS: dict[str, str] = PATH_WORDS
+ASKED_BY: dict[str, str] = {
+    Actor.CUSTOMER: "The customer",
+    Actor.STORE: "The store",
+    Actor.ERP: "The back office (ERP)",
+    Actor.SYSTEM: "No one: a deadline passed",
 }
 
 
@@ -28,19 +30,26 @@ PATH_LABELS: dict[str, str] = {
 class Bar:
     label: str
     value: int
-    y: int  # top of the row
+    y: int  # top of the row: the label, then the bar
     width: int  # of the bar, in px
-    label_end = LABEL_WIDTH - 8  # the label is right-aligned just before the bar
-    x = LABEL_WIDTH
+    x = 0
     height = BAR
 
     @property
-    def text_y(self) -> int:
+    def label_y(self) -> int:
         return self.y + 14
 
     @property
+    def bar_y(self) -> int:
+        return self.y + LABEL_HEIGHT
+
+    @property
+    def value_y(self) -> int:
+        return self.bar_y + 12
+
+    @property
     def value_x(self) -> int:
-        return LABEL_WIDTH + 6 + self.width
+        return max(self.width, 1) + 6
 
 
 @dataclass(frozen=True)
@@ -79,8 +88,8 @@ def chart(title: str, counts: dict[str, int], labels: dict[str, str] | None = No
 
 def of(report: Report) -> list[Chart]:
     return [
-        chart("Cancellations by path", report.canceled_by_path, PATH_LABELS),
+        chart("How orders were canceled", report.canceled_by_path, PATH_LABELS),
         chart("Cancellations by reason", report.by_reason, report.by_reason_label),
-        chart("Cancellations by Shopify reason", report.by_shopify_reason),
-        chart("Cancellations by who asked", report.by_actor),
+        chart("Cancellations by kind of reason", report.by_shopify_reason, SHOPIFY_WORDS),
+        chart("Cancellations by who asked", report.by_actor, ASKED_BY),
     ]

@@ -44,10 +44,12 @@ def templates() -> Environment:
     env.filters["money"] = views.money
     env.filters["when"] = views.when
     env.filters["iso"] = views.iso
+    env.filters["at"] = views.at
     env.filters["span"] = fmt_span
     env.globals["prefix"] = PREFIX
     env.globals["Status"] = Status
     env.globals["may_act"] = roles.may_act  # buttons shown; the routes check it again (roles.py)
+    env.globals["views"] = views
     env.globals["span"] = lambda seconds: "—" if seconds is None else fmt_span(seconds)
     return env
 

@@ -14,6 +14,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from markupsafe import Markup
+
 from domain.commands import (
     CancelItems,
     Command,
@@ -22,13 +24,24 @@ from domain.commands import (
     ModifyOrder,
     WithReason,
 )
-from domain.lifecycle import Actor, Move, Situation, Status
+from domain.events import event_type_of
+from domain.lifecycle import Actor, CancelPath, Move, Situation, Status
 from domain.reasons import Catalogue, Use, request_use
 from domain.registry import RECORDS, CommandRecord, decide
 from domain.spans import fmt_span
-from domain.state import Lapse, Modification, ModificationStatus, OrderState, TimelineEntry
-from domain.wire import Channel
+from domain.state import (
+    CancellationRequest,
+    Lapse,
+    Modification,
+    ModificationStatus,
+    OrderState,
+    TimelineEntry,
+)
+from domain.visibility import MEMO_KEY, OrderMemo
+from domain.wire import Channel, InvoiceKind
 from orders.queue import URGENT, PendingRequest
+from orders.reads import OrderSummary
+from orders.words import PATH_WORDS, move_words
 
 EXTEND_CHOICES = ((3600, "1 hour"), (4 * 3600, "4 hours"), (86400, "1 day"), (7 * 86400, "7 days"))
 # What `Extend window` accepts: from the shortest choice offered to the longest, nothing beyond.
@@ -45,6 +58,13 @@ def when(at: datetime | None) -> str:
 
 def iso(at: datetime | None) -> str:
     return at.astimezone(UTC).isoformat().replace("+00:00", "Z") if at else ""
+
+
+def at(moment: datetime | None) -> Markup:
+    """A time as a `<time>` element in UTC; console.js shows it in the browser's time zone, UTC on hover."""
+    if moment is None:
+        return Markup("—")
+    return Markup('<time datetime="{}">{}</time>').format(iso(moment), when(moment))
 
 
 @dataclass(frozen=True)
@@ -74,15 +94,24 @@ def reason_label(catalogue: Catalogue, code: str | None, use: Use, label: str | 
 class QueueRow:
     order_id: str
     customer_id: str
-    amount: str
+    amount: str  # what confirming would refund: the order's value, or an item request's items' value
     reason_label: str
     reason: str
-    requested_at: str
-    requested_iso: str
+    requested_at: Markup
     requested_by: str
-    deadline: str
+    deadline: Markup
     left: TimeLeft
     items: str = ""  # an item request's lines (`A1 x 1, B2 x 2`); empty: the whole order
+
+
+def asked_amount(row: PendingRequest) -> str:
+    """What confirming the request would refund; for an item request whose prices visibility doesn't
+    hold (an order placed before they were kept), at most the order's value."""
+    if not row.request.items:
+        return money(row.value, row.currency)
+    if row.items_value is None:
+        return f"up to {money(row.value, row.currency)}"
+    return money(min(row.items_value, row.value), row.currency)
 
 
 def queue_rows(pending: list[PendingRequest], catalogue: Catalogue, now: datetime) -> list[QueueRow]:
@@ -96,13 +125,12 @@ def queue_rows(pending: list[PendingRequest], catalogue: Catalogue, now: datetim
             QueueRow(
                 order_id=row.order_id,
                 customer_id=row.customer_id,
-                amount=money(row.value, row.currency),
+                amount=asked_amount(row),
                 reason_label=reason_label(catalogue, request.reason_code, use, request.reason_label),
                 reason=request.reason,
-                requested_at=when(request.requested_at),
-                requested_iso=iso(request.requested_at),
+                requested_at=at(request.requested_at),
                 requested_by=who(request.actor, request.sender, row.customer_id, request.channel),
-                deadline=when(request.decision_deadline),
+                deadline=at(request.decision_deadline),
                 left=left,
                 items=", ".join(f"{item.sku} x {item.quantity}" for item in request.items),
             )
@@ -215,10 +243,10 @@ def consequence(state: OrderState, move: Move) -> str:
             "The order is canceled: what remains is voided or refunded, its stock released, "
             "the customer told."
         )
+    if move.to is state.status:  # e.g. extending the deadline of the request waiting
+        return move.note[:1].upper() + move.note[1:] + "."
     if move.to is Status.CANCELLATION_REQUESTED:
         return "After the window this asks for the cancellation; confirm it to cancel."
-    if move.to is state.status:
-        return move.note[:1].upper() + move.note[1:] + "."
     return f"{move.note[:1].upper() + move.note[1:]}: the order goes to {move.to.display_name}."
 
 
@@ -243,10 +271,53 @@ def who(
 
 
 def moved(entry: TimelineEntry) -> str:
-    if entry.refused:
-        return f"{entry.action.value} refused"
-    start = entry.from_status.display_name if entry.from_status else "Placed"
-    return f"{start} → {entry.to_status.display_name}"
+    words = move_words(entry)
+    return words[:1].upper() + words[1:]
+
+
+def effects(state: OrderState) -> list[str]:
+    """The effects delivered, in words, in order; a run of the same one is counted (`Customer notified,
+    2 times`)."""
+    said: list[tuple[str, int]] = []
+    for effect in state.effects:
+        words = event_words(effect, state.order_id)
+        if said and said[-1][0] == words:
+            said[-1] = (words, said[-1][1] + 1)
+        else:
+            said.append((words, 1))
+    return [words if count == 1 else f"{words}, {count} times" for words, count in said]
+
+
+def event_words(event_id: str, order_id: str) -> str:
+    kind = event_type_of(event_id, order_id)
+    return kind.described if kind else "Another event"
+
+
+INVOICE_KINDS = {InvoiceKind.OUTPUT: "sale invoice", InvoiceKind.INPUT: "return invoice"}
+
+
+def asked_value(state: OrderState, request: CancellationRequest) -> str:
+    """What confirming `request` would refund or void: its items' value, or what remains of the order;
+    never more than remains (a discount can make the lines worth more than was paid: docs/items.md)."""
+    if not request.items:
+        return money(state.remaining_total, state.currency)
+    prices = {line.sku: line.price for line in state.lines}
+    worth = sum(prices.get(item.sku, 0) * item.quantity for item in request.items)
+    return money(min(worth, state.remaining_total), state.currency)
+
+
+def path_words(path: CancelPath) -> str:
+    words = PATH_WORDS[path]
+    return words[:1].lower() + words[1:]
+
+
+def listed_amount(summary: OrderSummary) -> str:
+    """The orders list's amount, from the memo visibility keeps (`value`: less canceled items)."""
+    raw = summary.memo.get(MEMO_KEY)
+    if not isinstance(raw, dict):
+        return "—"
+    memo = OrderMemo.model_validate(raw)
+    return money(memo.value, memo.currency)
 
 
 def status_class(status: Status) -> str:

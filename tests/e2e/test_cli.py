@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import os
 import re
 import socket
 import uuid
@@ -17,7 +18,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from domain.lifecycle import Status
 from domain.state import OrderState
-from tests.kit.cli import cli_for, listed, one_line_error, run
+from tests.kit.cli import Cli, cli_for, listed, one_line_error, run
 from tests.kit.paths import BIN, ORDERS
 from tests.kit.polling import eventually
 from tests.kit.worker import read_events, running_worker, settings_for
@@ -79,8 +80,8 @@ async def test_store_staff_session(dev_env: WorkflowEnvironment, tmp_path: Path)
             "by customer",
             '"changed my mind"',
             f"decide by {utc(state.decision_deadline)} (in 29d 23h)",
-            "window-to-cancel → ready-for-handling  by system: cancellation window over",
-            "handling → cancellation-requested  by customer",
+            "Cancellation window → Ready for handling  by system: cancellation window over",
+            "Preparing delivery → Cancellation requested  by customer",
         ):
             assert words in shown.out, shown.out
 
@@ -139,7 +140,7 @@ async def test_store_staff_session(dev_env: WorkflowEnvironment, tmp_path: Path)
         ]
         table = await orders("list", "--customer", customer)
         assert table.out.splitlines()[0].split() == ["ORDER", "STATUS", "CUSTOMER", "PLACED"]
-        assert table.out.splitlines()[1].split()[:3] == [order, "invoiced", customer]
+        assert table.out.splitlines()[1].split()[:3] == [order, "Invoiced", customer]
 
 
 async def test_cancel_at_once_then_in_two_steps_while_watching(
@@ -169,7 +170,10 @@ async def test_cancel_at_once_then_in_two_steps_while_watching(
         watch = await orders.start("watch", late, "--interval", "0.2")
         assert watch.stdout is not None
         so_far = [(await asyncio.wait_for(watch.stdout.readline(), 30)).decode().split("  ")[1] for _ in "ab"]
-        assert so_far == ["placed → window-to-cancel", "window-to-cancel → ready-for-handling"]  # as tail -f
+        assert so_far == [
+            "Placed → Cancellation window",
+            "Cancellation window → Ready for handling",
+        ]  # as tail -f
 
         requested = await orders("cancel", late, "--reason", "out of stock")
         assert requested.code == 0 and "cancellation requested; confirm to cancel" in requested.out
@@ -181,9 +185,9 @@ async def test_cancel_at_once_then_in_two_steps_while_watching(
         assert watch.returncode == 0
         changes = [line.split("  ")[1] for line in rest.decode().splitlines()]
         assert changes == [
-            "ready-for-handling → cancellation-requested",
-            "cancellation-requested → cancel",
-            "cancel → canceled",
+            "Ready for handling → Cancellation requested",
+            "Cancellation requested → Canceling",
+            "Canceling → Canceled",
         ]
         assert (await client.status(early)) is Status.CANCELED
         # A script retrying with its request_id gets the first answer, even from the finished order.
@@ -201,27 +205,40 @@ async def test_exit_codes_for_usage_not_found_and_unreachable(
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
         closed = f"127.0.0.1:{probe.getsockname()[1]}"
+    no_address = {k: v for k, v in orders.env.items() if k != "TEMPORAL_ADDRESS"}
+    embedded = Cli(no_address | {"ORDERS_EMBEDDED_PORT": closed.rsplit(":", 1)[1]}, tmp_path)
     ran = await asyncio.gather(
         orders("place", "1", "--customer", "c", "--total", "1.234"),
         orders("place", "1", "--customer", "c", "--total", "-5"),
         orders("place", "1", "--customer", "c", "--total", "10", "--grace", "5x"),
-        orders("cancel", "1"),
+        orders("cancel", "1", "--as", "customer"),
         orders("status", missing),
         orders("confirm", missing),
         orders("status", "1", TEMPORAL_ADDRESS=closed),
         orders("list", TEMPORAL_ADDRESS=closed),
+        embedded("status", "1"),
+        orders("place", "1", "--customer", "c", "--total", "10", "--grace", "30"),
+        orders("extend", "1", "--decision", "7"),
+        orders("report", "--since", "30"),
     )
     one_line_error(ran[0], 2, "more than 2 decimal places")
     one_line_error(ran[1], 2, "can't be negative")
     one_line_error(ran[2], 2, "not a duration")
-    one_line_error(ran[3], 2, "Missing option '--reason'")
+    one_line_error(ran[3], 2, "--reason is required with --as customer")
     one_line_error(ran[4], 3, f"order {missing} not found")
     one_line_error(ran[5], 3, f"order {missing} not found")
-    one_line_error(
-        ran[6], 4, "can't reach Temporal: start the service with `make run`, or check that TEMPORAL_ADDRESS"
-    )
+    one_line_error(ran[6], 4, "can't reach Temporal: check that TEMPORAL_ADDRESS (or TEMPORAL_PROFILE) names")
     one_line_error(ran[7], 4, "can't reach Temporal")
     assert closed not in ran[6].err  # what to do, not where
+    # The embedded server is what's meant when no address is set: its variable is named.
+    one_line_error(
+        ran[8], 4, "can't reach Temporal: start the service with `make run`", "ORDERS_EMBEDDED_PORT"
+    )
+    assert closed not in ran[8].err
+    # A number without a unit, for every duration option: refused, naming the units.
+    one_line_error(ran[9], 2, "'30' has no unit: write 30s, 30m, 30h or 30d")
+    one_line_error(ran[10], 2, "'7' has no unit: write 7s, 7m, 7h or 7d")
+    one_line_error(ran[11], 2, "'30' has no unit")
     helped = await orders("--help")
     assert helped.code == 0 and "Exit codes:" in helped.out and "4  Temporal unreachable" in helped.out
 
@@ -245,7 +262,7 @@ async def test_commands_queue_as_signals_when_no_worker_runs(
     )
     assert queued.code == 0 and "queued as a signal: no worker answered in time" in queued.out
     assert "applies when a worker runs" in queued.out
-    match = re.search(r"request_id ([0-9a-f-]{36})", queued.out)
+    match = re.search(r"request id ([0-9a-f-]{36})", queued.out)
     assert match, queued.out
     assert signaled.code == 0 and "approve the payment: sent as a signal" in signaled.out
     one_line_error(unread, 4, f"no worker answered for order {canceled}")
@@ -284,3 +301,55 @@ async def test_serve_api_serves_http(dev_env: WorkflowEnvironment, tmp_path: Pat
     finally:
         server.terminate()
         await server.wait()
+
+
+async def test_a_second_terminal_finds_temporal_through_dot_env_and_orders_temporal_too(
+    dev_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    """Nothing exported: the port of the Temporal `make run` would start, or the address of another, in
+    `.env` (docs/configuration.md); `orders temporal` hands it to the `temporal` CLI, which alone would
+    look on 7233."""
+    port = dev_env.client.service_client.config.target_host.rsplit(":", 1)[1]
+    shell = {k: v for k, v in os.environ.items() if not k.startswith(("TEMPORAL_", "ORDERS_"))}
+    order_id = f"env-{uuid.uuid4().hex[:8]}"
+    (tmp_path / ".env").write_text(f"ORDERS_EMBEDDED_PORT={port}  # as make run's\n")
+    placed = await run(ORDERS, "place", order_id, "--customer", "c", "--total", "10", env=shell, cwd=tmp_path)
+    assert placed.code == 0, placed
+    workflow = ["workflow", "describe", "--workflow-id", f"order-{order_id}"]
+    described = await run(ORDERS, "temporal", *workflow, env=shell, cwd=tmp_path)
+    assert described.code == 0 and f"order-{order_id}" in described.out, described
+    helped = await run(ORDERS, "temporal", "--help", env=shell, cwd=tmp_path)
+    assert helped.code == 0 and "The Temporal CLI manages" in helped.out, helped  # temporal's own
+    # TEMPORAL_* in .env count too, and win over the embedded port, as in the environment.
+    address = dev_env.client.service_client.config.target_host
+    (tmp_path / ".env").write_text(f"TEMPORAL_ADDRESS={address}\nORDERS_EMBEDDED_PORT=1\n")
+    listed_ = await run(ORDERS, "list", "--customer", "c", "--json", env=shell, cwd=tmp_path)
+    assert listed_.code == 0 and order_id in listed_.out, listed_
+    described = await run(ORDERS, "temporal", *workflow, env=shell, cwd=tmp_path)
+    assert described.code == 0 and f"order-{order_id}" in described.out, described
+
+
+async def test_a_second_cancel_needs_no_reason_and_place_says_which_total_wins(
+    dev_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    settings = settings_for(tmp_path)
+    order_id = f"two-{uuid.uuid4().hex[:8]}"
+    async with running_worker(dev_env.client, settings) as client:
+        orders = cli_for(dev_env, settings, tmp_path)
+        lines = ("--total", "89.90", "--item", "A1:1:89.91")
+        placed = await orders("place", order_id, "--customer", "c", *lines, "--grace", "0s")
+        await eventually(lambda: client.status(order_id), lambda s: s is Status.READY_FOR_HANDLING)
+        asked = await orders("cancel", order_id, "--reason", "out of stock")
+        confirmed = await orders("cancel", order_id)  # the second step: no --reason
+        await eventually(lambda: client.status(order_id), lambda s: s is Status.CANCELED)
+        state = await client.state(order_id)
+    assert placed.code == 0, placed
+    assert placed.out.splitlines() == [
+        f"Order {order_id} placed for customer c, BRL 89.90: payment approved; no cancellation window (a "
+        "request waits for the store).",
+        "  The items add up to BRL 89.91: the total is what is charged, and what canceling voids or refunds; "
+        "canceled items refund at most what remains of it.",
+    ]
+    assert asked.code == 0 and "cancellation requested; confirm to cancel" in asked.out, asked
+    assert confirmed.code == 0 and "cancellation confirmed" in confirmed.out, confirmed
+    assert state.total == 8990 and state.cancellation is not None

@@ -390,7 +390,9 @@ async def test_orders_list_search_and_report(console: Console, alice: httpx.Asyn
     assert "Unknown status &#39;bogus&#39;; one of payment-pending, window-to-cancel," in bogus.text
     report = await alice.get("/console/report", params={"since": "1d"})
     assert report.status_code == 200
-    assert "<svg" in report.text and "Orders placed" in report.text and "Cancellations by path" in report.text
+    assert (
+        "<svg" in report.text and "Orders placed" in report.text and "How orders were canceled" in report.text
+    )
     assert "cdn" not in report.text.lower()
 
 

@@ -8,7 +8,6 @@ browser fails them instead.
 
 from __future__ import annotations
 
-import os
 import re
 import uuid
 from collections.abc import AsyncIterator
@@ -19,25 +18,13 @@ import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
 from domain.lifecycle import Action, Status
-from tests.kit.browser import Browser, Page, chromium, expect, missing_browser, sign_in
+from tests.kit.browser import LIVE, Browser, Page, expect, queue_of, row_of, sign_in
 from tests.kit.cli import cli_environment, in_thread
 from tests.kit.console import Console, console_service
 from tests.kit.orders import TWO_LINES, place
 from tests.kit.paths import ORDERS
 
 SCRIPT = "<script>alert(1)</script>"
-LIVE = 5_000  # ms: the bound for a change to show in the queue without a reload
-
-
-@pytest_asyncio.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    why = missing_browser()
-    if why is not None:
-        if os.environ.get("ORDERS_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"ORDERS_REQUIRE_BROWSER=1 but {why}")
-        pytest.skip(f"browser tests skipped: {why}")
-    async with chromium() as launched:
-        yield launched
 
 
 @pytest_asyncio.fixture(scope="module")
@@ -78,14 +65,6 @@ async def page(browser: Browser, console: Console) -> AsyncIterator[Page]:
 
 def customer() -> str:
     return f"b-{uuid.uuid4().hex[:8]}"
-
-
-def queue_of(page: Page) -> Any:
-    return page.get_by_role("table", name="Pending cancellation requests")
-
-
-def row_of(page: Page, order_id: str) -> Any:
-    return queue_of(page).get_by_role("row").filter(has=page.get_by_role("link", name=order_id, exact=True))
 
 
 async def test_sign_in_and_see_a_pending_request_with_its_reason_and_time_left(

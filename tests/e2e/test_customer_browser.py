@@ -9,7 +9,6 @@ ORDERS_REQUIRE_BROWSER=1 a missing browser fails them. One browser and one servi
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -22,7 +21,6 @@ from temporalio.testing import WorkflowEnvironment
 from domain.lifecycle import Action, Status
 from orders.api import create_app
 from tests.kit.api import serving
-from tests.kit.browser import CHROMIUM, CHROMIUM_ARGS, missing_browser
 from tests.kit.customer import Shop, customer_id, shop_service, sign_in_path
 from tests.kit.worker import settings_for
 
@@ -35,19 +33,6 @@ except ImportError:  # pragma: no cover - the dev extra installs them
 LIVE = 5_000  # ms: the bound for a change to show without a reload
 PHONE = {"width": 375, "height": 812}
 SERIOUS = ("serious", "critical")
-
-
-@pytest_asyncio.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    why = missing_browser()
-    if why is not None:
-        if os.environ.get("ORDERS_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"ORDERS_REQUIRE_BROWSER=1 but {why}")
-        pytest.skip(f"browser tests skipped: {why}")
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        await launched.close()
 
 
 @pytest_asyncio.fixture(scope="module")

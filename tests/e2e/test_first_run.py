@@ -146,8 +146,11 @@ async def test_list_shows_the_newest_placement_first_finished_or_not(
         second = await cli("list", "--customer", customer, "--limit", "1", "--after", token)
         bad = await cli("list", "--after", "not-a-token")
     assert ran.code == 0, ran
-    rows = [line.split()[:2] for line in ran.out.splitlines()[1:]]
-    assert rows == [[newer, "canceled"], [older, "window-to-cancel"]], ran.out
+    rows = [line.split("  ")[:2] for line in ran.out.splitlines()[1:]]  # columns: two spaces apart
+    assert [[cell.strip() for cell in row] for row in rows] == [
+        [newer, "Canceled"],
+        [older, "Cancellation window"],
+    ], ran.out
     assert first.out.splitlines()[1].split()[0] == newer and "--after" in first.out.splitlines()[-1]
     assert second.out.splitlines()[1:] and second.out.splitlines()[1].split()[0] == older, second.out
     assert all("--after" not in line for line in second.out.splitlines())  # the last page

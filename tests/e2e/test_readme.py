@@ -2,11 +2,16 @@
 
 Every fenced block after an `<!-- example -->` marker in README.md and docs/*.md is run, in order, by
 bash in a scratch directory laid out like a checkout (`.venv` and a Makefile that includes the real one),
-with the reader's environment: PATH with `.venv/bin`, the exports and variables the examples set. The
-marker says what must be running first (`service=` `up`, the default: `make run`; `no-worker`: Temporal
-alone; `worker`: Temporal and a worker, no API; `down`: nothing). A `make run` step (re)starts `make
-run` in the background with the exports so far. The service listens on free ports: the harness points
-`ORDERS_API_PORT`, `ORDERS_EMBEDDED_PORT` and `TEMPORAL_ADDRESS` at them and rewrites `127.0.0.1:8000`.
+as a reader's second terminal runs it: the shell's own PATH, without `.venv/bin` (the README says to
+`source .venv/bin/activate`, and that step, like the exports and variables the examples set, stays in
+force for the later steps), and no ORDERS_* or TEMPORAL_* variable. The marker says what must be running
+first (`service=` `up`, the default: `make run`; `no-worker`: Temporal alone; `worker`: Temporal and a
+worker, no API; `down`: nothing). A `make run` step (re)starts `make run` in the background with the
+exports so far. The service listens on free ports, chosen the way the README says to: in a `.env` file
+(`ORDERS_API_PORT`, `ORDERS_EMBEDDED_PORT`) that `make run`, the worker and `orders` all read; only the
+literal `127.0.0.1:8000` of the `curl` examples is rewritten. `service=no-worker` runs a dev server on
+the embedded port, so `orders` finds it through `.env` as it finds the embedded one; the worker of
+`service=worker` is given its TEMPORAL_ADDRESS, as a deployment's worker is.
 
 What a step prints is compared with what the README shows after it: in `console` blocks the lines after
 `$ command`, with times, ids and durations read as placeholders; in `sh` blocks the `# ...` comment
@@ -22,12 +27,14 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
+from orders.embedded import temporal_binary
 from tests.kit.paths import ROOT
 from tests.kit.polling import eventually
 from tests.kit.processes import Process, dev_server, free_port
@@ -36,6 +43,15 @@ DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 MARKER = re.compile(r"<!-- example(?P<options>[^>]*?)-->\s*\n```(?P<lang>sh|console)\n(?P<body>.*?)```", re.S)
 RETRY_SECONDS = 25.0
 README_PORT = "127.0.0.1:8000"
+VENV_BIN = ROOT / ".venv" / "bin"
+# The steps that stay in force in the reader's terminal: variables, exports, the virtualenv's activation.
+REMEMBERED = re.compile(r"(export )?[A-Z_]+=.*|(source|\.) \S*\.venv/bin/activate", re.S)
+
+
+def without_venv(path: str) -> str:
+    """PATH as a new terminal has it: `make test` puts `.venv/bin` first, a reader's shell doesn't."""
+    ours = {str(VENV_BIN), str(Path(sys.executable).parent)}
+    return ":".join(part for part in path.split(":") if part and part not in ours)
 
 
 @dataclass
@@ -169,11 +185,17 @@ class Reader:
         (self.home / ".venv").symlink_to(ROOT / ".venv")
         (self.home / "Makefile").write_text(f"include {ROOT / 'Makefile'}\n")
         (self.home / "prelude.sh").write_text("")
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith(("TEMPORAL_", "ORDERS_"))}
+        # The reader's ports, where the README says to put them: every program reads this file.
+        (self.home / ".env").write_text(
+            f"ORDERS_API_PORT={self.api_port}\nORDERS_EMBEDDED_PORT={self.temporal_port}\n"
+        )
+        self.env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("TEMPORAL_", "ORDERS_")) and k != "VIRTUAL_ENV"
+        }
         self.env |= {
-            "PATH": f"{ROOT / '.venv' / 'bin'}:{os.environ.get('PATH', '/usr/bin:/bin')}",
-            "ORDERS_API_PORT": str(self.api_port),
-            "ORDERS_EMBEDDED_PORT": str(self.temporal_port),
+            "PATH": without_venv(os.environ.get("PATH", "/usr/bin:/bin")),
             "PYTHONUNBUFFERED": "1",
         }
 
@@ -183,21 +205,22 @@ class Reader:
         return subprocess.run(
             ["bash", "-c", script],
             cwd=self.home,
-            env=self.step_env(),
+            env=self.env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT if merged else subprocess.PIPE,
             text=True,
             timeout=90,
         )
 
-    def step_env(self) -> dict[str, str]:
-        return self.env | {"TEMPORAL_ADDRESS": f"localhost:{self.temporal_port}"}
-
     def remember(self, command: str) -> None:
-        """Variables and exports stay set for later steps, as in the reader's terminal."""
-        if re.fullmatch(r"(export )?[A-Z_]+=.*", command, re.S):
+        """Variables, exports and the virtualenv stay set for later steps, as in the reader's terminal."""
+        if REMEMBERED.fullmatch(command):
             with (self.home / "prelude.sh").open("a") as prelude:
                 prelude.write(command.replace(README_PORT, f"127.0.0.1:{self.api_port}") + "\n")
+
+    @property
+    def temporal_address(self) -> str:
+        return f"localhost:{self.temporal_port}"
 
     def exported(self) -> dict[str, str]:
         dump = self.shell("env -0")
@@ -259,12 +282,14 @@ class Reader:
             database.parent.mkdir(exist_ok=True)
             server = dev_server(database, self.temporal_port, self.home / "temporal.log")
             self.running["temporal"] = server
-            await eventually(lambda: asyncio.to_thread(self.shell, "temporal operator cluster health"),
+            health = [temporal_binary(), "operator", "cluster", "health", "--address", self.temporal_address]
+            await eventually(lambda: asyncio.to_thread(subprocess.run, health, capture_output=True),
                              lambda done: done.returncode == 0, timeout=60, every=0.3)  # fmt: skip
         elif service == "worker":
             assert self.mode == "no-worker", "service=worker follows a service=no-worker block"
-            env = self.step_env()
-            worker = Process.start(["python", "-m", "worker"], self.home / "worker.log", env, cwd=self.home)
+            env = self.env | self.exported() | {"TEMPORAL_ADDRESS": self.temporal_address}
+            worker = Process.start([str(VENV_BIN / "python"), "-m", "worker"], self.home / "worker.log", env,
+                                   cwd=self.home)  # fmt: skip
             self.running["worker"] = worker
             await self.ready(api=False)
         self.mode = service
@@ -274,6 +299,8 @@ async def test_the_readme_examples_run_verbatim_top_to_bottom(tmp_path: Path) ->
     found = blocks()
     assert len(found) >= 10, "the README lost its example markers"
     reader = Reader(tmp_path)
+    fresh = reader.shell("command -v orders temporal")
+    assert fresh.returncode != 0, f"a new terminal finds {fresh.stdout!r}: the steps would not be honest"
     record = os.environ.get("README_RECORD")
     transcript: list[str] = []
     try:

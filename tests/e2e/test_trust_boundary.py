@@ -589,7 +589,7 @@ async def test_errors_never_show_internal_addresses(tmp_path: Path, monkeypatch:
     base = {k: v for k, v in os.environ.items() if not k.startswith(("TEMPORAL_", "ORDERS_"))}
     cli = await in_thread(ORDERS, "status", "o-1", env=base | {"TEMPORAL_ADDRESS": f"127.0.0.1:{port}"})
     assert cli.returncode == 4 and len(cli.stderr.strip().splitlines()) == 1, cli.stderr
-    assert str(port) not in cli.stderr and "make run" in cli.stderr and "TEMPORAL_ADDRESS" in cli.stderr
+    assert str(port) not in cli.stderr and "check that TEMPORAL_ADDRESS" in cli.stderr
 
 
 # Events

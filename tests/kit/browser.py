@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from tests.kit.console import PASSWORD
 
@@ -15,6 +16,7 @@ try:
 except ImportError:  # pragma: no cover - the dev extra installs it
     async_playwright = None  # type: ignore[assignment]
 
+LIVE = 5_000  # ms: the bound for a change to show on a page without a reload (docs/console.md)
 CHROMIUM = os.environ.get("ORDERS_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -52,3 +54,12 @@ async def sign_in(page: Page, name: str = "alice", password: str = PASSWORD, pat
     await page.get_by_label("Password").fill(password)
     await page.get_by_role("button", name="Sign in").click()
     await expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+
+
+def queue_of(page: Page) -> Any:
+    return page.get_by_role("table", name="Pending cancellation requests")
+
+
+def row_of(page: Page, order_id: str) -> Any:
+    """The console queue's row of `order_id`."""
+    return queue_of(page).get_by_role("row").filter(has=page.get_by_role("link", name=order_id, exact=True))

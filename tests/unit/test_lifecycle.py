@@ -184,7 +184,7 @@ def test_the_pending_decision_says_what_an_item_request_does_unlike_a_whole_orde
     whole = pending_decision(Situation(Status.CANCELLATION_REQUESTED, status_before_request=Status.HANDLING))
     assert whole == PendingDecision(
         confirm="the order is canceled",
-        deny="the order goes back to handling",
+        deny="the order goes back to Preparing delivery",
         timeout="the order is canceled",
         second_cancel_confirms=True,
     )
@@ -192,9 +192,9 @@ def test_the_pending_decision_says_what_an_item_request_does_unlike_a_whole_orde
         Status.CANCELLATION_REQUESTED, status_before_request=Status.HANDLING, pending_is_items=True
     )
     assert pending_decision(items) == PendingDecision(
-        confirm="the items are canceled and the order goes back to handling",
-        deny="the order goes back to handling",
-        timeout="the items are canceled and the order goes back to handling",
+        confirm="the items are canceled and the order goes back to Preparing delivery",
+        deny="the order goes back to Preparing delivery",
+        timeout="the items are canceled and the order goes back to Preparing delivery",
         second_cancel_confirms=False,  # a staff cancel is refused while an item request waits
     )
     assert pending_decision(Situation(Status.HANDLING)) is None

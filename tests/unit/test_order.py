@@ -86,7 +86,7 @@ def test_a_repeated_request_id_is_answered_as_the_first_and_changes_nothing() ->
     reused, _ = send(order, Action.START_HANDLING, now, actor="store", request_id="r-1")
     assert reused == first  # the store's r-1 is still the refused start_handling
     reused, _ = send(order, Action.INVOICE, now, actor="store", request_id="r-1", invoice_number="N", value=1)
-    assert reused == Refuse("request_id r-1 was already used for start_handling", "request-id-reused")
+    assert reused == Refuse("request id r-1 was already used to start handling", "request-id-reused")
 
 
 def test_request_ids_are_scoped_by_actor_and_sender() -> None:
@@ -120,7 +120,7 @@ def test_an_answer_that_changed_the_order_outlives_any_number_of_no_ops() -> Non
     retry, events = send(
         order, Action.REQUEST_CANCELLATION, later, actor="erp", sender="app-1", request_id="step-1"
     )
-    assert retry == Stay("already applied (request_id step-1)") and events == []
+    assert retry == Stay("already applied (request id step-1)") and events == []
     assert order.status is Status.CANCELLATION_REQUESTED  # the retry did not act as the second step
 
 

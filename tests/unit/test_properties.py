@@ -220,7 +220,7 @@ def test_random_sequences_keep_the_invariants(overrides: dict[str, Any], sequenc
                         assert isinstance(outcome, Refuse) == isinstance(first, Refuse)
                         assert not isinstance(outcome, Move)  # a repeat changes nothing
                         if isinstance(first, Move):
-                            assert outcome == Stay(f"already applied (request_id {step.request_id})")
+                            assert outcome == Stay(f"already applied (request id {step.request_id})")
                     else:
                         assert isinstance(outcome, Refuse) and outcome.code == "request-id-reused"
                 else:

@@ -220,7 +220,7 @@ async def test_a_refused_signal_is_recorded_in_the_timeline_and_changes_nothing(
         lambda: shop.orders.state(order_id), lambda s: sum(e.refused for e in s.timeline) == 2
     )
     refused = [e for e in state.timeline if e.refused]
-    assert refused[0].request_id == "s-1" and "ready-for-handling" in refused[0].note
+    assert refused[0].request_id == "s-1" and "ready for handling" in refused[0].note
     assert "actor" in refused[1].note
     assert state.status is Status.WINDOW_TO_CANCEL
 

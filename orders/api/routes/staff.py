@@ -200,7 +200,7 @@ def _check_pending(order: OrderSummary, request_id: str, idempotency_key: str | 
             400,
             "no-pending-request",
             f"order {order.order_id} has no cancellation request waiting for a decision "
-            f"(it is {order.status.value})",
+            f"(it is {order.status.phrase})",
         )
     # With an Idempotency-Key, the order itself answers: a repeat as it did the first time, anything
     # else with "no cancellation request is waiting" (400).
