@@ -47,6 +47,9 @@ DESCRIBED: dict[EventType, str] = {
     EventType.STORE_DECISION_NEEDED: "Store asked to decide on a cancellation request",
     EventType.STORE_DECISION_REMINDER: "Store reminded of a decision deadline",
     EventType.ORDER_STATUS_CHANGED: "Status change announced",
+    EventType.PAYMENT_AUTHORIZE: "Payment of a modification's difference asked for",
+    EventType.STOCK_RESERVE: "Stock reserved",
+    EventType.STORE_MODIFICATION_LAPSED: "Store told a modification lapsed",
 }
 
 

@@ -345,7 +345,7 @@ async def test_per_line_cancel_controls_cancel_items_and_the_queue_shows_an_item
 
 async def test_modify_order_removes_a_quantity_and_adds_a_line(page: Page, console: Console) -> None:
     items = [{"sku": "A1", "quantity": 2, "price": 3000}, {"sku": "B2", "quantity": 1, "price": 6990}]
-    order_id = await console.place(customer(), items=items, grace=0)  # past its window: modifiable
+    order_id = await place(console.orders, customer_id=customer(), items=items, grace_period_seconds=0)
     await console.reaches(order_id, Status.READY_FOR_HANDLING)
     await sign_in(page, path=f"/console/orders/{order_id}")
     form = page.get_by_role("form", name="Modify order")
