@@ -27,8 +27,6 @@ from domain.terms import Action as Action
 from domain.terms import Actor as Actor
 from domain.terms import Status as Status
 
-
-
 ANYONE = frozenset(Actor)
 STAFF = frozenset({Actor.STORE, Actor.ERP})
 PAYMENT_APPROVERS = STAFF | {Actor.SYSTEM}
