@@ -22,7 +22,7 @@ from bench.decisions import DecisionConfig, run_backend
 from bench.report import json_ready, machine, out_path, targets, with_ratios
 from bench.report_run import ReportConfig, run_report
 from bench.scale import ScaleConfig, run_scale
-from bench.tables import decision_table, report_table, scale_table, targets_table
+from bench.tables import decision_table, goals_table, report_table, scale_table, targets_table
 
 FULL_DECISIONS = DecisionConfig(
     orders=240, concurrency=32, light_orders=30, light_rate=2.0, warmup=10, rounds=3
@@ -157,6 +157,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
 def render(results: dict[str, Any]) -> str:
     parts = []
+    if results["decisions"]:
+        parts.append(goals_table(results["decisions"]))
     for backend, paths in results["decisions"].items():
         parts.append(decision_table(backend, paths, BACKENDS[backend]))
     if results.get("scale"):

@@ -29,8 +29,11 @@ PATH_FIGURES = {
     "cpu_ms_per_order_total",
 }
 OURS = ("client_update", "client_items", "client_signal", "rest")
-FLOORS = ("baseline", "floor_effects")
-HISTORY = {"workflow_tasks", "activities", "local_activities", "upserts", "memo_upserts", "timers", "events"}
+FLOOR = "floor"
+HISTORY = {
+    "workflow_tasks", "activities", "local_activities", "upserts", "memo_upserts", "timers", "events",
+    "billable_actions",
+}  # fmt: skip
 
 
 def number(value: object) -> bool:
@@ -57,20 +60,19 @@ def test_quick_bench_writes_every_figure_and_ratio(tmp_path: Path) -> None:
     assert results["mode"] == "quick"
     assert {"nproc", "cpu_model", "memory_gib", "temporalio"} <= set(results["machine"])
     paths = results["decisions"]["sqlite"]
-    assert set(paths) == {*FLOORS, *OURS}
+    assert set(paths) == {FLOOR, *OURS}
     for name, figures in paths.items():
         missing = {key for key in PATH_FIGURES if not number(figures.get(key)) and key != "cpu_ms_per_order"}
         assert not missing, f"{name}: missing figures {missing}"
         assert {"worker", "server", "loadgen"} <= set(figures["cpu_ms_per_order"])
         assert figures["queued"] == 0, f"{name}: commands fell back to signals"
         assert all(number(figures["history"][key]) for key in HISTORY), f"{name}: {figures['history']}"
-    for name in ("floor_effects", *OURS):
-        for kind in ("ratio", "ratio_effects") if name in OURS else ("ratio",):
-            ratios = paths[name][kind]
-            missing = {key for key in PATH_FIGURES - {"cpu_ms_per_order"} if not number(ratios.get(key))}
-            assert not missing, f"{name}: missing {kind} {missing}"
-    assert number(paths["floor_effects"]["recorded_decision_p50_ms"])
-    assert paths["floor_effects"]["history"]["activities"] == 1
+    for name in OURS:
+        ratios = paths[name]["ratio"]
+        missing = {key for key in PATH_FIGURES - {"cpu_ms_per_order"} if not number(ratios.get(key))}
+        assert not missing, f"{name}: missing ratios {missing}"
+    floor = paths[FLOOR]["history"]
+    assert (floor["activities"], floor["timers"], floor["billable_actions"]) == (1, 1, 4)
     assert number(paths["client_items"]["ratio_whole"]["cpu_ms_per_order_total"])
     assert isinstance(paths["rest"]["rest_adds_p50_ms"], int | float)
     assert isinstance(paths["rest"]["rest_adds_light_p50_ms"], int | float)
