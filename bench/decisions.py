@@ -25,7 +25,6 @@ from typing import Any
 
 import httpx
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 
 from bench.cluster import Process, Temporal, cpu_seconds, own_cpu_seconds, start_api, start_worker
 from bench.histories import cost, histories, settled_at, typical_cost
@@ -33,6 +32,7 @@ from bench.paths import ClientItems, ClientSignal, ClientUpdate, Floor, Path, Re
 from bench.stats import percentile
 from bench.waiting import close_times, pool, quiesce
 from orders.client import OrdersClient
+from orders.converter import DATA_CONVERTER
 from orders.settings import Settings
 
 TASK_QUEUE = "bench-orders"
@@ -228,7 +228,7 @@ async def run_backend(
     """Every path on one embedded Temporal (`sqlite` or `memory`)."""
     tag = uuid.uuid4().hex[:6]
     async with Temporal(backend, directory / backend) as temporal, stack(temporal, directory / backend) as s:
-        client = await Client.connect(temporal.address, data_converter=pydantic_data_converter)
+        client = await Client.connect(temporal.address, data_converter=DATA_CONVERTER)
         settings = Settings(_env_file=None, task_queue=TASK_QUEUE)
         orders = OrdersClient(client, settings)
         limits = httpx.Limits(

@@ -22,7 +22,6 @@ from pathlib import Path as FsPath
 from typing import Any
 
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 
 from bench.cluster import Temporal, child_env, start_worker
 from bench.paths import order_input
@@ -30,6 +29,7 @@ from bench.stats import percentile
 from bench.waiting import pool, quiesce
 from domain.lifecycle import Action
 from orders.client import OrdersClient
+from orders.converter import DATA_CONVERTER
 from orders.report import build_report
 from orders.settings import Settings
 from workflows.names import WORKFLOW_TYPE, workflow_id
@@ -85,7 +85,7 @@ class ReportRun:
         async with Temporal(config.backend, self.directory) as temporal:
             worker = await start_worker("orders", temporal, self.directory, ORDERS_TASK_QUEUE=TASK_QUEUE)
             try:
-                client = await Client.connect(temporal.address, data_converter=pydantic_data_converter)
+                client = await Client.connect(temporal.address, data_converter=DATA_CONVERTER)
                 settings = Settings(_env_file=None, task_queue=TASK_QUEUE)
                 orders = OrdersClient(client, settings)
                 began = time.monotonic()
@@ -177,7 +177,7 @@ class ReportRun:
         times, report = [], None
         for _ in range(self.config.runs):
             began = time.perf_counter()
-            client = await Client.connect(address, data_converter=pydantic_data_converter)
+            client = await Client.connect(address, data_converter=DATA_CONVERTER)
             report = await build_report(client, since, settings.catalogue)
             times.append(time.perf_counter() - began)
         return times, report

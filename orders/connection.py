@@ -5,11 +5,11 @@ from __future__ import annotations
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.envconfig import ClientConfigProfile
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.service import RPCError, RPCStatusCode
 
+from orders.converter import DATA_CONVERTER
 from orders.settings import Settings
 from workflows.metrics import DECISION_BUCKETS, DECISION_SECONDS
 from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
@@ -46,7 +46,7 @@ async def connect(
     profile = profile or temporal_profile()
     config = profile.to_client_connect_config()
     config.setdefault("target_host", f"localhost:{settings.embedded_port}")
-    return await Client.connect(**config, data_converter=pydantic_data_converter, runtime=runtime)
+    return await Client.connect(**config, data_converter=DATA_CONVERTER, runtime=runtime)
 
 
 async def ensure_search_attributes(client: Client) -> None:
