@@ -2,7 +2,8 @@
 orders without asking each one (SPEC §4, §10, §11).
 
 - Search attributes (filters): `OrderStatus`, `CustomerId`, `ReasonCode` (of the pending request or the
-  cancellation), `CancelPath` and `CanceledBy` (once canceling).
+  cancellation), `CancelPath` and `CanceledBy` (once canceling). From 1.1, what the report counts
+  (orders/report.py): `ItemsCanceled`, `RequestsDenied`, `Decisions` and `DecisionSeconds`.
 - Memo `order`: the amounts, the pending request as the queue shows it, and each decision's times.
 
 The workflow keeps both current, writing only what changed, and only when it changed: an order canceled
@@ -30,6 +31,13 @@ CUSTOMER_ID = "CustomerId"
 REASON_CODE = "ReasonCode"
 CANCEL_PATH = "CancelPath"
 CANCELED_BY = "CanceledBy"
+# What the report counts (1.1 on), beside the order's memo: items canceled while the order went on (Bool),
+# requests denied (Int), decisions (Int), and how long the first decision took, in seconds (Double).
+ITEMS_CANCELED = "ItemsCanceled"
+REQUESTS_DENIED = "RequestsDenied"
+DECISIONS = "Decisions"
+DECISION_SECONDS = "DecisionSeconds"
+ReportValue = bool | int | float
 
 
 class PendingSummary(WireModel):
@@ -68,6 +76,26 @@ def memo_at_placement(order: OrderInput) -> OrderMemo:
     return OrderMemo(
         value=order.total, items=sum(item.quantity for item in order.items), currency=order.currency
     )
+
+
+def report_attributes_at_placement() -> dict[str, ReportValue]:
+    """`report_attributes_of` a freshly placed order: what its client writes at the start."""
+    return {ITEMS_CANCELED: False, REQUESTS_DENIED: 0, DECISIONS: 0}
+
+
+def report_attributes_of(state: OrderState) -> dict[str, ReportValue]:
+    """What the report counts of one order. They change only when its status does, except the first
+    item cancellation inside the window (docs/performance.md, "Flat reads")."""
+    decisions = decisions_of(state)
+    found: dict[str, ReportValue] = {
+        ITEMS_CANCELED: bool(state.item_cancellations),
+        REQUESTS_DENIED: sum(request.denied for request in state.cancellation_requests),
+        DECISIONS: len(decisions),
+    }
+    if decisions:
+        first = min(decisions, key=lambda decision: decision.decided_at)
+        found[DECISION_SECONDS] = (first.decided_at - first.requested_at).total_seconds()
+    return found
 
 
 def search_attributes_of(state: OrderState) -> dict[str, str]:

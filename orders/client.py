@@ -31,7 +31,7 @@ from domain.lifecycle import Action, Status, initial_status, why_refused
 from domain.models import OrderInput
 from domain.state import OrderState
 from domain.text import ORDER_ID
-from domain.visibility import MEMO_KEY, memo_at_placement
+from domain.visibility import MEMO_KEY, memo_at_placement, report_attributes_at_placement
 from orders.connection import connect
 from orders.errors import (
     CommandRejected,
@@ -47,7 +47,7 @@ from orders.placement import PLACEMENT_KEY, PlacementMemo
 from orders.reads import VisibilityReads
 from orders.settings import Settings
 from workflows.names import QUERY_STATE, STILL_PLACING, WORKFLOW_TYPE, workflow_id
-from workflows.search_attributes import CUSTOMER_ID, ORDER_STATUS
+from workflows.search_attributes import BY_NAME, CUSTOMER_ID, ORDER_STATUS
 
 log = logging.getLogger("orders.client")
 
@@ -120,10 +120,16 @@ class OrdersClient(VisibilityReads):
                 id=workflow_id(order.order_id),
                 task_queue=self.settings.task_queue,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                # What the report counts goes in at the start too (not billed there): the workflow then
+                # writes it only when it changes (docs/performance.md, "Flat reads").
                 search_attributes=TypedSearchAttributes(
                     [
                         SearchAttributePair(ORDER_STATUS, status.value),
                         SearchAttributePair(CUSTOMER_ID, order.customer_id),
+                        *(
+                            SearchAttributePair(BY_NAME[name], value)
+                            for name, value in report_attributes_at_placement().items()
+                        ),
                     ]
                 ),
                 # What the workflow would write at placement, written here: it then writes nothing.

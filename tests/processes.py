@@ -19,7 +19,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from orders.embedded import temporal_binary
 from orders.settings import Settings
 from tests.conftest import eventually
-from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
+from workflows.search_attributes import cli_flags as search_attribute_flags
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -107,8 +107,7 @@ def dev_server(database: Path, port: int, log: Path, *dynamic_config: str) -> Pr
         temporal_binary(), "server", "start-dev", "--headless",
         "--db-filename", str(database), "--port", str(port), "--log-level", "error",
     ]  # fmt: skip
-    for key in SEARCH_ATTRIBUTES:
-        args += ["--search-attribute", f"{key.name}=Keyword"]
+    args += search_attribute_flags()
     for value in dynamic_config:
         args += ["--dynamic-config-value", value]
     return Process.start(args, log)
