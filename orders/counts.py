@@ -27,6 +27,10 @@ def one_of(attribute: str, values: Iterable[str]) -> str:
     return f"{attribute} IN ({', '.join(quoted(v) for v in values)})"
 
 
+def none_of(attribute: str, values: Iterable[str]) -> str:
+    return f"{attribute} NOT IN ({', '.join(quoted(v) for v in values)})"
+
+
 def number(value: float) -> str:
     """A float as a query literal: fixed point, to the microsecond (what decision times carry)."""
     return f"{value:.6f}"
@@ -54,16 +58,15 @@ class Counts:
         found = await asyncio.gather(*(self.count(*common, clause) for clause in clauses.values()))
         return dict(zip(clauses, found, strict=True))
 
-    async def total(self, attribute: str, *common: str) -> int:
-        """The sum of an integer attribute over the orders: the count at or above each level."""
-        total, level, step = 0, 1, 4
-        while True:
-            levels = range(level, level + step)
-            found = await asyncio.gather(*(self.count(*common, f"{attribute} >= {k}") for k in levels))
-            total += sum(found)
-            if found[-1] == 0:
-                return total
-            level += step
+    async def levels(self, attribute: str, *common: str) -> list[int]:
+        """How many orders have an integer attribute at 1 or more, at 2 or more, ... until none: their
+        sum is the attribute's sum over the orders."""
+        found: list[int] = []
+        step = 2
+        while not found or found[-1]:
+            levels = range(len(found) + 1, len(found) + 1 + step)
+            found += await asyncio.gather(*(self.count(*common, f"{attribute} >= {k}") for k in levels))
+        return found
 
     async def executions(self, *clauses: str, limit: int | None = None) -> AsyncIterator[WorkflowExecution]:
         async with self._gate:
@@ -76,34 +79,43 @@ class Counts:
 # Decision times run from seconds to months: the first probes, in seconds.
 FIRST_PROBES = (60.0, 3600.0, 86400.0, 7 * 86400.0, 30 * 86400.0)
 SPLITS = 8  # each later round cuts the bracket into this many parts, probed at once
-FEW = 64  # values read one by one once the bracket holds no more than this many
+FEW = 200  # values read once the bracket holds no more than this many (a page of their attributes)
 TICK = 1e-6  # seconds: the values' precision (a `timedelta`'s), so `≤ v - TICK` counts those `< v`
 
 
 class KthSmallest:
-    """The k-th smallest value of a numeric attribute over `n` values, by counting how many are at
-    most `t` for a few `t` at a time, until the bracket around it holds few enough to read.
+    """The k-th smallest value of a numeric attribute over `n` values, by counting how many fall between
+    a few cut points at a time, until the bracket around it holds few enough to read.
 
-    `at_most(t)` counts the values ≤ t; `between(lo, hi, limit)` returns values in (lo, hi] (at most
-    `limit` of them; -inf and inf: no bound). Counts are kept, so several ranks over the same values share
-    their probes. Each round also probes one value from the bracket and the tick below it, so a value
-    many orders share (decided at once, to the microsecond) is found in one round."""
+    `within(lo, hi)` counts the values in (lo, hi]; `between(lo, hi, limit)` returns them (at most
+    `limit`); -inf and inf stand for no bound. Each round counts the bracket's sub-intervals, so it reads
+    each value in the bracket once, and the brackets shrink: a rank costs about as much as counting its
+    values once. Each round also cuts at one value from the bracket and the tick below it, so a value
+    many orders share (decided at once, to the microsecond) is found in one round. Counts are kept, so
+    several ranks over the same values share them."""
 
     def __init__(
         self,
         n: int,
-        at_most: Callable[[float], Awaitable[int]],
+        within: Callable[[float, float], Awaitable[int]],
         between: Callable[[float, float, int | None], Awaitable[list[float]]],
     ) -> None:
         self.n = n
-        self._at_most = at_most
+        self._within = within
         self._between = between
-        self._known: dict[float, int] = {-math.inf: 0, math.inf: n}
+        self._known: dict[float, int] = {-math.inf: 0, math.inf: n}  # value → how many at most it
 
-    async def _probe(self, points: Iterable[float]) -> None:
-        fresh = sorted({float(number(t)) for t in points} - set(self._known))
-        found = await asyncio.gather(*(self._at_most(t) for t in fresh))
-        self._known.update(zip(fresh, found, strict=True))
+    async def _cut(self, lo: float, hi: float, points: Iterable[float]) -> None:
+        """Count (lo, hi] at `points` (no value known lies between lo and hi)."""
+        cuts = sorted({p for p in (float(number(point)) for point in points) if lo < p < hi})
+        found = await asyncio.gather(*(self._within(a, b) for a, b in zip([lo, *cuts], cuts, strict=False)))
+        below = self._known[lo]
+        for cut, count in zip(cuts, found, strict=True):
+            below += count
+            self._known[cut] = below
+
+    def _at_most(self, t: float) -> int:
+        return self._known[max(known for known in self._known if known <= t)]
 
     def _bracket(self, k: int) -> tuple[float, float]:
         lo = max(t for t, count in self._known.items() if count < k)
@@ -114,7 +126,8 @@ class KthSmallest:
         """The k-th smallest (1-based) of the n values."""
         if not 1 <= k <= self.n:
             raise ValueError(f"rank {k} of {self.n} values")
-        await self._probe(FIRST_PROBES)
+        if len(self._known) == 2:
+            await self._cut(-math.inf, math.inf, FIRST_PROBES)
         while True:
             lo, hi = self._bracket(k)
             if self._known[hi] - self._known[lo] <= FEW:
@@ -123,8 +136,7 @@ class KthSmallest:
             (pivot,) = await self._between(lo, hi, 1)
             start = max(lo, 0.0)
             end = hi if not math.isinf(hi) else max(4 * start, 4 * pivot, 1.0)
-            spaced = (start + (end - start) * i / SPLITS for i in range(1, SPLITS))
-            await self._probe([pivot - TICK, pivot, *spaced])
-            below, upto = self._known[float(number(pivot - TICK))], self._known[float(number(pivot))]
-            if below < k <= upto:
+            spaced = [start + (end - start) * i / SPLITS for i in range(1, SPLITS)]
+            await self._cut(lo, hi, [pivot - TICK, pivot, *spaced])
+            if self._at_most(pivot - TICK) < k <= self._at_most(pivot):
                 return pivot

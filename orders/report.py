@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import asyncio
 import math
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 from pydantic import BaseModel
 from temporalio.client import Client, WorkflowExecution
 
 from domain.lifecycle import Actor, CancelPath, Status
-from domain.reasons import OTHER, SHOPIFY, Catalogue, Use
+from domain.reasons import OTHER, Catalogue, Use
 from domain.visibility import (
     CANCEL_PATH,
     CANCELED_BY,
@@ -33,17 +34,26 @@ from domain.visibility import (
     REQUESTS_DENIED,
     OrderMemo,
 )
-from orders.counts import Counts, KthSmallest, number, one_of, quoted
+from orders.counts import Counts, KthSmallest, none_of, number, one_of, quoted
 from workflows.names import ORDERS_QUERY
 from workflows.search_attributes import DECISION_SECONDS as DECISION_SECONDS_KEY
 from workflows.search_attributes import by_name
 
 ITEMS_ONLY = "items-only"  # some items canceled, the order itself not
 PATHS = [*(path.value for path in CancelPath), ITEMS_ONLY]
-CANCELED = one_of(ORDER_STATUS, [Status.CANCEL.value, Status.CANCELED.value])
-NOT_CANCELED = f"NOT {CANCELED} OR {ORDER_STATUS} IS NULL"
+CANCELED_STATUSES = [Status.CANCEL.value, Status.CANCELED.value]
+CANCELED = one_of(ORDER_STATUS, CANCELED_STATUSES)
 WITHOUT_ATTRIBUTES = f"{DECISIONS} IS NULL"  # placed by 1.0 (or started some other way, unchanged since)
 UNKNOWN_ACTOR = "unknown"
+INSIDE = CancelPath.INSIDE_WINDOW.value
+# Canceled orders by path, and the orders that had items canceled and went on. A path (and who asked) is
+# only ever written with `cancel` or `canceled`, so each count is one attribute's: the store answers it
+# from that attribute's index. A canceled order without a path (none since 1.0) counts as inside the
+# window: the canceled orders no path counts.
+PATH_CLAUSES = {
+    **{path.value: f"{CANCEL_PATH} = {quoted(path.value)}" for path in CancelPath},
+    ITEMS_ONLY: f"{ITEMS_CANCELED} = true AND {none_of(ORDER_STATUS, CANCELED_STATUSES)}",
+}
 
 
 class Report(BaseModel):
@@ -78,38 +88,42 @@ def rank(n: int, fraction: float) -> int:
 async def build_report(
     client: Client, since: datetime, catalogue: Catalogue, *, only: str | None = None
 ) -> Report:
-    """The report over the orders placed since `since` (and matching the visibility clause `only`)."""
+    """The report over the orders placed since `since` (and matching the visibility clause `only`).
+    Its counts are asked all at once (`orders.counts.AT_ONCE` in flight), then those that depend on them
+    and the percentiles'."""
     until = datetime.now(UTC)
     stamp = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     counts = Counts(client, f'{ORDERS_QUERY} AND StartTime >= "{stamp}"' + (f" AND ({only})" if only else ""))
     report = Report(since=since, until=until)
-    (report.placed, report.canceled), legacy, multiple = await asyncio.gather(
-        asyncio.gather(counts.count(), counts.count(CANCELED)),
-        _read(counts, WITHOUT_ATTRIBUTES),
-        _read(counts, f"{DECISIONS} >= 2"),
+    reason = _Tally(REASON_CODE, _codes(catalogue), OTHER, implies_canceled=False)
+    actor = _Tally(CANCELED_BY, [actor.value for actor in Actor], UNKNOWN_ACTOR, implies_canceled=True)
+    (placed, canceled, legacy, multiple), (paths, reasons, actors), (denied, decided) = await asyncio.gather(
+        asyncio.gather(
+            counts.count(),
+            counts.count(CANCELED),
+            _read(counts, WITHOUT_ATTRIBUTES),
+            _read(counts, f"{DECISIONS} >= 2"),
+        ),
+        asyncio.gather(counts.each(PATH_CLAUSES), reason.count(counts), actor.count(counts)),
+        asyncio.gather(counts.levels(REQUESTS_DENIED), counts.levels(DECISIONS)),
     )
-    actors = [actor.value for actor in Actor]
-    (
-        report.canceled_by_path,
-        report.by_reason,
-        report.by_actor,
-        report.by_shopify_reason,
-    ) = await asyncio.gather(
-        _paths(counts, legacy),
-        _tally(counts, REASON_CODE, _codes(catalogue), missing=OTHER),
-        _tally(counts, CANCELED_BY, actors, missing=UNKNOWN_ACTOR),
-        _shopify(counts, catalogue, report.canceled),
+    report.placed, report.canceled = placed, canceled
+    paths[INSIDE] += max(0, canceled - sum(paths[path.value] for path in CancelPath))
+    paths[ITEMS_ONLY] += sum(
+        1 for execution, memo in legacy if memo.items_canceled and not _canceled(execution)
     )
-    denied, decisions, single = await asyncio.gather(
-        counts.total(REQUESTS_DENIED), counts.total(DECISIONS), counts.count(f"{DECISIONS} = 1")
+    report.canceled_by_path = {path: paths.get(path, 0) for path in PATHS}
+    report.requests_denied = sum(denied) + sum(memo.denied for _, memo in legacy)
+    report.decisions = sum(decided) + sum(len(memo.decisions) for _, memo in legacy)
+    single = decided[0] - (decided[1] if len(decided) > 1 else 0)
+    extra = sorted(seconds for _, memo in [*legacy, *multiple] for seconds in _seconds(memo))
+    (report.by_reason, report.by_actor), (p50, p90) = await asyncio.gather(
+        asyncio.gather(reason.finish(counts, reasons, canceled), actor.finish(counts, actors, canceled)),
+        _percentiles(counts, single, extra, (0.5, 0.9)),
     )
-    report.requests_denied = denied + sum(memo.denied for _, memo in legacy)
-    extra = [_seconds(memo) for _, memo in [*legacy, *multiple]]
-    report.decisions = decisions + sum(len(seconds) for seconds in extra[: len(legacy)])
-    report.by_reason_label = {code: reason_label(catalogue, code) for code in report.by_reason}
-    values = sorted(seconds for found in extra for seconds in found)
-    p50, p90 = await _percentiles(counts, single, values, (0.5, 0.9))
     report.decision_seconds_p50, report.decision_seconds_p90 = p50, p90
+    report.by_shopify_reason = await _shopify(counts, catalogue, report.by_reason)
+    report.by_reason_label = {code: reason_label(catalogue, code) for code in report.by_reason}
     return report
 
 
@@ -122,55 +136,56 @@ async def _read(counts: Counts, clause: str) -> list[tuple[WorkflowExecution, Or
     return [(execution, await read_memo(execution)) async for execution in counts.executions(clause)]
 
 
-async def _paths(counts: Counts, legacy: list[tuple[WorkflowExecution, OrderMemo]]) -> dict[str, int]:
-    """Canceled orders by path (one canceled before 1.0 wrote its path counts as inside the window),
-    and the orders that had items canceled and went on."""
-    clauses = {path.value: f"{CANCEL_PATH} = {quoted(path.value)}" for path in CancelPath}
-    inside = CancelPath.INSIDE_WINDOW.value
-    clauses[inside] = f"{clauses[inside]} OR {CANCEL_PATH} IS NULL"
-    clauses[ITEMS_ONLY] = f"{ITEMS_CANCELED} = true AND ({NOT_CANCELED})"
-    found = await counts.each({k: v for k, v in clauses.items() if k != ITEMS_ONLY}, CANCELED)
-    found[ITEMS_ONLY] = await counts.count(clauses[ITEMS_ONLY]) + sum(
-        1 for execution, memo in legacy if memo.items_canceled and not _canceled(execution)
-    )
-    return {path: found.get(path, 0) for path in PATHS}
+class _Tally:
+    """Canceled orders by one attribute's value (none: `missing`), one count per value the orders write.
+    What the counts leave over are values no one foresaw (none of `values`: read one by one, they are
+    few) and orders without the attribute (`missing`). `implies_canceled`: the attribute is only ever
+    written on canceling."""
+
+    def __init__(self, attribute: str, values: list[str], missing: str, *, implies_canceled: bool) -> None:
+        self.attribute, self.missing = attribute, missing
+        self.values = sorted({*values, missing})
+        self.canceled = "" if implies_canceled else CANCELED
+
+    async def count(self, counts: Counts) -> dict[str, int]:
+        clauses = {value: f"{self.attribute} = {quoted(value)}" for value in self.values}
+        return await counts.each(clauses, self.canceled)
+
+    async def finish(self, counts: Counts, found: dict[str, int], canceled: int) -> dict[str, int]:
+        left = canceled - sum(found.values())
+        if left > 0:
+            async for execution in counts.executions(CANCELED, none_of(self.attribute, self.values)):
+                value = by_name(execution.typed_search_attributes).get(self.attribute) or self.missing
+                found[value] = found.get(value, 0) + 1
+                left -= 1
+            found[self.missing] += max(0, left)  # without the attribute
+        return {value: count for value, count in found.items() if count}
 
 
-async def _tally(counts: Counts, attribute: str, values: list[str], *, missing: str) -> dict[str, int]:
-    """Canceled orders by an attribute's value (none, or empty: `missing`); values no one foresaw (none
-    of `values`) are few, and read one by one."""
-    clauses = {value: f"{attribute} = {quoted(value)}" for value in {*values, missing}}
-    clauses[missing] += f" OR {attribute} IS NULL OR {attribute} = {quoted('')}"
-    found = await counts.each(clauses, CANCELED)
-    unforeseen = f"NOT {one_of(attribute, [*clauses, ''])}"
-    if await counts.count(CANCELED, unforeseen):
-        async for execution in counts.executions(CANCELED, unforeseen):
-            value = by_name(execution.typed_search_attributes).get(attribute) or missing
-            found[value] = found.get(value, 0) + 1
-    return {value: count for value, count in found.items() if count}
+async def _shopify(counts: Counts, catalogue: Catalogue, by_reason: dict[str, int]) -> dict[str, int]:
+    """Canceled orders by Shopify's cancel reason: their code as the catalogue maps it for whoever asked
+    (a customer's codes, or the store's; a code it doesn't know maps to `other`). A code that maps alike
+    for both is counted already; one that doesn't is counted again among the customers' cancellations."""
+    buckets: Counter[str] = Counter()
 
+    def bucket(code: str, use: Use) -> str:
+        found = catalogue.find(code, use)
+        return found.shopify if found else OTHER
 
-async def _shopify(counts: Counts, catalogue: Catalogue, canceled: int) -> dict[str, int]:
-    """Canceled orders by Shopify's cancel reason: their code as the catalogue maps it for whoever
-    asked (a customer's codes, or the store's); a code it doesn't know counts as `other`."""
-    terms: dict[str, list[str]] = {bucket: [] for bucket in SHOPIFY if bucket != OTHER}
-    for code in _codes(catalogue):
-        is_code = f"{REASON_CODE} = {quoted(code)}" + (f" OR {REASON_CODE} IS NULL" if code == OTHER else "")
-        by_customer, by_store = catalogue.find(code, Use.CUSTOMER), catalogue.find(code, Use.STORE)
-        customer = f"{CANCELED_BY} = {quoted(Actor.CUSTOMER.value)}"
-        for bucket in terms:
-            customers = by_customer is not None and by_customer.shopify == bucket
-            store = by_store is not None and by_store.shopify == bucket
-            if customers and store:
-                terms[bucket].append(f"({is_code})")
-            elif customers:
-                terms[bucket].append(f"({is_code}) AND {customer}")
-            elif store:
-                terms[bucket].append(f"({is_code}) AND (NOT {customer} OR {CANCELED_BY} IS NULL)")
-    clauses = {bucket: " OR ".join(f"({term})" for term in found) for bucket, found in terms.items() if found}
-    buckets = await counts.each(clauses, CANCELED)
-    buckets[OTHER] = max(0, canceled - sum(buckets.values()))  # every other canceled order
-    return {bucket: count for bucket, count in buckets.items() if count}
+    split = [code for code in by_reason if bucket(code, Use.CUSTOMER) != bucket(code, Use.STORE)]
+    customer = f"{CANCELED_BY} = {quoted(Actor.CUSTOMER.value)}"
+
+    async def by_customers(code: str) -> int:
+        clauses = [f"{REASON_CODE} = {quoted(code)}"] + ([f"{REASON_CODE} IS NULL"] if code == OTHER else [])
+        found = await asyncio.gather(*(counts.count(CANCELED, clause, customer) for clause in clauses))
+        return sum(found)
+
+    customers = dict(zip(split, await asyncio.gather(*(by_customers(code) for code in split)), strict=True))
+    for code, count in by_reason.items():
+        mine = customers.get(code, 0)
+        buckets[bucket(code, Use.CUSTOMER)] += mine
+        buckets[bucket(code, Use.STORE) if code in customers else bucket(code, Use.CUSTOMER)] += count - mine
+    return {name: count for name, count in buckets.items() if count}
 
 
 async def _percentiles(
@@ -183,22 +198,24 @@ async def _percentiles(
         return [None for _ in fractions]
     one = f"{DECISIONS} = 1"
 
-    async def at_most(t: float) -> int:
-        return await counts.count(one, f"{DECISION_SECONDS} <= {number(t)}") + sum(v <= t for v in extra)
+    def bounds(lo: float, hi: float) -> list[str]:
+        found = [f"{DECISION_SECONDS} > {number(lo)}"] if not math.isinf(lo) else []
+        return found + ([f"{DECISION_SECONDS} <= {number(hi)}"] if not math.isinf(hi) else [])
+
+    async def within(lo: float, hi: float) -> int:
+        return await counts.count(one, *bounds(lo, hi)) + sum(lo < v <= hi for v in extra)
 
     async def between(lo: float, hi: float, limit: int | None) -> list[float]:
-        bounds = [f"{DECISION_SECONDS} > {number(lo)}"] if not math.isinf(lo) else []
-        bounds += [f"{DECISION_SECONDS} <= {number(hi)}"] if not math.isinf(hi) else []
         found = [v for v in extra if lo < v <= hi]
         if limit is not None and len(found) >= limit:
             return found[:limit]
-        async for execution in counts.executions(one, *bounds, limit=limit):
+        async for execution in counts.executions(one, *bounds(lo, hi), limit=limit):
             seconds = execution.typed_search_attributes.get(DECISION_SECONDS_KEY)
             if seconds is not None:
                 found.append(float(seconds))
         return found
 
-    ranks = KthSmallest(n, at_most, between)
+    ranks = KthSmallest(n, within, between)
     found: list[float | None] = [await ranks.find(rank(n, fraction)) for fraction in fractions]
     return found
 

@@ -182,9 +182,9 @@ async def test_the_kth_smallest_found_by_counting_is_the_one_sorting_finds() -> 
     for values in (spread, bunched, [42.5], [7.0, 7.0, 1.5]):
         asked: list[int] = []
 
-        async def at_most(t: float, values: list[float] = values, asked: list[int] = asked) -> int:
+        async def within(lo: float, hi: float, values: list[float] = values, asked: list[int] = asked) -> int:
             asked.append(1)
-            return sum(v <= t for v in values)
+            return sum(lo < v <= hi for v in values)
 
         async def between(
             lo: float, hi: float, limit: int | None, values: list[float] = values
@@ -192,7 +192,7 @@ async def test_the_kth_smallest_found_by_counting_is_the_one_sorting_finds() -> 
             found = [v for v in values if lo < v <= hi]
             return found[:limit] if limit is not None else found
 
-        ranks = KthSmallest(len(values), at_most, between)
+        ranks = KthSmallest(len(values), within, between)
         for fraction in (0.5, 0.9, 0.99, 1.0, 0.0001):
             assert await ranks.find(rank(len(values), fraction)) == percentile(values, fraction)
         assert len(asked) < 80, len(asked)  # counts asked, all ranks together
