@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import cluster
+from bench.costs import cost_table, run_costs
 from bench.decisions import DecisionConfig, run_backend
 from bench.report import json_ready, machine, out_path, targets, with_ratios
 from bench.report_run import ReportConfig, run_report
@@ -33,7 +34,7 @@ QUICK_SCALE = ScaleConfig(
     open_target=100, steady=6, grace=(2, 4), drain=2, lateness_sample=200, ramp_concurrency=16
 )
 FULL_REPORT = ReportConfig(sizes=(1_000, 5_000, 10_000, 50_000))
-QUICK_REPORT = ReportConfig(sizes=(60, 150), runs=2)
+QUICK_REPORT = ReportConfig(sizes=(60, 150), runs=1)
 BACKENDS = {"sqlite": "embedded, SQLite file, as users run it", "memory": "embedded, in memory"}
 
 
@@ -50,6 +51,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--light-rate", type=float, help="cancellations per second in the light-load phase")
     parser.add_argument("--no-scale", action="store_true", help="skip the open-orders scale run")
     parser.add_argument("--only-scale", action="store_true", help="run the scale part only")
+    parser.add_argument("--no-costs", action="store_true", help="skip the billable actions per path")
+    parser.add_argument(
+        "--costs-against", help="another checkout whose paths' actions are counted beside ours"
+    )
     parser.add_argument("--no-report", action="store_true", help="skip the cancellation report's part")
     parser.add_argument("--only-report", action="store_true", help="run the cancellation report part only")
     parser.add_argument(
@@ -142,6 +147,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             log(f"decisions on the {backend} server ({BACKENDS[backend]})")
             paths = await run_backend(backend, decisions, directory, log)
             results["decisions"][backend] = with_ratios(paths)
+        if not (args.no_costs or args.only_scale or args.only_report):
+            log("costs: billable actions per path")
+            against = Path(args.costs_against).resolve() if args.costs_against else None
+            results["costs"] = await run_costs(directory, log, 1 if args.quick else 3, against)
         if scale is not None:
             log(f"scale: {scale.open_target} open orders on the {scale.backend} server")
             results["scale"] = await run_scale(scale, directory, log)
@@ -165,6 +174,10 @@ def render(results: dict[str, Any]) -> str:
         parts.append(goals_table(results["decisions"]))
     for backend, paths in results["decisions"].items():
         parts.append(decision_table(backend, paths, BACKENDS[backend]))
+    if results.get("costs"):
+        parts.append(
+            "**cost per order** in Temporal Cloud's billable actions\n\n" + cost_table(results["costs"])
+        )
     if results.get("scale"):
         parts.append(scale_table(results["scale"]))
     if results.get("report"):
