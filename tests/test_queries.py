@@ -31,7 +31,9 @@ async def test_status_and_state_answer_right_after_the_start_with_the_status_it_
         async def start(n: int) -> tuple[str, Status]:
             order_id = f"early-{n}-{uuid.uuid4().hex[:8]}"
             approved = n % 2 == 0
-            order = OrderInput(order_id=order_id, customer_id="c-early", total=4200, payment_approved=approved)
+            order = OrderInput(
+                order_id=order_id, customer_id="c-early", total=4200, payment_approved=approved
+            )
             if n % 3 == 0:
                 await orders.place(order)  # the store's settings travel with the start
             else:
