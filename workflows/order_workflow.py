@@ -131,7 +131,7 @@ class OrderWorkflow:
         """Compensate, then move to `canceled`. Its status event goes with the compensation's activity
         once every effect is done (no local activity after it), stamped with that moment, which is the
         move's time in the timeline; if it could not go there, the outbox sends it as any other."""
-        preview = Order(order.state.model_copy(deep=True)).finish_cancellation(workflow.now())
+        preview = order.finish_cancellation_preview(workflow.now())
         then = preview if all(e.type is EventType.ORDER_STATUS_CHANGED for e in preview) else []
         compensation = order.compensation(workflow.now())
         then_at = await self._outbox.compensate(compensation, on_slow=self._slow, then=then)
@@ -166,7 +166,10 @@ class OrderWorkflow:
     async def _on_update(self, action: Action, payload: Any = None, *extra: Any) -> OrderState:
         self._commands += 1
         command, made_up = self._with_request_id(self._parse(action, payload, extra))
-        await workflow.wait_condition(lambda: self._order is not None)
+        # 1.1 waits only while the order is not placed yet (its store's settings on their way): 1.0
+        # always yielded here, which orders the handlers of one workflow task differently.
+        if self._order is None or not workflow.patched(V1_1):
+            await workflow.wait_condition(lambda: self._order is not None)
         outcome = self._apply(action, command, made_up)
         if isinstance(outcome, Refuse):
             raise ApplicationError(outcome.reason, type=outcome.code, non_retryable=True)
@@ -267,11 +270,12 @@ class OrderWorkflow:
     def _show(self) -> None:
         """Write to visibility what changed of what it shows: one upsert each, at most, per change."""
         state = self._ready_order.state
-        wanted: dict[str, Any] = search_attributes_of(state)
-        if workflow.patched(V1_1):
-            wanted |= report_attributes_of(state)  # beside the status: what the report counts
-        if state.status is Status.CANCEL and not self._show_cancel:
-            wanted = {}  # held until `canceled`, or until the compensation turns out slow (`_slow`)
+        wanted: dict[str, Any] = {}
+        # In `cancel`, held until `canceled`, or until the compensation turns out slow (`_slow`).
+        if state.status is not Status.CANCEL or self._show_cancel:
+            wanted.update(search_attributes_of(state))
+            if workflow.patched(V1_1):
+                wanted.update(report_attributes_of(state))  # beside the status: what the report counts
         changed = {
             name: value for name, value in wanted.items() if self._shown_attributes.get(name) != str(value)
         }
