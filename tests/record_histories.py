@@ -26,7 +26,7 @@ from tests.receiver import SECRET, Receiver
 from workflows.names import workflow_id
 
 HISTORIES = Path(__file__).parent / "histories"
-CURRENT = "1.0"  # the version the code in workflows/ is; histories of released versions are kept
+CURRENT = "1.1"  # the version the code in workflows/ is; histories of released versions are kept
 MINUTE, DAY = 60, 24 * 60 * 60
 ITEMS = [{"sku": "A1", "quantity": 2, "price": 3000}, {"sku": "B2", "quantity": 1, "price": 6990}]
 

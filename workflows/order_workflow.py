@@ -231,7 +231,7 @@ class OrderWorkflow:
     def _known_order(self) -> Order:
         """The order as queries see it. While it is being placed (an order started without the store's
         settings waits for them), the order its input places, with the built-in defaults for what the
-        input left out: the status it is entering, its lines, its customer (docs/api.md, "Queries")."""
+        input left out: the status it is entering, its lines, its customer (docs/lifecycle.md)."""
         if self._input is None or self._order is not None:
             return self._placed_order()
         if self._provisional is None:
