@@ -18,11 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from bench import cluster
+from bench.costs import cost_table, run_costs
 from bench.decisions import DecisionConfig, run_backend
 from bench.report import json_ready, machine, out_path, targets, with_ratios
 from bench.report_run import ReportConfig, run_report
 from bench.scale import ScaleConfig, run_scale
-from bench.tables import decision_table, report_table, scale_table, targets_table
+from bench.tables import decision_table, goals_table, report_table, scale_table, targets_table
 
 FULL_DECISIONS = DecisionConfig(
     orders=240, concurrency=32, light_orders=30, light_rate=2.0, warmup=10, rounds=3
@@ -32,8 +33,8 @@ FULL_SCALE = ScaleConfig(open_target=10_000, steady=90, grace=(20, 40), drain=10
 QUICK_SCALE = ScaleConfig(
     open_target=100, steady=6, grace=(2, 4), drain=2, lateness_sample=200, ramp_concurrency=16
 )
-FULL_REPORT = ReportConfig(orders=10_000)
-QUICK_REPORT = ReportConfig(orders=100, runs=2, concurrency=32)
+FULL_REPORT = ReportConfig(sizes=(1_000, 5_000, 10_000, 50_000))
+QUICK_REPORT = ReportConfig(sizes=(60, 150), runs=1)
 BACKENDS = {"sqlite": "embedded, SQLite file, as users run it", "memory": "embedded, in memory"}
 
 
@@ -50,9 +51,17 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--light-rate", type=float, help="cancellations per second in the light-load phase")
     parser.add_argument("--no-scale", action="store_true", help="skip the open-orders scale run")
     parser.add_argument("--only-scale", action="store_true", help="run the scale part only")
-    parser.add_argument("--no-report", action="store_true", help="skip the 10k cancellation report")
+    parser.add_argument("--no-costs", action="store_true", help="skip the billable actions per path")
+    parser.add_argument(
+        "--costs-against", help="another checkout whose paths' actions are counted beside ours"
+    )
+    parser.add_argument("--no-report", action="store_true", help="skip the cancellation report's part")
     parser.add_argument("--only-report", action="store_true", help="run the cancellation report part only")
-    parser.add_argument("--report-orders", type=int, help="orders in the report's visibility (default 10000)")
+    parser.add_argument(
+        "--report-sizes",
+        help="orders in visibility at each timing of the report, comma-separated, the first all real "
+        "orders (default 1000,5000,10000,50000)",
+    )
     parser.add_argument("--scale-open", type=int, help="open orders to reach (default 10000)")
     parser.add_argument(
         "--scale-rate", type=float, help="steady arrivals per second (default: half the ramp's capacity)"
@@ -77,8 +86,8 @@ def configs(
     decisions = QUICK_DECISIONS if args.quick else FULL_DECISIONS
     scale = QUICK_SCALE if args.quick else FULL_SCALE
     report = QUICK_REPORT if args.quick else FULL_REPORT
-    if args.report_orders:
-        report = replace(report, orders=args.report_orders)
+    if args.report_sizes:
+        report = replace(report, sizes=tuple(int(size) for size in args.report_sizes.split(",")))
     overrides = {
         "orders": args.orders,
         "concurrency": args.concurrency,
@@ -138,11 +147,15 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             log(f"decisions on the {backend} server ({BACKENDS[backend]})")
             paths = await run_backend(backend, decisions, directory, log)
             results["decisions"][backend] = with_ratios(paths)
+        if not (args.no_costs or args.only_scale or args.only_report):
+            log("costs: billable actions per path")
+            against = Path(args.costs_against).resolve() if args.costs_against else None
+            results["costs"] = await run_costs(directory, log, 1 if args.quick else 3, against)
         if scale is not None:
             log(f"scale: {scale.open_target} open orders on the {scale.backend} server")
             results["scale"] = await run_scale(scale, directory, log)
         if report is not None:
-            log(f"report: {report.orders} orders in visibility on the {report.backend} server")
+            log(f"report: {', '.join(map(str, report.sizes))} orders in visibility, {report.backend} server")
             results["report"] = await run_report(report, directory, log)
     finally:
         if args.keep:
@@ -157,8 +170,14 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
 def render(results: dict[str, Any]) -> str:
     parts = []
+    if results["decisions"]:
+        parts.append(goals_table(results["decisions"]))
     for backend, paths in results["decisions"].items():
         parts.append(decision_table(backend, paths, BACKENDS[backend]))
+    if results.get("costs"):
+        parts.append(
+            "**cost per order** in Temporal Cloud's billable actions\n\n" + cost_table(results["costs"])
+        )
     if results.get("scale"):
         parts.append(scale_table(results["scale"]))
     if results.get("report"):

@@ -1,12 +1,10 @@
-"""The floors: the smallest workflows that do what an order does before and when it is canceled.
+"""The floor: the least any Temporal program doing this job pays (docs/performance.md, "The floor").
 
-`BaselineWorkflow` (the raw floor): one `wait_condition` with a timeout (the grace window), ended early by
-one signal (the cancellation). No activities, no search attributes, no payload to speak of: what is left
-is Temporal's own cost.
-
-`EffectsFloorWorkflow` (the floor with effects): the same, and once canceled one activity that writes the
-compensation's three effects (payment, stock, the customer's notice) as JSON lines to a file, as the
-order worker's event log does. What the job needs at the least: a cancellation whose effects are durable.
+`FloorWorkflow`: a grace timer (one `wait_condition` with a timeout), ended early by an update that
+cancels and answers at once; then one activity that writes the compensation's three effects (payment,
+stock, the customer's notice) as JSON lines to a file, as the order worker's event log does, and the run
+closes. Unsandboxed, the cheaper runner, which the order workflow uses too. Its callers see the decision
+when the update returns, and the order canceled when the run has closed.
 """
 
 from __future__ import annotations
@@ -19,14 +17,14 @@ from pathlib import Path
 
 from temporalio import activity, workflow
 
-BASELINE_WORKFLOW = "BenchBaselineWorkflow"
-EFFECTS_WORKFLOW = "BenchEffectsFloorWorkflow"
+FLOOR_WORKFLOW = "BenchFloorWorkflow"
+FLOOR_UPDATE = "cancel"
 BASELINE_TASK_QUEUE = "bench-baseline"
 EFFECTS_TIMEOUT = timedelta(seconds=60)
 
 
-@workflow.defn(name=BASELINE_WORKFLOW)
-class BaselineWorkflow:
+@workflow.defn(name=FLOOR_WORKFLOW, sandboxed=False)
+class FloorWorkflow:
     def __init__(self) -> None:
         self._canceled = False
 
@@ -36,29 +34,15 @@ class BaselineWorkflow:
             await workflow.wait_condition(lambda: self._canceled, timeout=timedelta(seconds=grace_seconds))
         except asyncio.TimeoutError:
             return "ready-for-handling"
+        await workflow.execute_activity(
+            write_effects, workflow.info().workflow_id, start_to_close_timeout=EFFECTS_TIMEOUT
+        )
         return "canceled"
 
-    @workflow.signal(name="cancel")
-    def cancel(self) -> None:
+    @workflow.update(name=FLOOR_UPDATE)
+    def cancel(self) -> str:
         self._canceled = True
-
-    @workflow.query(name="status")
-    def status(self) -> str:
-        return "canceled" if self._canceled else "window-to-cancel"
-
-
-@workflow.defn(name=EFFECTS_WORKFLOW)
-class EffectsFloorWorkflow(BaselineWorkflow):
-    """The raw floor plus the one activity any program doing this job runs: the compensation's effects."""
-
-    @workflow.run
-    async def run(self, grace_seconds: int) -> str:
-        outcome = await super().run(grace_seconds)
-        if outcome == "canceled":
-            await workflow.execute_activity(
-                write_effects, workflow.info().workflow_id, start_to_close_timeout=EFFECTS_TIMEOUT
-            )
-        return outcome
+        return "cancel"
 
 
 def effects_file() -> Path:

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 
 from bench import cluster
 from bench.cluster import ROOT, Temporal, cpu_seconds, start_worker
@@ -30,6 +29,7 @@ from bench.paths import Path as BenchPath
 from bench.report import json_ready
 from bench.stats import ratio
 from orders.client import OrdersClient
+from orders.converter import DATA_CONVERTER
 from orders.settings import Settings
 
 FIGURES = (
@@ -57,7 +57,7 @@ async def compare(other: Path, backend: str, config: DecisionConfig, how: str) -
                         "orders", temporal, directory, checkout, name=f"side-{side}",
                         ORDERS_TASK_QUEUE=f"bench-{side}",
                     )  # fmt: skip
-                client = await Client.connect(temporal.address, data_converter=pydantic_data_converter)
+                client = await Client.connect(temporal.address, data_converter=DATA_CONVERTER)
                 runs = {}
                 for side in sides:
                     settings = Settings(_env_file=None, task_queue=f"bench-{side}")

@@ -25,14 +25,14 @@ from typing import Any
 
 import httpx
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 
 from bench.cluster import Process, Temporal, cpu_seconds, own_cpu_seconds, start_api, start_worker
-from bench.histories import cost, decided_at, histories, settled_at, typical_cost
-from bench.paths import Baseline, ClientItems, ClientSignal, ClientUpdate, EffectsFloor, Path, Rest
+from bench.histories import cost, histories, settled_at, typical_cost
+from bench.paths import ClientItems, ClientSignal, ClientUpdate, Floor, Path, Rest
 from bench.stats import percentile
 from bench.waiting import close_times, pool, quiesce
 from orders.client import OrdersClient
+from orders.converter import DATA_CONVERTER
 from orders.settings import Settings
 
 TASK_QUEUE = "bench-orders"
@@ -69,9 +69,6 @@ class PathRun:
         self.light_closed: dict[str, float] = {}
         self.cpu: dict[str, float] = {}
         self.costs: list[dict[str, int]] = []
-        self.recording = 0.0  # when decisions were recorded in history (the floor with effects)
-        self.recorded: dict[str, float] = {}
-        self.light_recorded: dict[str, float] = {}
 
     def _cpu(self) -> dict[str, float]:
         figures = {name: process.cpu() for name, process in self.processes.items()}
@@ -100,21 +97,17 @@ class PathRun:
 
     async def _from_histories(
         self, keys: list[str], decided: dict[str, float], closed: dict[str, float]
-    ) -> tuple[dict[str, float], dict[str, float]]:
-        """Read after the phase's CPU is counted: when each decision was recorded (for a path that asks),
-        the effects' time of a run that goes on, and the path's cost (from every history read, or from a
-        few). Returns (recorded, closed)."""
-        every = self.path.decided_in_history or not self.path.closes
+    ) -> dict[str, float]:
+        """Read after the phase's CPU is counted: the effects' time of a run that goes on, and the
+        path's cost (from every history read, or from a few). Returns the close times."""
+        every = not self.path.closes
         chosen = keys if every else keys[:: max(1, len(keys) // COST_SAMPLE)][:COST_SAMPLE]
         found = await histories(self.client, [self.path.workflow_id(k) for k in chosen])
         events = {k: found[self.path.workflow_id(k)] for k in chosen}
         self.costs += [cost(e) for e in events.values()]
-        recorded: dict[str, float] = {}
-        if self.path.decided_in_history:
-            recorded = {k: decided_at(events[k]) or decided[k] for k in keys}
         if not self.path.closes:
             closed = {k: settled_at(events[k]) or decided[k] for k in keys}
-        return recorded, closed
+        return closed
 
     def _keys(self, phase: str, count: int) -> list[str]:
         return [f"{self.prefix}-{phase}-{i}" for i in range(count)]
@@ -145,15 +138,8 @@ class PathRun:
         await self._settle()
         for name, seconds in self._cpu().items():
             self.cpu[name] = self.cpu.get(name, 0.0) + seconds - cpu_before[name]
-        recorded, closed = await self._from_histories(keys, decided, closed)
-        if self.path.decided_at_close:
-            # A floor's run ends canceled: take the moment Temporal recorded it, which no caller can see
-            # earlier (a strict floor; the caller's own observation comes later).
-            decided = {k: min(decided[k], closed[k]) for k in keys}
+        closed = await self._from_histories(keys, decided, closed)
         first = min(sent.values())
-        if recorded:
-            self.recording += max(recorded.values()) - first
-            self.recorded |= recorded
         self.deciding += max(decided.values()) - first
         self.canceling += max(closed.values()) - first
         self.sent |= sent
@@ -178,11 +164,8 @@ class PathRun:
         await asyncio.gather(*tasks)
         closed = await self._closed(phase, count)
         await self._settle()
-        recorded, closed = await self._from_histories(keys, decided, closed)
+        closed = await self._from_histories(keys, decided, closed)
         await self._settle()
-        if self.path.decided_at_close:
-            decided = {k: min(decided[k], closed[k]) for k in keys}
-        self.light_recorded |= recorded
         self.light_sent |= sent
         self.light_decided |= decided
         self.light_closed |= closed
@@ -194,17 +177,7 @@ class PathRun:
         light_decision = [1000 * (self.light_decided[k] - self.light_sent[k]) for k in light]
         light_canceled = [1000 * (self.light_closed[k] - self.light_sent[k]) for k in light]
         n = len(keys)
-        recorded: dict[str, float] = {}
-        if self.recorded:
-            strict = [1000 * (self.recorded[k] - self.sent[k]) for k in keys]
-            light_recorded = [1000 * (self.light_recorded[k] - self.light_sent[k]) for k in light]
-            recorded = {
-                "recorded_decided_per_s": n / self.recording,
-                "recorded_decision_p50_ms": percentile(strict, 50),
-                "recorded_decision_p99_ms": percentile(strict, 99),
-                "recorded_light_decision_p50_ms": percentile(light_recorded, 50),
-            }
-        return recorded | {
+        return {
             "label": self.path.label,
             "orders": n,
             "concurrency": self.config.concurrency,
@@ -255,7 +228,7 @@ async def run_backend(
     """Every path on one embedded Temporal (`sqlite` or `memory`)."""
     tag = uuid.uuid4().hex[:6]
     async with Temporal(backend, directory / backend) as temporal, stack(temporal, directory / backend) as s:
-        client = await Client.connect(temporal.address, data_converter=pydantic_data_converter)
+        client = await Client.connect(temporal.address, data_converter=DATA_CONVERTER)
         settings = Settings(_env_file=None, task_queue=TASK_QUEUE)
         orders = OrdersClient(client, settings)
         limits = httpx.Limits(
@@ -263,12 +236,11 @@ async def run_backend(
         )
         async with httpx.AsyncClient(base_url=s["url"], limits=limits, timeout=60) as http:
             server = _ServerProcess(temporal.pid)
-            floors = {"worker": s["baseline"], "server": server}
+            floor = {"worker": s["baseline"], "server": server}
             ours = {"worker": s["orders"], "server": server}
             event_log = directory / backend / "orders-worker" / "events.jsonl"
             plans: list[tuple[Path, dict[str, Any]]] = [
-                (Baseline(client), floors),
-                (EffectsFloor(client), floors),
+                (Floor(client), floor),
                 (ClientUpdate(orders), ours),
                 (ClientItems(orders, event_log), ours),
                 (ClientSignal(orders), ours),

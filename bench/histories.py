@@ -1,8 +1,8 @@
 """What an order's run cost Temporal, and when things happened in it, read from its history.
 
-Read after a phase is measured (outside its CPU accounting): the floor with effects' decision time (the
-workflow task that took the signal, completed), the moment an item cancellation's effects were recorded,
-and what each path costs in workflow tasks, activities, local activities, upserts and events.
+Read after a phase is measured (outside its CPU accounting): the moment an item cancellation's effects
+were recorded, and what each path costs in workflow tasks, activities, local activities, upserts, events
+and Temporal Cloud's billable actions (`bench.actions`).
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client
 
+from bench.actions import billable
+
 LOCAL_ACTIVITY_MARKER = "core_local_activity"
 COST_FIGURES = (
     "workflow_tasks",
@@ -25,6 +27,7 @@ COST_FIGURES = (
     "memo_upserts",
     "timers",
     "events",
+    "billable_actions",
 )
 
 
@@ -33,9 +36,11 @@ def _at(event: HistoryEvent) -> float:
 
 
 def cost(events: list[HistoryEvent]) -> dict[str, int]:
-    """Workflow tasks, activities, local activities, search-attribute and memo upserts, timers, events."""
+    """Workflow tasks, activities, local activities, search-attribute and memo upserts, timers, events,
+    and Temporal Cloud's billable actions (`bench.actions`)."""
     counts = dict.fromkeys(COST_FIGURES, 0)
     counts["events"] = len(events)
+    counts["billable_actions"] = billable(events)["total"]
     for event in events:
         kind = event.event_type
         if kind == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:

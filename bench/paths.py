@@ -1,8 +1,8 @@
 """The ways a cancellation reaches an order, each measured the same way.
 
 A path places an order and decides its cancellation: `decide` returns once the caller can see the
-decision (the order's `state` shows `cancel`/`canceled`, its items canceled, or a floor's run has ended
-canceled). Every order is placed with the same two lines, so a whole order and one item compare alike.
+decision (the order's `state` shows `cancel`/`canceled`, its items canceled, or the floor's update has
+answered). Every order is placed with the same two lines, so a whole order and one item compare alike.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any, Protocol
 import httpx
 from temporalio.client import Client
 
-from bench.baseline import BASELINE_TASK_QUEUE, BASELINE_WORKFLOW, EFFECTS_WORKFLOW
+from bench.baseline import BASELINE_TASK_QUEUE, FLOOR_UPDATE, FLOOR_WORKFLOW
 from bench.cluster import ERP_HEADERS
 from domain.lifecycle import Action, Status
 from domain.models import OrderInput
@@ -55,8 +55,6 @@ class NotDecided(Exception):
 class Path(Protocol):
     name: str
     label: str
-    decided_at_close: bool  # the decision ends the run: Temporal's close time is the decision's
-    decided_in_history: bool  # the decision is read from history (the task that took the signal)
     closes: bool  # the run closes once its effects are delivered (an item cancellation's goes on)
 
     def workflow_id(self, key: str) -> str: ...
@@ -93,53 +91,35 @@ async def until_decided(orders: OrdersClient, key: str, timeout: float = 60) -> 
         await asyncio.sleep(POLL_SECONDS)
 
 
-class Baseline:
-    name = "baseline"
-    label = "raw floor (timer + signal)"
-    decided_at_close = True
-    decided_in_history = False
+class Floor:
+    """The floor (`bench.baseline.FloorWorkflow`): started as orders are; its cancellation an update
+    that answers at once, its effects one activity, after which its run closes."""
+
+    name = "floor"
+    label = "floor (timer, update, 1 activity)"
     closes = True
-    workflow_type = BASELINE_WORKFLOW
 
     def __init__(self, client: Client) -> None:
         self.client = client
         self.queued = 0
 
     def workflow_id(self, key: str) -> str:
-        return f"bench-{key}"
+        return f"bench-floor-{key}"
 
     async def place(self, key: str) -> None:
         await self.client.start_workflow(
-            self.workflow_type, GRACE_SECONDS, id=self.workflow_id(key), task_queue=BASELINE_TASK_QUEUE
+            FLOOR_WORKFLOW, GRACE_SECONDS, id=self.workflow_id(key), task_queue=BASELINE_TASK_QUEUE
         )
 
     async def decide(self, key: str) -> None:
         handle = self.client.get_workflow_handle(self.workflow_id(key))
-        await handle.signal("cancel")
-        if await handle.result() != "canceled":
+        if await handle.execute_update(FLOOR_UPDATE, result_type=str) != "cancel":
             raise NotDecided(key)
-
-
-class EffectsFloor(Baseline):
-    """The raw floor and one activity writing the compensation's effects. Its caller waits for the run
-    to close, as the raw floor's does, and its decision counts at the close, as the raw floor's does
-    (and as the issue measured it). The strict reading is kept beside it (`recorded_*`): when Temporal
-    recorded the decision (the workflow task that took the signal, completed), read from the history."""
-
-    name = "floor_effects"
-    label = "floor with effects (+1 activity)"
-    decided_in_history = True
-    workflow_type = EFFECTS_WORKFLOW
-
-    def workflow_id(self, key: str) -> str:
-        return f"bench-fx-{key}"
 
 
 class ClientUpdate:
     name = "client_update"
     label = "client, update"
-    decided_at_close = False
-    decided_in_history = False
     closes = True
 
     def __init__(self, orders: OrdersClient) -> None:

@@ -28,7 +28,6 @@ from typing import Any
 
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 
 from bench.cluster import Temporal, cpu_seconds, own_cpu_seconds, start_worker
 from bench.decisions import TASK_QUEUE
@@ -36,6 +35,7 @@ from bench.paths import order_input
 from bench.stats import percentile
 from bench.waiting import pool, quiesce
 from orders.client import OrdersClient
+from orders.converter import DATA_CONVERTER
 from orders.settings import Settings
 from workflows.names import workflow_id
 
@@ -126,7 +126,7 @@ class ScaleRun:
         async with Temporal(config.backend, self.directory) as temporal:
             worker = await start_worker("orders", temporal, self.directory, ORDERS_TASK_QUEUE=TASK_QUEUE)
             try:
-                client = await Client.connect(temporal.address, data_converter=pydantic_data_converter)
+                client = await Client.connect(temporal.address, data_converter=DATA_CONVERTER)
                 settings = Settings(_env_file=None, task_queue=TASK_QUEUE)
                 self.orders = OrdersClient(client, settings)
                 counter = EventCounter(self.directory / "orders-worker" / "events.jsonl")

@@ -8,16 +8,8 @@ import math
 from typing import Any
 
 from bench.histories import COST_FIGURES
+from bench.report import FLOOR, GOAL_NAMES, GOALS, JUDGED
 from bench.stats import ratio
-
-RAW_FIGURES = (
-    ("decided/s", "decided_per_s"),
-    ("canceled/s", "canceled_per_s"),
-    ("decision p50", "decision_p50_ms"),
-    ("light-load decision p50", "light_decision_p50_ms"),
-    ("to `canceled` p50", "canceled_p50_ms"),
-    ("CPU/order", "cpu_ms_per_order_total"),
-)
 
 
 def _num(value: float | None, digits: int = 1) -> str:
@@ -27,8 +19,8 @@ def _num(value: float | None, digits: int = 1) -> str:
 
 
 def _ratios(figures: dict[str, Any]) -> dict[str, Any] | None:
-    """What the main table compares a path with: ours to the floor with effects, it to the raw floor."""
-    found: dict[str, Any] | None = figures.get("ratio_effects", figures.get("ratio"))
+    """Ours to the floor (the floor has none)."""
+    found: dict[str, Any] | None = figures.get("ratio")
     return found
 
 
@@ -46,16 +38,23 @@ def _pair(figures: dict[str, Any], p50: str, p99: str) -> str:
     return text
 
 
-def raw_floor_table(paths: dict[str, Any]) -> str:
-    """Every path as a ratio to the raw floor (timer + signal)."""
-    lines = [
-        "| path (× raw floor) | " + " | ".join(name for name, _ in RAW_FIGURES) + " |",
-        "|---|" + "---|" * len(RAW_FIGURES),
-    ]
-    for figures in paths.values():
-        if "ratio" in figures:
-            cells = " | ".join(f"{_num(figures['ratio'][key], 2)}×" for _, key in RAW_FIGURES)
-            lines.append(f"| {figures['label']} | {cells} |")
+def goals_table(decisions: dict[str, dict[str, Any]]) -> str:
+    """The issue's four ratios, the client's update path to the floor, every server side by side."""
+    backends = list(decisions)
+    head = "| | " + " | ".join(f"{b}: floor | {b}: ours | {b}: ratio" for b in backends) + " | goal |"
+    lines = [head, "|---|" + "---|---|---|" * len(backends) + "---|"]
+    for key, limit, higher in GOALS:
+        digits = 1 if key.endswith("per_s") else 0
+        cells = []
+        for backend in backends:
+            floor, ours = decisions[backend][FLOOR], decisions[backend][JUDGED]
+            value = ours["ratio"][key]
+            met = not math.isnan(value) and (value >= limit if higher else value <= limit)
+            mark = f"{_num(value, 2)}×" if met else f"**{_num(value, 2)}×**"
+            cells.append(f"{_num(floor[key], digits)} | {_num(ours[key], digits)} | {mark}")
+        unit = " ms" if key.endswith("_ms") else ""
+        sign = "≥" if higher else "≤"
+        lines.append(f"| {GOAL_NAMES[key]}{unit} | " + " | ".join(cells) + f" | {sign} {limit}× |")
     return "\n".join(lines)
 
 
@@ -97,12 +96,11 @@ def items_line(paths: dict[str, Any]) -> str:
 
 
 def decision_table(backend: str, paths: dict[str, Any], description: str) -> str:
-    base = paths["baseline"]
+    floor = paths[FLOOR]
     lines = [
-        f"**{backend}** ({description}): {base['orders']} orders per path at concurrency "
-        f"{base['concurrency']}, in {base['rounds']} rounds; light load: {base['light_orders']} "
-        f"cancellations at {_num(base['light_rate'])}/s. Ratios: ours to the floor with effects, "
-        "the floor with effects to the raw floor (the raw floor's ratios: the next table). One item: "
+        f"**{backend}** ({description}): {floor['orders']} orders per path at concurrency "
+        f"{floor['concurrency']}, in {floor['rounds']} rounds; light load: {floor['light_orders']} "
+        f"cancellations at {_num(floor['light_rate'])}/s. Ratios: ours to the floor. One item: "
         "canceled/s and to `canceled` count to its effects recorded (the order goes on).",
         "",
         "| path | placed/s | decided/s | canceled/s | decision p50 / p99 ms "
@@ -124,24 +122,7 @@ def decision_table(backend: str, paths: dict[str, Any], description: str) -> str
             f"REST adds {_num(rest['rest_adds_p50_ms'])} ms p50 over the client's update path under load, "
             f"{_num(rest['rest_adds_light_p50_ms'])} ms at light load.",
         ]
-    effects = paths.get("floor_effects", {})
-    if "recorded_decision_p50_ms" in effects:
-        strict = [
-            f"{figures['label']} {_num(figures['ratio_effects_recorded']['decided_per_s'], 2)}× / "
-            f"{_num(figures['ratio_effects_recorded']['decision_p50_ms'], 2)}×"
-            for figures in paths.values()
-            if "ratio_effects_recorded" in figures
-        ]
-        lines += [
-            "",
-            "The floor with effects' decision as recorded (its signal's workflow task completed, strict): "
-            f"{_num(effects['recorded_decided_per_s'])} decided/s, p50 "
-            f"{_num(effects['recorded_decision_p50_ms'], 0)} ms, light load "
-            f"{_num(effects['recorded_light_decision_p50_ms'], 0)} ms; ours to it (decided/s / p50): "
-            + "; ".join(strict)
-            + ".",
-        ]
-    lines += ["", raw_floor_table(paths), "", history_table(paths)]
+    lines += ["", history_table(paths)]
     items = items_line(paths)
     if items:
         lines += ["", items]
@@ -189,21 +170,34 @@ def targets_table(found: list[dict[str, Any]]) -> str:
 
 
 def report_table(report: dict[str, Any]) -> str:
-    """The cancellation report's time over the orders in visibility (issue 14)."""
+    """The cancellation report's time as the orders in visibility grow (issue 24)."""
     mix = ", ".join(f"{count} {kind.replace('_', ' ')}" for kind, count in report["mix"].items())
     lines = [
-        f"**report** ({report['backend']} server): {report['orders']} orders in visibility ({mix}), "
-        f"made in {_num(report['settle_seconds'], 0)} s; {len(report['build_report_s'])} runs each",
+        f"**report** ({report['backend']} server): the first {report['real_orders']} orders real ones, "
+        f"made in {_num(report['settle_seconds'], 0)} s, the rest copies of what visibility holds of them; "
+        f"in all: {mix}. p50 of {len(report['sizes'][0]['counted_s'])} runs, seconds.",
         "",
-        "| how | p50 s | max s | rows/s (p50) |",
-        "|---|---|---|---|",
-        f"| `build_report(client, since, catalogue)` | {_num(report['build_report_p50_s'], 2)} "
-        f"| {_num(report['build_report_max_s'], 2)} | {_num(report['build_report_rows_per_s'], 0)} |",
-        f"| `orders report --json` (a process, end to end) | {_num(report['cli_p50_s'], 2)} "
-        f"| {_num(report['cli_max_s'], 2)} | {_num(report['cli_rows_per_s'], 0)} |",
-        "",
-        "Its counts "
-        + ("match the mix" if report["counts_match"] else "**do not match** the mix")
-        + f": expected {report['expected']}, found {report['found']}.",
+        "| orders in visibility | `build_report` (counts) | read every order (as 1.0) "
+        "| `orders report --json` (a process) | counts as the mix says | both reports agree |",
+        "|---|---|---|---|---|---|",
     ]
+    first = report["sizes"][0]
+
+    def yes(value: bool) -> str:
+        return "yes" if value else "**no**"
+
+    for row in report["sizes"]:
+        growth = ratio(row["counted_p50_s"], first["counted_p50_s"])
+        read = ratio(row["read_p50_s"], first["read_p50_s"])
+        lines.append(
+            f"| {row['orders']} | {_num(row['counted_p50_s'], 3)} ({_num(growth, 2)}×) "
+            f"| {_num(row['read_p50_s'], 2)} ({_num(read, 2)}×) | {_num(row['cli_p50_s'], 2)} "
+            f"| {yes(row['counts_match'])} | {yes(row['reports_agree'])} |"
+        )
+    if report.get("growth_5k_to_1k") is not None:
+        lines += [
+            "",
+            f"From 1,000 to 5,000 orders `build_report` takes {_num(report['growth_5k_to_1k'], 2)}× as long, "
+            f"the CLI {_num(report['cli_growth_5k_to_1k'], 2)}×.",
+        ]
     return "\n".join(lines)

@@ -1,9 +1,8 @@
 """`python -m bench.worker orders|baseline`: one benchmark worker, in a process of its own.
 
 The order worker is the project's own (`worker.build_worker`, tuned by the `ORDERS_WORKER_*` knobs);
-the baseline worker runs the floors (`BaselineWorkflow`, `EffectsFloorWorkflow` and its activity) with
-the same knobs, and in the sandbox only if the order
-workflow runs in it, so the two differ only in the workflow. Temporal's address comes from
+the baseline worker runs the floor (`FloorWorkflow` and its activity, unsandboxed) with the same knobs,
+so the two differ only in the workflow. Temporal's address comes from
 `TEMPORAL_ADDRESS`, everything else from `ORDERS_*`.
 Prints `READY` once polling; SIGTERM or SIGINT stops it.
 """
@@ -15,14 +14,12 @@ import logging
 import signal
 import sys
 
-from temporalio import workflow
-from temporalio.worker import UnsandboxedWorkflowRunner, Worker
+from temporalio.worker import Worker
 
-from bench.baseline import BASELINE_TASK_QUEUE, BaselineWorkflow, EffectsFloorWorkflow, write_effects
+from bench.baseline import BASELINE_TASK_QUEUE, FloorWorkflow, write_effects
 from orders.connection import connect
 from orders.settings import Settings
 from worker import build_sink, build_worker, worker_options
-from workflows.order_workflow import OrderWorkflow
 
 
 async def run(kind: str) -> None:
@@ -36,15 +33,12 @@ async def run(kind: str) -> None:
     if kind == "orders":
         worker = build_worker(client, settings, sink)
     else:
-        options = worker_options(settings)
-        if not _sandboxed(OrderWorkflow):  # the floor runs the way the order workflow does
-            options["workflow_runner"] = UnsandboxedWorkflowRunner()
         worker = Worker(
             client,
             task_queue=BASELINE_TASK_QUEUE,
-            workflows=[BaselineWorkflow, EffectsFloorWorkflow],
+            workflows=[FloorWorkflow],
             activities=[write_effects],
-            **options,
+            **worker_options(settings),
         )
     try:
         async with worker:
@@ -52,11 +46,6 @@ async def run(kind: str) -> None:
             await stop.wait()
     finally:
         await sink.aclose()
-
-
-def _sandboxed(workflow_class: type) -> bool:
-    definition = workflow._Definition.must_from_class(workflow_class)
-    return definition.sandboxed
 
 
 def main() -> None:

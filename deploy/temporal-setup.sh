@@ -1,8 +1,10 @@
 #!/bin/sh
 # One-shot (temporalio/admin-tools, or anywhere the `temporal` CLI is installed): wait until the Temporal
 # frontend is serving, create the namespace, and register the search attributes the orders keep current
-# (OrderStatus, CustomerId, ReasonCode, CancelPath, CanceledBy: Keyword). Idempotent: an existing namespace is left as it is, and registering an
-# attribute that exists with the same type succeeds. The worker registers the attributes too on start.
+# (OrderStatus, CustomerId, ReasonCode, CancelPath, CanceledBy: Keyword; what the report counts: ItemsCanceled:
+# Bool, RequestsDenied, Decisions and Modifications: Int, DecisionSeconds: Double, CanceledVia: Keyword). Idempotent: an existing namespace is left as
+# it is, and registering an attribute that exists with the same type succeeds. The worker registers them too on
+# start.
 #
 # Environment: TEMPORAL_ADDRESS (host:port), TEMPORAL_NAMESPACE (default: default),
 # NAMESPACE_RETENTION (how long closed orders stay visible; default: 30d).
@@ -11,7 +13,9 @@ set -eu
 : "${TEMPORAL_ADDRESS:?TEMPORAL_ADDRESS must be set}"
 NAMESPACE="${TEMPORAL_NAMESPACE:-default}"
 RETENTION="${NAMESPACE_RETENTION:-30d}"
-SEARCH_ATTRIBUTES="OrderStatus CustomerId ReasonCode CancelPath CanceledBy"
+# NAME:TYPE each (workflows/search_attributes.py).
+SEARCH_ATTRIBUTES="OrderStatus:Keyword CustomerId:Keyword ReasonCode:Keyword CancelPath:Keyword CanceledBy:Keyword
+ItemsCanceled:Bool RequestsDenied:Int Decisions:Int DecisionSeconds:Double Modifications:Int CanceledVia:Keyword"
 
 # Dial the frontend by IPv4 address, as temporalio/samples-server's compose scripts do: the server binds
 # 0.0.0.0, and the container's resolver may return an IPv6 address first.
@@ -46,9 +50,11 @@ else
     temporal operator namespace create --address "$ADDRESS" --namespace "$NAMESPACE" --retention "$RETENTION"
 fi
 
-for name in $SEARCH_ATTRIBUTES; do
-    echo "setup: search attribute $name (Keyword) in $NAMESPACE"
+for entry in $SEARCH_ATTRIBUTES; do
+    name="${entry%%:*}"
+    type="${entry##*:}"
+    echo "setup: search attribute $name ($type) in $NAMESPACE"
     retry 15 "search attribute $name" temporal operator search-attribute create \
-        --address "$ADDRESS" --namespace "$NAMESPACE" --name "$name" --type Keyword
+        --address "$ADDRESS" --namespace "$NAMESPACE" --name "$name" --type "$type"
 done
 echo "setup: done"

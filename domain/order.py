@@ -201,6 +201,15 @@ class Order:
         assert isinstance(outcome, Move), outcome
         return self._move(outcome, Action.COMPENSATED, Command(), now, now)
 
+    def finish_cancellation_preview(self, now: datetime) -> list[OrderEvent]:
+        """The events `finish_cancellation(now)` would make, this order left as it is: run on a copy
+        that shares what finishing doesn't change (a deep copy took ten times as long, in every
+        cancellation's decision)."""
+        state = self.state
+        cancellation = state.cancellation.model_copy() if state.cancellation else None
+        copy = state.model_copy(update={"timeline": [*state.timeline], "cancellation": cancellation})
+        return Order(copy).finish_cancellation(now)
+
     # Applying a move: the action's own step, then the status and the timeline.
 
     def _move(

@@ -2,7 +2,8 @@
 orders without asking each one (docs/api.md, "List orders"; docs/console.md, "Pages").
 
 - Search attributes (filters): `OrderStatus`, `CustomerId`, `ReasonCode` (of the pending request or the
-  cancellation), `CancelPath` and `CanceledBy` (once canceling).
+  cancellation), `CancelPath` and `CanceledBy` (once canceling). From 1.1, what the report counts
+  (orders/report.py): `ItemsCanceled`, `RequestsDenied`, `Decisions` and `DecisionSeconds`.
 - Memo `order`: the amounts, the pending request as the queue shows it, and each decision's times.
 
 The workflow keeps both current, writing only what changed, and only when it changed: an order canceled
@@ -30,6 +31,16 @@ CUSTOMER_ID = "CustomerId"
 REASON_CODE = "ReasonCode"
 CANCEL_PATH = "CancelPath"
 CANCELED_BY = "CanceledBy"
+# What the report counts (1.1 on), beside the order's memo: items canceled while the order went on (Bool),
+# requests denied (Int), decisions (Int), how long the first decision took, in seconds (Double), the
+# modifications applied (Int), and the surface a cancellation was asked for from (Keyword: `my-orders`).
+ITEMS_CANCELED = "ItemsCanceled"
+REQUESTS_DENIED = "RequestsDenied"
+DECISIONS = "Decisions"
+DECISION_SECONDS = "DecisionSeconds"
+MODIFICATIONS = "Modifications"
+CANCELED_VIA = "CanceledVia"
+ReportValue = bool | int | float | str
 
 
 def _zero(value: int) -> bool:
@@ -79,6 +90,29 @@ def memo_at_placement(order: OrderInput) -> OrderMemo:
     return OrderMemo(
         value=order.total, items=sum(item.quantity for item in order.items), currency=order.currency
     )
+
+
+def report_attributes_at_placement() -> dict[str, ReportValue]:
+    """`report_attributes_of` a freshly placed order: what its client writes at the start."""
+    return {ITEMS_CANCELED: False, REQUESTS_DENIED: 0, DECISIONS: 0, MODIFICATIONS: 0}
+
+
+def report_attributes_of(state: OrderState) -> dict[str, ReportValue]:
+    """What the report counts of one order. They change only when its status does, except the first
+    item cancellation inside the window and each modification (docs/performance.md, "Flat reads")."""
+    decisions = decisions_of(state)
+    found: dict[str, ReportValue] = {
+        ITEMS_CANCELED: bool(state.item_cancellations),
+        REQUESTS_DENIED: sum(request.denied for request in state.cancellation_requests),
+        DECISIONS: len(decisions),
+        MODIFICATIONS: len(state.applied_modifications()),
+    }
+    if state.cancellation is not None and state.cancellation.channel is not None:
+        found[CANCELED_VIA] = state.cancellation.channel.value
+    if decisions:
+        first = min(decisions, key=lambda decision: decision.decided_at)
+        found[DECISION_SECONDS] = (first.decided_at - first.requested_at).total_seconds()
+    return found
 
 
 def search_attributes_of(state: OrderState) -> dict[str, str]:

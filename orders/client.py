@@ -33,7 +33,7 @@ from domain.modifications import ModificationPreview, preview
 from domain.registry import parse_command, why_refused
 from domain.state import OrderState
 from domain.text import ORDER_ID
-from domain.visibility import MEMO_KEY, memo_at_placement
+from domain.visibility import MEMO_KEY, memo_at_placement, report_attributes_at_placement
 from orders.connection import connect, temporal_profile, uses_embedded_server
 from orders.errors import (
     CommandRejected,
@@ -50,7 +50,7 @@ from orders.placement import PLACEMENT_KEY, PlacementMemo
 from orders.reads import VisibilityReads
 from orders.settings import Settings
 from workflows.names import QUERY_PREVIEW_MODIFICATION, QUERY_STATE, STILL_PLACING, WORKFLOW_TYPE, workflow_id
-from workflows.search_attributes import CUSTOMER_ID, ORDER_STATUS
+from workflows.search_attributes import BY_NAME, CUSTOMER_ID, ORDER_STATUS
 
 log = logging.getLogger("orders.client")
 
@@ -131,10 +131,16 @@ class OrdersClient(VisibilityReads):
                 id=workflow_id(order.order_id),
                 task_queue=self.settings.task_queue,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                # What the report counts goes in at the start too (not billed there): the workflow then
+                # writes it only when it changes (docs/performance.md, "Flat reads").
                 search_attributes=TypedSearchAttributes(
                     [
                         SearchAttributePair(ORDER_STATUS, status.value),
                         SearchAttributePair(CUSTOMER_ID, order.customer_id),
+                        *(
+                            SearchAttributePair(BY_NAME[name], value)
+                            for name, value in report_attributes_at_placement().items()
+                        ),
                     ]
                 ),
                 # What the workflow would write at placement, written here: it then writes nothing.

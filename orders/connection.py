@@ -5,12 +5,12 @@ from __future__ import annotations
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.envconfig import ClientConfigProfile
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.service import RPCError, RPCStatusCode
 
 from orders import telemetry
+from orders.converter import DATA_CONVERTER
 from orders.settings import Settings, environment
 from workflows.metrics import DECISION_BUCKETS, DECISION_SECONDS
 from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
@@ -56,7 +56,7 @@ async def connect(
     tracing = telemetry.active()
     return await Client.connect(
         **config,
-        data_converter=pydantic_data_converter,
+        data_converter=DATA_CONVERTER,
         runtime=runtime,
         # On the client, the tracing interceptor also applies to the workers built on it.
         interceptors=tracing.interceptors() if tracing else [],
@@ -78,7 +78,7 @@ async def ensure_search_attributes(client: Client) -> None:
             raise
         existing = set()
     missing = {
-        key.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD
+        key.name: IndexedValueType.ValueType(key.indexed_value_type)
         for key in SEARCH_ATTRIBUTES
         if key.name not in existing
     }

@@ -19,7 +19,7 @@ from pathlib import Path
 from types import TracebackType
 
 from orders.datadir import make_private, private_append
-from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
+from workflows.search_attributes import cli_flags as search_attribute_flags
 
 log = logging.getLogger(__name__)
 
@@ -105,9 +105,7 @@ class EmbeddedTemporal:
             # SDK's 2 s deadlock limit: cap them (default 10,000; docs/reliability.md, "Flood").
             "--dynamic-config-value", "history.maximumSignalsPerExecution=2000",
         ]  # fmt: skip
-        for key in SEARCH_ATTRIBUTES:
-            args += ["--search-attribute", f"{key.name}=Keyword"]
-        return args
+        return args + search_attribute_flags()
 
     @property
     def pid_file(self) -> Path:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
@@ -25,12 +25,18 @@ with workflow.unsafe.imports_passed_through():
     from domain.commands import Command, MalformedCommand, ModifyOrder, Readable, Unreadable, salvage
     from domain.events import EventType, OrderEvent
     from domain.lifecycle import Action, Move, Outcome, Refuse, Status
-    from domain.models import OrderInput
+    from domain.models import OrderInput, StoreSettings
     from domain.modifications import ModificationPreview
     from domain.order import Order
     from domain.registry import COMMANDS, RECORDS, CommandRecord
     from domain.state import OrderState
-    from domain.visibility import MEMO_KEY, OrderMemo, memo_of, search_attributes_of
+    from domain.visibility import (
+        MEMO_KEY,
+        OrderMemo,
+        memo_of,
+        report_attributes_of,
+        search_attributes_of,
+    )
     from domain.wire import describe_errors
     from workflows.metrics import Metrics
     from workflows.names import (
@@ -103,6 +109,7 @@ class OrderWorkflow:
         self._input, self._bad_input = _order_input(new_order)
         carried = self._input.carried_over if self._input else None
         self._order: Order | None = Order.resume(carried) if carried else None
+        self._provisional: Order | None = None  # what queries see while the order is being placed
         self._outbox = Outbox(self._placed_order, on_failure=self._observe)
         # What visibility shows of the order (search attributes, memo): written only when it changes.
         self._shown_attributes = {key: str(value) for key, value in _started_with().items()}
@@ -113,12 +120,16 @@ class OrderWorkflow:
         # `canceled` follows in the next workflow task, and one upsert says both.
         self._show_cancel = False
         self._commands = 0  # signals and updates received by this run
+        # 1.1 keeps the deadline's timer while the deadline stays (docs/performance.md, "Cost per order").
+        self._timer: asyncio.Task[None] | None = None
+        self._timer_deadline: datetime | None = None
 
     @workflow.run
     async def run(self, new_order: Any) -> OrderState:
         if self._input is None:
             raise ApplicationError(self._bad_input, type="malformed-input", non_retryable=True)
         new_order = self._input
+        workflow.patched(V1_1)  # decided in the run's first workflow task, where its marker goes
         if self._order is None:
             await self._place(new_order)
         order = self._ready_order
@@ -141,7 +152,7 @@ class OrderWorkflow:
         """Compensate, then move to `canceled`. Its status event goes with the compensation's activity
         once every effect is done (no local activity after it), stamped with that moment, which is the
         move's time in the timeline; if it could not go there, the outbox sends it as any other."""
-        preview = Order(order.state.model_copy(deep=True)).finish_cancellation(workflow.now())
+        preview = order.finish_cancellation_preview(workflow.now())
         then = preview if all(e.type is EventType.ORDER_STATUS_CHANGED for e in preview) else []
         compensation = order.compensation(workflow.now())
         then_at = await self._outbox.compensate(compensation, on_slow=self._slow, then=then)
@@ -155,11 +166,11 @@ class OrderWorkflow:
 
     @workflow.query(name=QUERY_STATUS)
     def status(self) -> str:
-        return self._placed_order().status.value
+        return self._known_order().status.value
 
     @workflow.query(name=QUERY_STATE)
     def state(self) -> OrderState:
-        return self._placed_order().state
+        return self._known_order().state
 
     @workflow.query(name=QUERY_PREVIEW_MODIFICATION)
     def preview_modification(self, payload: Any = None) -> ModificationPreview:
@@ -186,7 +197,10 @@ class OrderWorkflow:
     ) -> OrderState:
         self._commands += 1
         command, made_up = self._with_request_id(self._parse(record, payload, extra))
-        await workflow.wait_condition(lambda: self._order is not None)
+        # 1.1 waits only while the order is not placed yet (its store's settings on their way): 1.0
+        # always yielded here, which orders the handlers of one workflow task differently.
+        if self._order is None or not workflow.patched(V1_1):
+            await workflow.wait_condition(lambda: self._order is not None)
         outcome = self._apply(record.action, command, made_up)
         if isinstance(outcome, Refuse):
             raise ApplicationError(outcome.reason, type=outcome.code, non_retryable=True)
@@ -247,6 +261,17 @@ class OrderWorkflow:
             raise ApplicationError(f"the order {STILL_PLACING}; ask again in a moment", type="not-ready")
         return self._order
 
+    def _known_order(self) -> Order:
+        """The order as queries see it. While it is being placed (an order started without the store's
+        settings waits for them), the order its input places, with the built-in defaults for what the
+        input left out: the status it is entering, its lines, its customer (docs/lifecycle.md)."""
+        if self._input is None or self._order is not None:
+            return self._placed_order()
+        if self._provisional is None:
+            start = workflow.info().workflow_start_time
+            self._provisional, _ = Order.place(self._input.with_defaults(StoreSettings()), start)
+        return self._provisional
+
     @property
     def _ready_order(self) -> Order:
         assert self._order is not None, "the order is placed before any handler or query reads it"
@@ -281,15 +306,20 @@ class OrderWorkflow:
     def _show(self) -> None:
         """Write to visibility what changed of what it shows: one upsert each, at most, per change."""
         state = self._ready_order.state
-        wanted = search_attributes_of(state)
-        if state.status is Status.CANCEL and not self._show_cancel:
-            wanted = {}  # held until `canceled`, or until the compensation turns out slow (`_slow`)
-        changed = {name: value for name, value in wanted.items() if self._shown_attributes.get(name) != value}
+        wanted: dict[str, Any] = {}
+        # In `cancel`, held until `canceled`, or until the compensation turns out slow (`_slow`).
+        if state.status is not Status.CANCEL or self._show_cancel:
+            wanted.update(search_attributes_of(state))
+            if workflow.patched(V1_1):
+                wanted.update(report_attributes_of(state))  # beside the status: what the report counts
+        changed = {
+            name: value for name, value in wanted.items() if self._shown_attributes.get(name) != str(value)
+        }
         if changed:
             workflow.upsert_search_attributes(
                 [BY_NAME[name].value_set(value) for name, value in changed.items()]
             )
-            self._shown_attributes |= changed
+            self._shown_attributes |= {name: str(value) for name, value in changed.items()}
         memo = memo_of(state).model_dump(mode="json")
         if memo != self._shown_memo:
             workflow.upsert_memo({MEMO_KEY: memo})
@@ -307,17 +337,37 @@ class OrderWorkflow:
     async def _wait_for_change_or_deadline(self) -> None:
         seen = self._changes
         deadline = self._ready_order.next_deadline()
+
+        def woken() -> bool:
+            return (
+                self._changes != seen
+                or workflow.info().is_continue_as_new_suggested()
+                or self._commands >= COMMANDS_PER_RUN
+            )
+
+        if workflow.patched(V1_1):
+            timer = self._timer_for(deadline)
+            if deadline is None or timer is not None:
+                await workflow.wait_condition(lambda: woken() or (timer is not None and timer.done()))
+            return  # the deadline passed, or changed: the next turn of the run loop catches up with it
         timeout = None if deadline is None else max(deadline - workflow.now(), timedelta(0))
         # On timeout the deadline has passed: the next turn of the run loop catches up with it.
         with contextlib.suppress(asyncio.TimeoutError):
-            await workflow.wait_condition(
-                lambda: (
-                    self._changes != seen
-                    or workflow.info().is_continue_as_new_suggested()
-                    or self._commands >= COMMANDS_PER_RUN
-                ),
-                timeout=timeout,
-            )
+            await workflow.wait_condition(woken, timeout=timeout)
+
+    def _timer_for(self, deadline: datetime | None) -> asyncio.Task[None] | None:
+        """The timer of `deadline`: the one already running while the deadline stays (a command that
+        doesn't move it starts no timer, each a billable action), else a new one; None once it passed."""
+        timer = self._timer
+        if timer is not None and not timer.done() and deadline == self._timer_deadline:
+            return timer
+        if timer is not None and not timer.done():
+            timer.cancel()
+        self._timer, self._timer_deadline = None, deadline
+        left = None if deadline is None else deadline - workflow.now()
+        if left is not None and left > timedelta(0):
+            self._timer = asyncio.create_task(asyncio.sleep(left.total_seconds()))
+        return self._timer
 
     async def _settle(self) -> None:
         """Deliver every queued event and let every handler finish, before completing or continuing."""

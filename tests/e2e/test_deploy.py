@@ -27,7 +27,6 @@ from typing import Any
 import httpx
 import pytest
 import yaml
-from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 from temporalio.envconfig import ClientConfigProfile
 from temporalio.testing import WorkflowEnvironment
@@ -525,4 +524,4 @@ async def test_the_setup_one_shot_creates_the_namespace_and_search_attributes(
         ListSearchAttributesRequest(namespace=namespace)
     )
     for key in SEARCH_ATTRIBUTES:
-        assert listed.custom_attributes[key.name] == IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD
+        assert listed.custom_attributes[key.name] == int(key.indexed_value_type)

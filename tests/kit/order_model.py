@@ -137,10 +137,16 @@ class Model:
             self.settle()
 
     def caught_up(self) -> Order:
-        """A copy of the order after the deadlines that have passed, as the next command finds it."""
+        """A copy of the order after the deadlines that have passed, as the next command finds it: with
+        their effects, and the compensation of a deadline that canceled it, as the workflow runs them."""
         ahead = Order(self.order.state.model_copy(deep=True), self.order.answers)
         for effect in ahead.catch_up(self.now):  # delivered, as `perform` delivers them
             ahead.record_effect(effect)
+        if ahead.status is Status.CANCEL:
+            for wave in ahead.compensation(self.now).waves():
+                for effect in (e for e in wave if e.id not in ahead.state.effects):
+                    ahead.record_effect(effect)
+            ahead.finish_cancellation(self.now)
         return ahead
 
     def perform(self, events: list[OrderEvent]) -> None:

@@ -20,7 +20,7 @@ from orders.embedded import temporal_binary
 from orders.settings import Settings
 from tests.kit.paths import ROOT
 from tests.kit.polling import eventually
-from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
+from workflows.search_attributes import cli_flags as search_attribute_flags
 
 
 def free_port(pair: bool = False) -> int:
@@ -106,8 +106,7 @@ def dev_server(database: Path, port: int, log: Path, *dynamic_config: str) -> Pr
         temporal_binary(), "server", "start-dev", "--headless",
         "--db-filename", str(database), "--port", str(port), "--log-level", "error",
     ]  # fmt: skip
-    for key in SEARCH_ATTRIBUTES:
-        args += ["--search-attribute", f"{key.name}=Keyword"]
+    args += search_attribute_flags()
     for value in dynamic_config:
         args += ["--dynamic-config-value", value]
     return Process.start(args, log)
