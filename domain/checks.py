@@ -9,8 +9,15 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from domain import modifications
-from domain.commands import CancelItems, ExtendDeadline, InvoiceCommand, ModificationDecision, ModifyOrder
-from domain.lifecycle import Refuse, Situation
+from domain.commands import (
+    CancelItems,
+    Command,
+    ExtendDeadline,
+    InvoiceCommand,
+    ModificationDecision,
+    ModifyOrder,
+)
+from domain.lifecycle import CancelPath, Move, Refuse, Situation, Status, cancel_path
 from domain.modifications import skus_named
 from domain.state import ModificationStatus, OrderState
 from domain.steps import extended_deadline
@@ -103,3 +110,25 @@ def later_within_a_year(state: OrderState, command: ExtendDeadline, now: datetim
 
 def _iso(at: datetime) -> str:
     return at.isoformat().replace("+00:00", "Z")
+
+
+def four_eyes(state: OrderState, command: Command, situation: Situation, move: Move) -> Refuse | None:
+    """A command sent under four eyes never cancels the order after its window on one person's word: a
+    request of the sender's own waits for someone else, and so do the last items."""
+    if not command.four_eyes or move.to is not Status.CANCEL:
+        return None
+    pending = state.pending_request
+    if pending is not None:
+        if (pending.actor, pending.sender) != (command.actor, command.sender):
+            return None
+        return Refuse("you asked for this cancellation, so someone else must confirm it", "four-eyes")
+    if (
+        cancel_path(before=state.status, inside_window=situation.inside_grace_window)
+        is CancelPath.INSIDE_WINDOW
+    ):
+        return None
+    return Refuse(
+        "after the window canceling the order takes two people: ask for its cancellation, and someone "
+        "else confirms it",
+        "four-eyes",
+    )

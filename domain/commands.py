@@ -31,12 +31,12 @@ from domain.text import ID_PATTERN, MAX_ID_LENGTH, Name, RequestId, RequiredText
 from domain.wire import (
     MAX_ITEMS,
     Cents,
-    Channel,
     InvoiceKind,
     ItemQuantity,
     PositiveCents,
     PositiveSeconds,
     Quantity,
+    SentVia,
     UtcTime,
     WireModel,
     describe_errors,
@@ -49,7 +49,10 @@ class Command(WireModel):
     request_id: RequestId | None = None
     requested_at: UtcTime | None = None
     sender: Sender | None = None
-    channel: Channel | None = None  # the surface it was sent from (the customer's pages), if one said
+    channel: SentVia = None  # the surface it was sent from (the customer's pages), if one said
+    # Four eyes (the staff console's rule, docs/console.md "Roles"): after the window, this sender may not
+    # cancel the order alone, nor confirm a request of their own.
+    four_eyes: bool = False
 
     @property
     def reason_text(self) -> str:

@@ -249,7 +249,7 @@ TRANSITIONS: tuple[Rule, ...] = (
     _rule({S.CANCELLATION_REQUESTED}, A.REQUEST_CANCELLATION, STAFF, S.CANCEL,
           "cancellation confirmed by a second request", when=pending_is_the_whole_order),
     _rule({S.CANCELLATION_REQUESTED}, A.REQUEST_CANCELLATION, CUSTOMER | SYSTEM, None,
-          "a cancellation request is already waiting for the store"),
+          "a cancellation request is already waiting for the store", when=pending_is_the_whole_order),
     _rule({S.CANCELLATION_REQUESTED}, A.DENY_CANCELLATION, STAFF, BACK, "cancellation request denied"),
     _rule({S.CANCELLATION_REQUESTED}, A.DECISION_TIMEOUT, SYSTEM, S.CANCEL,
           "the store did not decide in time: no item remains", when=pending_is_the_last_items),

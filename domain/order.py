@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from domain import defaults, effects, modifications, steps
+from domain import checks, defaults, effects, modifications, steps
 from domain.answers import Answers
 from domain.commands import Command, ModifyOrder
 from domain.effects import Compensation
@@ -136,7 +136,7 @@ class Order:
             if full is not None:
                 return full
         out_of_bounds = record.bounds(self.state, command, now) if record.bounds else None
-        return out_of_bounds or outcome
+        return out_of_bounds or checks.four_eyes(self.state, command, situation, outcome) or outcome
 
     def preview(self, command: ModifyOrder, now: datetime) -> ModificationPreview:
         """What `modify_order` would do now (the `preview_modification` query): judged as the command

@@ -53,6 +53,8 @@ from domain.reasons import Use, request_use
 from domain.state import OrderState
 from domain.wire import describe_errors
 
+FIRST_RELEASE = "1.0"
+
 
 @dataclass(frozen=True)
 class Refusal:
@@ -106,6 +108,8 @@ class CommandRecord(Generic[C]):
     facts: Callable[[Situation, OrderState, C], Situation] | None = None
     bounds: Callable[[OrderState, C, datetime], Refuse | None] | None = None
     never_full_for: frozenset[Actor] = frozenset()  # who is never refused for the order's size
+    # The release that added it: a run placed before it takes it as an update only (docs/versioning.md).
+    since: str = FIRST_RELEASE
     # The doors: the CLI's verb, the REST path (VTEX's), the console's button, the customer pages' button.
     cli: Cli | None = None
     rest: str | None = None
@@ -167,7 +171,10 @@ NO_WAITING_MODIFICATION = Refusal(
 
 def _not_modifiable(situation: Situation) -> str:
     status = situation.status
-    why = f"an order can be modified in ready-for-handling or handling; the order is {status.value}"
+    why = (
+        "an order can be modified once it is ready for handling, and while it is prepared; "
+        f"it is {status.phrase}"
+    )
     if status in (Status.PAYMENT_PENDING, Status.WINDOW_TO_CANCEL):
         return why + " (before then, cancel items, or wait until its cancellation window is over)"
     return why
@@ -400,6 +407,7 @@ RECORDS: tuple[CommandRecord[Any], ...] = (
         ),
         rest="/api/order-system/orders/{orderId}/changes",
         console=Button("Modify order", "Order modified"),
+        since="1.1",
     ),
     CommandRecord(
         Action.APPROVE_MODIFICATION_PAYMENT,
@@ -413,6 +421,8 @@ RECORDS: tuple[CommandRecord[Any], ...] = (
             "approve-modification-payment",
             "The customer paid the difference of ORDER_ID's modification MODIFICATION_ID: it applies now.",
         ),
+        since="1.1",
+        rest="/api/order-system/orders/{orderId}/changes/{changeRequestId}/payment-approved",
     ),
     CommandRecord(
         Action.DENY_MODIFICATION_PAYMENT,
@@ -427,6 +437,8 @@ RECORDS: tuple[CommandRecord[Any], ...] = (
             "The payment of the difference of ORDER_ID's modification MODIFICATION_ID was refused: it "
             "lapses, the order stays as it was.",
         ),
+        since="1.1",
+        rest="/api/order-system/orders/{orderId}/changes/{changeRequestId}/payment-denied",
     ),
     CommandRecord(
         Action.CANCEL_MODIFICATION,
@@ -443,6 +455,7 @@ RECORDS: tuple[CommandRecord[Any], ...] = (
         ),
         rest="/api/order-system/orders/{orderId}/changes/{changeRequestId}/cancel",
         console=Button("Cancel modification", "Modification canceled"),
+        since="1.1",
     ),
 )
 

@@ -59,6 +59,15 @@ class Channel(StrEnum):
     MY_ORDERS = "my-orders"
 
 
+def _known_channel(value: object) -> object:
+    return value if isinstance(value, str) and value in Channel._value2member_map_ else None
+
+
+# A command's `channel`: one this service doesn't know is ignored, as every unknown field is (1.0 took
+# any and ignored it: refusing one now would change what 1.0 orders replay, docs/versioning.md).
+SentVia = Annotated[Channel | None, BeforeValidator(_known_channel)]
+
+
 class InvoiceKind(StrEnum):
     OUTPUT = "output"  # the order is invoiced (VTEX `Output`)
     INPUT = "input"  # goods come back: a return invoice (VTEX `Input`)

@@ -1,7 +1,7 @@
 """The cancellation report (docs/policy.md, "The report"): orders placed and canceled, by path, reason and
-actor, requests denied, and how fast the store decides, counted by Temporal's visibility store (`orders.counts`) from the
-search attributes each order keeps current, never by reading every order: its time hardly grows with the
-orders (docs/performance.md, "Flat reads").
+actor, requests denied, and how fast the store decides, counted by Temporal's visibility store
+(`orders.counts`) from the search attributes each order keeps current, never by reading every order: its
+time hardly grows with the orders (docs/performance.md, "Flat reads").
 
 Counts are over the orders placed in the window (`since` to now); a decision counts with its order.
 Read one by one, as before 1.1: orders without the report's attributes (placed by 1.0, or started without

@@ -28,7 +28,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.models import OrderInput, StoreSettings
     from domain.modifications import ModificationPreview
     from domain.order import Order
-    from domain.registry import COMMANDS, RECORDS, CommandRecord
+    from domain.registry import COMMANDS, FIRST_RELEASE, RECORDS, CommandRecord
     from domain.state import OrderState
     from domain.visibility import (
         MEMO_KEY,
@@ -215,6 +215,12 @@ class OrderWorkflow:
             await workflow.wait_condition(lambda: self._order is not None or self._input is None)
             if self._input is None:
                 return  # the workflow fails: there is no order to apply it to
+        if record.since != FIRST_RELEASE and not workflow.patched(record.since):
+            # A run placed before the command existed: a worker of then kept its signal unhandled, and
+            # applying it now on replay would change that run's history (docs/versioning.md).
+            reason = f"{record.title}: this order was placed before {record.since}; send it as an update"
+            self._ready_order.refuse_malformed(workflow.now(), record.action, reason, salvage(payload))
+            return
         try:
             command = self._parse(record, payload, extra)
         except ApplicationError as err:

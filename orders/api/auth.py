@@ -23,7 +23,7 @@ import jwt
 from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, TypeAdapter, ValidationError
 
 from domain.lifecycle import Actor
-from domain.text import MAX_REQUEST_ID_LENGTH, printable_ascii
+from domain.text import MAX_REQUEST_ID_LENGTH, ORDER_ID, printable_ascii
 from orders.api.errors import ApiError
 from orders.settings import Settings
 
@@ -204,8 +204,12 @@ class Authenticator:
                 challenge,
             )
         subject = claims.get("sub")
-        if not isinstance(subject, str) or not subject.strip():
+        if not isinstance(subject, str) or not ORDER_ID.fullmatch(subject.strip()):
             raise ApiError(
-                401, "unauthorized", "invalid customer token: sub must name the customer", challenge
+                401,
+                "unauthorized",
+                "invalid customer token: sub must be the customer's id (1-64 letters, digits, '.', '_', ':' "
+                "or '-')",
+                challenge,
             )
         return claims | {"sub": subject.strip()}

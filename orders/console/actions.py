@@ -98,7 +98,15 @@ async def send(
 ) -> Outcome:
     if not ORDER_ID.fullmatch(order_id):
         return Outcome(order_id, False, "No such order.")  # no order has such an id
-    payload = {"actor": staff.role.value, "sender": staff.name, "request_id": rid, **fields}
+    # Four eyes: the workflow itself refuses a console user's cancellation that would need a second person
+    # (docs/console.md, "Roles"), so two quick clicks can't get past it.
+    payload = {
+        "actor": staff.role.value,
+        "sender": staff.name,
+        "request_id": rid,
+        "four_eyes": True,
+        **fields,
+    }
     verb = record.console.done if record.console else record.title.capitalize()
     try:
         result = await orders.send(order_id, record.action, payload)

@@ -22,7 +22,7 @@ from fastapi import Request
 from domain.lifecycle import Actor
 from orders.console.guard import PasswordChecks, client_of
 from orders.console.sessions import LIFETIME, new_session
-from orders.console.users import User, UsersFile, normalize, same, verify
+from orders.console.users import USERNAME, User, UsersFile, normalize, same, verify
 
 MAX_FAILURES = 5
 WINDOW = 15 * 60
@@ -115,7 +115,11 @@ async def sign_in(
     """Check the password (in one of `checks`' threads and turns) and start a new session for the
     user; a refusal says why in words that don't tell whether the name exists. `guard.Busy` when no
     turn to check it comes soon: nothing was judged."""
-    name = normalize(name)[:64]
+    # The name exactly as an account is looked up: one that can't be an account's (too long, spaces
+    # inside) is no account, and all such names share one count, so no spelling of a name escapes it.
+    name = normalize(name)
+    if not USERNAME.fullmatch(name):
+        name = ""
     client = client_of(request)
     key = (client, name)
     # Counted before any await: simultaneous attempts each see the ones before them.

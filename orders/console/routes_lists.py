@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from temporalio.service import RPCError
 
 from domain.lifecycle import Status
-from domain.text import MAX_ID_LENGTH, ORDER_ID
+from domain.text import ID_CHARS, MAX_ID_LENGTH, ORDER_ID
 from orders.api.provider import OrdersProvider
 from orders.console import charts, reads
 from orders.console.auth import Staff, require_staff
@@ -38,7 +38,7 @@ async def orders_list(
     request: Request,
     staff: Signed,
     status: Annotated[str, Query(max_length=32)] = "",
-    customer: Annotated[str, Query(max_length=MAX_ID_LENGTH)] = "",
+    customer: Annotated[str, Query(max_length=MAX_ID_LENGTH, pattern=rf"^{ID_CHARS}*$")] = "",
     order: Annotated[str, Query(max_length=MAX_ID_LENGTH)] = "",
     page: Annotated[str, Query(max_length=512)] = "",
 ) -> Response:

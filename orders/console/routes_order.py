@@ -144,8 +144,6 @@ async def act(
     record = BY_SLUG.get(command)
     if record is None:
         return render(request, "message.html", 404, title="Not found", message="No such action.")
-    if record.action in roles.CONFIRMING:
-        await roles.require_other_than_requester(request, order_id, staff)
     settings: Settings = request.app.state.settings
     form = views.form_of(record.model)
     fields: dict[str, Any] = {}

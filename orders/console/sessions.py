@@ -106,6 +106,8 @@ class Sessions:
             return {}
         if not isinstance(data, dict) or data.get("sid") in self.revoked:
             return {}
+        if data.get("token") in self.revoked:  # the token it came in with was signed out elsewhere
+            return {}
         if self.cookie.who in data and float(data.get("exp", 0)) < time.time():
             return {}
         return data

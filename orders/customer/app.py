@@ -29,7 +29,7 @@ from orders.console.sessions import (
 )
 from orders.customer import access, routes
 from orders.customer.access import REVOKED_FILE, AccessRefused, Gate
-from orders.customer.limits import COMMANDS_PER_MINUTE, READS_PER_MINUTE, RateLimit
+from orders.customer.limits import COMMANDS_PER_MINUTE, READS_PER_MINUTE, Limits
 from orders.customer.links import MAX_TTL
 from orders.customer.pages import HERE, PREFIX, message, templates
 from orders.settings import Settings
@@ -55,11 +55,12 @@ class TooMany(Exception):
 async def rate_limited(request: Request) -> None:
     """Each session may ask for so many pages and send so many forms a minute (`limits`); counted by
     who the session is for, so signing in again starts no new count."""
-    session = request.session
     who = access.visitor(request)
-    key = f"{who.customer_id}/{who.order_id or '*'}" if who else f"sid:{session.get('sid', '')}"
-    limit: RateLimit = request.app.state.commands if request.method == "POST" else request.app.state.reads
-    wait = limit.wait(key)
+    # Nobody signed in: the session's own count, in a pool of its own (an address would be every
+    # customer's behind a proxy; docs/customer-pages.md).
+    key = f"{who.customer_id}/{who.order_id or '*'}" if who else f"sid:{request.session.get('sid', '')}"
+    limit: Limits = request.app.state.commands if request.method == "POST" else request.app.state.reads
+    wait = limit.wait(key, signed_in=who is not None)
     if wait:
         raise TooMany(wait)
 
@@ -78,8 +79,8 @@ def customer_app(settings: Settings, provider: OrdersProvider) -> FastAPI:
     app.state.gate = Gate(settings, revoked)
     app.state.sessions = Sessions(signing_secret(settings), revoked, settings.console_secure_cookie, COOKIE)
     app.state.templates = templates()
-    app.state.reads = RateLimit(READS_PER_MINUTE)
-    app.state.commands = RateLimit(COMMANDS_PER_MINUTE)
+    app.state.reads = Limits(READS_PER_MINUTE)
+    app.state.commands = Limits(COMMANDS_PER_MINUTE)
     app.add_middleware(SessionMiddleware, sessions=app.state.sessions)
     app.add_middleware(SecurityHeaders, prefix=PREFIX)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")

@@ -1,6 +1,8 @@
-"""Rate limits per session (SPEC §12): how many pages and how many commands one signed-in visitor may
-ask for in a minute, counted in this API process's memory (each process counts its own; a restart
-forgets), keyed by who the session is for, so signing in again starts no new count.
+"""Rate limits (docs/customer-pages.md): how many pages and how many commands one signed-in visitor may
+ask for in a minute, keyed by who the session is for (signing in again starts no new count), and a
+session with nobody signed in, counted in this API process's memory (each process counts its own; a
+restart forgets). The two are kept apart, so a flood of anonymous visitors can't push a customer's
+count out of memory.
 
 Numbers are in docs/customer-pages.md; they sit well above what a person (or the page's own refresh)
 asks for and well below what would load Temporal.
@@ -35,3 +37,13 @@ class RateLimit:
         while len(self._seen) > self.max_tracked:
             del self._seen[next(iter(self._seen))]
         return 0.0
+
+
+class Limits:
+    """A limit's two pools: signed-in visitors by who they are, the others by their session."""
+
+    def __init__(self, per_window: int) -> None:
+        self.signed_in, self.anonymous = RateLimit(per_window), RateLimit(per_window)
+
+    def wait(self, key: str, *, signed_in: bool) -> float:
+        return (self.signed_in if signed_in else self.anonymous).wait(key)

@@ -22,7 +22,7 @@ from domain.lifecycle import Action, Status
 from domain.wire import Channel
 from orders.api import create_app
 from orders.customer.limits import COMMANDS_PER_MINUTE
-from tests.kit.api import ERP, PVT, STOREFRONT, serving
+from tests.kit.api import ERP, PVT, STOREFRONT, customer_token, serving
 from tests.kit.cli import cli_environment, in_thread
 from tests.kit.customer import (
     CSRF,
@@ -151,6 +151,19 @@ async def test_sign_out_ends_the_session_for_good_and_the_token_cant_be_replayed
         assert answer.status_code == 401 and order_id not in answer.text.replace(f"/my-orders/{order_id}", "")
 
 
+async def test_signing_out_ends_every_session_that_came_in_with_the_same_link(shop: Shop) -> None:
+    who = customer_id()
+    order_id = await shop.place(who)
+    link = shop.guest_path(order_id, who)
+    async with browser(shop) as mine, browser(shop) as copied:  # the link opened twice (forwarded, say)
+        assert (await mine.get(link)).status_code == 303 and (await copied.get(link)).status_code == 303
+        page = await mine.get(f"/my-orders/{order_id}")
+        assert (
+            await mine.post("/my-orders/sign-out", data={"csrf": form_value(CSRF, page.text)})
+        ).status_code == 303
+        assert (await copied.get(f"/my-orders/{order_id}")).status_code == 401
+
+
 async def test_a_guest_link_opens_its_order_only_and_cant_be_moved_to_another_path(shop: Shop) -> None:
     who = customer_id()
     order_id, other_order = await shop.place(who), await shop.place(who)
@@ -165,6 +178,16 @@ async def test_a_guest_link_opens_its_order_only_and_cant_be_moved_to_another_pa
         assert (await http.get("/my-orders/")).headers["location"] == f"/my-orders/{order_id}"
         tampered = link[:-3] + ("abc" if not link.endswith("abc") else "xyz")
         assert (await http.get(tampered)).status_code == 401
+
+
+async def test_a_customer_id_no_order_can_have_is_refused_at_once(shop: Shop) -> None:
+    """A control character in a token's `sub` or a customer filter never reaches visibility's query."""
+    async with browser(shop) as http:
+        for sub in ("c-9\x00", "c 9", 'c"9'):
+            answer = await http.get("/api/oms/user/orders", headers=customer_token(sub))
+            assert answer.status_code == 401 and "sub must be" in answer.text, (sub, answer.text)
+        listed = await http.get(f"{PVT}?f_customer=c-9%00", headers=ERP)
+        assert listed.status_code == 422 and "f_customer" in listed.text
 
 
 async def test_every_post_needs_the_csrf_token(shop: Shop) -> None:

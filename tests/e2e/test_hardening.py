@@ -169,6 +169,10 @@ async def test_a_stranger_locking_a_name_does_not_lock_its_owner_out(
                 "/console/signin", data=spoofed, headers={"X-Forwarded-For": "10.9.9.9"}
             )
             assert outcome(said) == f"401 {LOCKED}"
+            # Nor does another spelling of the name (65 characters, cut at 64 then stripped, was alice's).
+            for gap in (" " * 59, "\t" * 59, "\u3000" * 59):
+                padded = await signin_form(stranger, "alice" + gap + "z", PASSWORD)
+                assert (await stranger.post("/console/signin", data=padded)).status_code == 401
         async with browser_like(url, "127.0.0.7") as owner:
             assert (
                 await owner.post("/console/signin", data=await signin_form(owner, "alice", PASSWORD))
@@ -521,10 +525,21 @@ async def test_nobody_confirms_a_cancellation_they_asked_for(console: Console) -
             await console.reaches(order_id, Status.CANCELLATION_REQUESTED)
         page = await alice.get(f"/console/orders/{orders[0]}")
         assert "Confirm cancellation</button>" not in page.text and "someone else confirms it" in page.text
+        # The order's workflow refuses it, however quickly two clicks come (docs/console.md, "Roles").
         refused = await alice.post(
             f"/console/orders/{orders[0]}/confirm-cancellation", data={"csrf": csrf_of(page.text)}
         )
-        assert refused.status_code == 403 and "you asked for this cancellation" in refused.text
+        said = (await alice.get(refused.headers["location"])).text
+        assert "you asked for this cancellation, so someone else must confirm it" in said
+        # Nor does a second `Cancel order` confirm it, nor taking the last items at once.
+        second = {
+            "csrf": csrf_of(page.text),
+            "reason_code": "out-of-stock",
+            "details": "",
+            "request_id": "two",
+        }
+        again = await alice.post(f"/console/orders/{orders[0]}/request-cancellation", data=second)
+        assert "someone else must confirm it" in (await alice.get(again.headers["location"])).text
         await console.queued(orders[1])
         bulk = await alice.post(
             "/console/queue/confirm",
@@ -534,6 +549,20 @@ async def test_nobody_confirms_a_cancellation_they_asked_for(console: Console) -
         assert "0 of 2 done" in bulk.text and "you asked for this cancellation" in bulk.text
     for order_id in orders:
         assert (await console.orders.state(order_id)).status is Status.CANCELLATION_REQUESTED
+    lines = await place(
+        console.orders,
+        customer_id="c-lines",
+        grace_period_seconds=0,
+        items=[{"sku": "A1", "quantity": 1, "price": 12990}],
+    )
+    await console.reaches(lines, Status.READY_FOR_HANDLING)
+    async with signed_in(console, "alice") as alice:
+        page = await alice.get(f"/console/orders/{lines}")
+        last = {"csrf": csrf_of(page.text), "reason_code": "out-of-stock", "sku": "A1", "quantity": "1"}
+        taken = await alice.post(f"/console/orders/{lines}/cancel-items", data=last)
+        said = (await alice.get(taken.headers["location"])).text
+        assert "canceling the order takes two people" in said
+    assert (await console.orders.state(lines)).status is Status.READY_FOR_HANDLING
     async with signed_in(console, "bob") as bob:
         page = await bob.get(f"/console/orders/{orders[0]}")
         assert "Confirm cancellation</button>" in page.text

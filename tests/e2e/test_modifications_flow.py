@@ -328,3 +328,34 @@ async def test_the_console_modifies_an_order_and_decides_its_payment(
             assert "Value now: BRL 144.95 (placed at BRL 129.90)." in page
         state = await console.orders.state(order_id)
         assert state.remaining_total == 14495 and state.modifications[0].settled_by_sender == "erin"
+
+
+async def test_rest_settles_a_change_s_payment_and_keys_are_each_caller_s_own(
+    dev_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    async with service(dev_env, tmp_path, grace_period_seconds=0) as svc:
+        order_id = await place(svc.orders, items=ITEMS)
+        await reaches(svc.orders, order_id, Status.READY_FOR_HANDLING)
+        changes = CHANGES.format(orderId=order_id)
+        higher = {"reason": "a cable too", "add": {"items": [{"id": "C3", "quantity": 1, "price": 1500}]}}
+
+        first = (await svc.http.patch(changes, json=higher, headers=STORE)).json()
+        denied = await svc.http.post(f"{changes}/{first['requestId']}/payment-denied", headers=ERP)
+        assert denied.status_code == 200 and denied.json()["status"] == "lapsed", denied.text
+        second = (await svc.http.patch(changes, json=higher, headers=STORE)).json()
+        store_may_not = await svc.http.post(
+            f"{changes}/{second['requestId']}/payment-approved", headers=STORE
+        )
+        assert store_may_not.status_code == 403  # the payment is the gateway's word: erp or system
+        paid = await svc.http.post(f"{changes}/{second['requestId']}/payment-approved", headers=ERP)
+        assert paid.status_code == 200 and paid.json()["status"] == "applied", paid.text
+        assert (await svc.orders.state(order_id)).remaining_total == 12990 + 1500
+
+        # One Idempotency-Key from two callers is two requests; a retry gets its own caller's change.
+        lower = {"reason": "no cable", "remove": {"items": [{"id": "C3", "quantity": 1}]}}
+        key = {"Idempotency-Key": "same-key"}
+        mine = (await svc.http.patch(changes, json=lower, headers=STORE | key)).json()
+        theirs = await svc.http.patch(changes, json=higher, headers=ERP | key)
+        assert theirs.status_code == 202 and theirs.json()["requestId"] != mine["requestId"], theirs.text
+        again = (await svc.http.patch(changes, json=lower, headers=STORE | key)).json()
+        assert again["requestId"] == mine["requestId"]

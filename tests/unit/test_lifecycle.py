@@ -174,6 +174,9 @@ def test_the_last_items_cancel_the_order_and_an_item_request_is_decided_as_items
     assert decide(last, A.CONFIRM_CANCELLATION, STORE).to is S.CANCEL  # type: ignore[union-attr]
     refused = decide(items, A.REQUEST_CANCELLATION, STORE)
     assert isinstance(refused, Refuse) and refused.code == "items-pending"
+    # A customer asking for the whole order meanwhile is told so too, not answered "already waiting".
+    asked = decide(items, A.REQUEST_CANCELLATION, CUSTOMER)
+    assert isinstance(asked, Refuse) and asked.code == "items-pending"
     pending = decide(items, A.CANCEL_ITEMS, STORE)
     assert isinstance(pending, Refuse) and pending.code == "request-pending"
     invoiced = decide(Situation(S.HANDLING, partially_invoiced=True), A.CANCEL_ITEMS, STORE)

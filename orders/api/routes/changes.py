@@ -121,7 +121,11 @@ async def create_change(
     if result.state is None:
         at = datetime.now(UTC)
         return queued_view(order_id, result.request_id, body.reason, caller.actor.value, caller.sender, at)
-    made = next((m for m in reversed(result.state.modifications) if m.request_id == result.request_id), None)
+    # The caller's own: a request id is the caller's alone (docs/api.md, "Idempotency-Key").
+    mine = (result.request_id, caller.actor, caller.sender)
+    made = next(
+        (m for m in reversed(result.state.modifications) if (m.request_id, m.actor, m.sender) == mine), None
+    )
     if made is None:  # the request id named another command
         raise ApiError(400, "request-id-reused", f"Idempotency-Key {result.request_id} named another command")
     return change_view(result.state, made)
@@ -169,10 +173,59 @@ async def cancel_change(
 ) -> Response | ChangeView:
     """Withdraw a change that waits for its payment: it lapses, the order stays as it was. A change that
     was applied can't be withdrawn (make another)."""
-    payload = caller.command(modification_id=change_id, reason=body.reason if body else "")
-    result = await _send(request, order_id, Action.CANCEL_MODIFICATION, payload, idempotency_key)
+    reason = body.reason if body else ""
+    return await _settle(
+        request, caller, order_id, change_id, Action.CANCEL_MODIFICATION, reason, idempotency_key
+    )
+
+
+async def _settle(
+    request: Request,
+    caller: Caller,
+    order_id: str,
+    change_id: str,
+    action: Action,
+    reason: str,
+    key: str | None,
+) -> Response | ChangeView:
+    payload = caller.command(modification_id=change_id, reason=reason)
+    result = await _send(request, order_id, action, payload, key)
     if result.state is None:  # no worker answered in time: queued
         at = datetime.now(UTC)
-        queued = queued_view(order_id, change_id, "", caller.actor.value, caller.sender, at)
+        queued = queued_view(order_id, change_id, reason, caller.actor.value, caller.sender, at)
         return JSONResponse(queued.model_dump(mode="json", by_alias=True, exclude_none=True), 202)
     return _modification(result.state, change_id)
+
+
+@router.post(rest_path(Action.APPROVE_MODIFICATION_PAYMENT), response_model=ChangeView, responses=ANSWERS)
+async def modification_paid(
+    request: Request,
+    caller: Staff,
+    order_id: OrderId,
+    change_id: ChangeRequestId,
+    body: CancelChangeBody | None = None,
+    idempotency_key: IdempotencyKey = None,
+) -> Response | ChangeView:
+    """Ours: the payment of a waiting change's difference was approved (the payment gateway's word, sent
+    by the erp): the change applies. Not in VTEX's API, whose gateway settles it."""
+    reason = body.reason if body else ""
+    return await _settle(
+        request, caller, order_id, change_id, Action.APPROVE_MODIFICATION_PAYMENT, reason, idempotency_key
+    )
+
+
+@router.post(rest_path(Action.DENY_MODIFICATION_PAYMENT), response_model=ChangeView, responses=ANSWERS)
+async def modification_payment_denied(
+    request: Request,
+    caller: Staff,
+    order_id: OrderId,
+    change_id: ChangeRequestId,
+    body: CancelChangeBody | None = None,
+    idempotency_key: IdempotencyKey = None,
+) -> Response | ChangeView:
+    """Ours: the payment of a waiting change's difference was refused: the change lapses, the order stays
+    as it was, and the store and the customer are told."""
+    reason = body.reason if body else ""
+    return await _settle(
+        request, caller, order_id, change_id, Action.DENY_MODIFICATION_PAYMENT, reason, idempotency_key
+    )

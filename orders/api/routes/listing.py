@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from domain.lifecycle import Status
-from domain.text import MAX_ID_LENGTH
+from domain.text import ID_PATTERN, MAX_ID_LENGTH
 from orders.api.errors import ERRORS, ApiError
 from orders.api.list_views import OrderList, Paging, VtexJSONResponse, list_item, stats_of
 from orders.api.provider import provider_of
@@ -38,7 +38,9 @@ async def list_orders(
         list[str] | None,
         Query(description="status, or several separated by commas or in repeated parameters"),
     ] = None,
-    f_customer: Annotated[str | None, Query(min_length=1, max_length=MAX_ID_LENGTH)] = None,
+    f_customer: Annotated[
+        str | None, Query(min_length=1, max_length=MAX_ID_LENGTH, pattern=ID_PATTERN)
+    ] = None,
     page: Annotated[int, Query(ge=1, le=MAX_PAGE_NUMBER)] = 1,
     per_page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 15,
     page_token: Annotated[
