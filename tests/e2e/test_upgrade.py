@@ -68,12 +68,14 @@ ORDER_STATUS = SearchAttributeKey.for_keyword("OrderStatus")
 @dataclass(frozen=True)
 class Send:
     """A command as an update, by its name and JSON (docs/lifecycle.md), through the Python SDK's client
-    or, with `cli`, the `temporal` CLI; `refused`: words its refusal must contain."""
+    or, with `cli`, the `temporal` CLI; `refused`: words its refusal must contain. With `signal`, sent as
+    a signal (fire and forget), as an ERP may."""
 
     name: str
     payload: dict[str, Any]
     cli: bool = False
     refused: str | None = None
+    signal: bool = False
 
 
 @dataclass(frozen=True)
@@ -226,6 +228,20 @@ SCENARIOS = [
         on_1_0=(PLACED, items_asked("B2", 1)), waits_in="cancellation-requested",
         on_today=(CONFIRM, PLACED, invoice(TOTAL - B2)), final="invoiced", effects=ASKED + B2_UNDONE,
     ),
+    # What 1.0 took that today's code reads differently (docs/versioning.md): a surface it didn't know,
+    # ignored then and now; and a 1.1 command signaled to the 1.0 worker, which kept it unhandled.
+    Scenario(
+        "unknown-channel", {"grace_period_seconds": 0},
+        on_1_0=(PLACED, Send("request_cancellation", {"actor": "customer", "channel": "web"}, signal=True),
+                Reaches("cancellation-requested")),
+        waits_in="cancellation-requested", on_today=(CONFIRM,), final="canceled", effects=ASKED + UNDONE,
+    ),
+    Scenario(
+        "new-command-signaled-to-1.0", {"grace_period_seconds": 0},
+        on_1_0=(PLACED, Send("modify_order", {"actor": "store", "reason": "out of stock", "remove": {
+            "items": [{"id": "B2", "quantity": 1}]}}, signal=True), START_HANDLING),
+        waits_in="handling", on_today=(invoice(TOTAL),), final="invoiced", effects=(),
+    ),
     Scenario(
         "canceling", {}, payment_refused_on_1_0=True,  # its refund is retried across the upgrade
         on_1_0=(customer_asks(),), waits_in="cancel", resumes_in="canceled",
@@ -322,6 +338,8 @@ class Orders:
         elif isinstance(step, OrdersCli):
             done = await run_tool([ORDERS_CLI, step.verb, order_id, *step.args], self.env)
             assert done.returncode == 0, (s.name, step, done.stdout, done.stderr)
+        elif step.signal:
+            await self.handle(s).signal(step.name, step.payload)
         elif step.cli:
             update = ["workflow", "update", "execute", "--address", self.address, "--name", step.name]
             payload = json.dumps(step.payload)
