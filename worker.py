@@ -23,6 +23,7 @@ from activities.order_activities import OrderActivities
 from orders import logs, telemetry
 from orders.connection import (
     connect,
+    connect_when_up,
     ensure_search_attributes,
     metrics_runtime,
     namespace_of,
@@ -101,7 +102,8 @@ async def serve(settings: Settings, stop: asyncio.Event) -> None:
         runtime = (
             metrics_runtime(settings.metrics_port, settings.metrics_host) if settings.metrics_port else None
         )
-        client = await connect(settings, profile, runtime)
+        # The embedded server this process just started takes a moment after its port opens.
+        client = await (connect_when_up if server else connect)(settings, profile, runtime)
         await ensure_search_attributes(client)
         if settings.metrics_port:
             log.info("Prometheus metrics on %s:%d/metrics", settings.metrics_host, settings.metrics_port)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
 from temporalio.client import Client
@@ -61,6 +63,21 @@ async def connect(
         # On the client, the tracing interceptor also applies to the workers built on it.
         interceptors=tracing.interceptors() if tracing else [],
     )
+
+
+async def connect_when_up(
+    settings: Settings, profile: ClientConfigProfile, runtime: Runtime | None, timeout: float = 30.0
+) -> Client:
+    """`connect` to a server just started: its port opens before its frontend is ready, which then
+    answers "not healthy yet" for a moment; retried until `timeout`, the last error raised."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        try:
+            return await connect(settings, profile, runtime)
+        except RuntimeError as err:
+            if "not healthy" not in str(err) or asyncio.get_running_loop().time() > deadline:
+                raise
+            await asyncio.sleep(0.2)
 
 
 async def ensure_search_attributes(client: Client) -> None:
